@@ -1,0 +1,205 @@
+"""The ``fastlint`` command: parse options, call the engine, pick a reporter. No analysis here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from fastlint import __version__
+from fastlint.report import FORMATS
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _split_codes(values: tuple[str, ...]) -> list[str] | None:
+    if not values:
+        return None
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"fastlint: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _use_color(choice: str, stream: IO[str]) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+class _Command(click.Command):
+    """Usage errors exit 2 with one line, like every other error."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("standalone_mode", True)
+        return super().main(*args, **kwargs)
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    envvar="FASTLINT_FORMAT",
+    default="rich",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of standard output.",
+)
+@click.option("--select", multiple=True, help="Only these codes or prefixes (comma list).")
+@click.option("--ignore", multiple=True, help="Turn off these codes or prefixes (comma list).")
+@click.option("--extend-select", multiple=True, help="Add codes or prefixes to the selection.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Lowest severity that makes the exit code 1 (default: info).",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read [tool.fastlint] from FILE instead of the nearest pyproject.toml.",
+)
+@click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output (NO_COLOR is respected).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--explain", metavar="CODE", help="Show the documentation page of a rule and exit.")
+@click.version_option(__version__, "--version", prog_name="fastlint")
+def cli(
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    fail_on: str | None,
+    exit_zero: bool,
+    config_file: Path | None,
+    exclude: tuple[str, ...],
+    statistics: bool,
+    color: str,
+    quiet: bool,
+    list_rules: bool,
+    explain: str | None,
+) -> None:
+    """Lint a FastAPI service for production-readiness problems.
+
+    PATHS are files or folders (default: the current folder).
+    """
+    from fastlint import registry
+    from fastlint.config import ConfigError, Overrides, load_settings
+
+    if list_rules:
+        from fastlint.pages import print_rule_table
+
+        print_rule_table(color=_use_color(color, sys.stdout))
+        return
+    if explain:
+        from fastlint.pages import print_page
+
+        try:
+            print_page(explain.strip().upper(), color=_use_color(color, sys.stdout))
+        except (registry.UnknownRuleError, LookupError) as error:
+            _fail(str(error))
+        return
+
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            _fail(f"path does not exist: {path}")
+    targets = list(paths) or [Path(".")]
+    overrides = Overrides(
+        select=_split_codes(select),
+        ignore=_split_codes(ignore),
+        extend_select=_split_codes(extend_select),
+        exclude=list(exclude) or None,
+        fail_on=fail_on,
+    )
+    try:
+        settings, _ = load_settings(config_file, targets[0], overrides)
+    except ConfigError as error:
+        _fail(str(error))
+        return
+
+    from fastlint.engine import lint
+
+    result = lint(targets, settings, progress=_progress_callback(quiet))
+    _write_report(result, fmt, output, color, statistics, quiet)
+    if exit_zero:
+        sys.exit(EXIT_CLEAN)
+    failing = [d for d in result.diagnostics if d.severity.rank >= settings.fail_on.rank]
+    sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+def _progress_callback(quiet: bool) -> Any:
+    if quiet or not sys.stderr.isatty():
+        return None
+    from fastlint.report.progress import ProgressBar
+
+    return ProgressBar()
+
+
+def _write_report(
+    result: Any, fmt: str, output: Path | None, color: str, statistics: bool, quiet: bool
+) -> None:
+    from fastlint.report import get_reporter
+    from fastlint.report.base import ReportInput
+
+    deployment = result.deployment
+    report = ReportInput(
+        diagnostics=result.diagnostics,
+        files=result.files,
+        version=__version__,
+        statistics=statistics,
+        deployment=deployment.to_dict() if deployment is not None else None,
+        sources=_sources(result),
+    )
+    if output is not None:
+        try:
+            with output.open("w", encoding="utf-8") as stream:
+                get_reporter(fmt)(stream, color=False).write(report)
+        except OSError as error:
+            _fail(f"cannot write {output}: {error.strerror or error}")
+        return
+    reporter = get_reporter(fmt)(sys.stdout, color=_use_color(color, sys.stdout))
+    reporter.quiet = quiet  # type: ignore[attr-defined]
+    reporter.write(report)
+
+
+def _sources(result: Any) -> dict[str, str]:
+    context = result.context
+    if context is None:
+        return {}
+    paths = {d.path for d in result.diagnostics}
+    sources: dict[str, str] = {}
+    for units in context.units.values():
+        for unit in units:
+            path = getattr(unit, "path", None)
+            if path in paths:
+                sources[path] = unit.text
+    return sources
+
+
+def main() -> None:
+    cli(prog_name="fastlint")

@@ -1,0 +1,1 @@
+"""Deploy front end: shell/Procfile command parsing, Gunicorn config reader, deployment model."""

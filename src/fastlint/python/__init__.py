@@ -1,0 +1,1 @@
+"""Python front end: module model, import/alias resolution, cross-module project view."""

@@ -1,0 +1,668 @@
+"""One pass over a LibCST module that records what every Python rule asks about.
+
+The pass collects scopes and their bindings, functions, classes and call sites. Names are
+resolved lazily, on demand, to *paths*: dotted strings such as ``requests.get``. A call is written
+``()``, so ``client = httpx.Client()`` makes ``client.get`` resolve to ``httpx.Client().get`` and
+``db = SessionLocal()`` (with ``SessionLocal = sessionmaker(...)``) resolves to
+``sqlalchemy.orm.sessionmaker()()``. Paths that start with a project module are made canonical
+across modules by :class:`fastlint.python.project.Project`.
+
+No LibCST metadata provider runs here: positions are computed only for nodes that get reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+import libcst as cst
+
+Literal = Union[str, int, float, bool, None, tuple, list, dict]
+
+
+class _Unknown:
+    """The value of an expression the model cannot evaluate statically."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+# ---------------------------------------------------------------------------- bindings
+
+
+@dataclass
+class Binding:
+    """What a name is bound to in one scope.
+
+    ``kind`` is one of ``import`` (``path`` is the imported path), ``def`` / ``class`` (``path``
+    is the definition's path), ``value`` (``value`` is the assigned expression, resolved in
+    ``scope``), ``param`` (``annotation`` is the annotation expression, if any) or ``unknown``
+    (loop targets, conflicting assignments, ``global``: never resolved).
+    """
+
+    kind: str
+    path: str | None = None
+    value: cst.BaseExpression | None = None
+    annotation: cst.BaseExpression | None = None
+    scope: Scope | None = None
+    node: cst.CSTNode | None = None
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # "module", "function", "class", "lambda", "comprehension"
+    parent: Scope | None
+    bindings: dict[str, Binding] = field(default_factory=dict)
+    function: FunctionInfo | None = None
+
+    def bind(self, name: str, binding: Binding) -> None:
+        old = self.bindings.get(name)
+        if old is None:
+            self.bindings[name] = binding
+            return
+        if _same_binding(old, binding):
+            return
+        # Two different values for one name: precision first, the name is unknown.
+        self.bindings[name] = Binding("unknown", node=binding.node)
+
+    def lookup(self, name: str) -> Binding | None:
+        """The binding that ``name`` has when read in this scope (class scopes are skipped
+        from nested functions, as Python does)."""
+        scope: Scope | None = self
+        first = True
+        while scope is not None:
+            if (first or scope.kind != "class") and name in scope.bindings:
+                return scope.bindings[name]
+            first = False
+            scope = scope.parent
+        return None
+
+
+def _same_binding(a: Binding, b: Binding) -> bool:
+    if a.kind != b.kind:
+        return False
+    if a.kind in ("import", "def", "class"):
+        return a.path == b.path
+    if a.kind == "value" and a.value is not None and b.value is not None:
+        return a.value.deep_equals(b.value)
+    return False
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass(eq=False)
+class Param:
+    name: str
+    annotation: cst.BaseExpression | None
+    default: cst.BaseExpression | None
+    node: cst.Param
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+    function: FunctionInfo | None  # innermost def/lambda containing the call, None at module level
+    awaited: bool  # the call is the direct operand of ``await``
+    after_yield: bool  # a ``yield`` of the same function comes earlier in source order
+    in_main_block: bool  # inside ``if __name__ == "__main__":`` at module level
+    in_with_item: bool  # the call is a ``with``/``async with`` item: its context manager closes it
+    statement: cst.CSTNode | None = None  # the simple statement the call belongs to
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    name: str
+    qualname: str  # "Svc.run", "outer.<locals>.inner", "<lambda>"
+    path: str  # module path + qualname, e.g. "app.services.Svc.run"
+    node: cst.FunctionDef | cst.Lambda
+    is_async: bool
+    is_lambda: bool
+    scope: Scope  # the function's own scope
+    parent: FunctionInfo | None
+    class_info: ClassInfo | None  # set when the function is a method
+    params: list[Param] = field(default_factory=list)
+    decorators: list[cst.BaseExpression] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    is_generator: bool = False
+    yields: list[cst.Yield] = field(default_factory=list)
+    returns: list[cst.Return] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    name: str
+    path: str
+    node: cst.ClassDef
+    scope: Scope  # the scope the class is defined in
+    bases: list[cst.BaseExpression]
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+class ModuleModel:
+    """Facts about one module; built by :func:`build_model`."""
+
+    def __init__(self, name: str, tree: cst.Module, is_package: bool) -> None:
+        self.name = name
+        self.tree = tree
+        self.is_package = is_package
+        self.scope = Scope("module", None)
+        self.functions: list[FunctionInfo] = []
+        self.classes: list[ClassInfo] = []
+        self.calls: list[CallSite] = []
+        self.main_block: list[cst.BaseStatement] = []
+        self.source_tokens: set[str] = set()
+        self._resolving: set[int] = set()
+
+    # -- lookups ------------------------------------------------------------
+
+    def function_by_qualname(self, qualname: str) -> FunctionInfo | None:
+        for function in self.functions:
+            if function.qualname == qualname:
+                return function
+        return None
+
+    def class_by_name(self, name: str) -> ClassInfo | None:
+        for class_info in self.classes:
+            if class_info.name == name and class_info.scope is self.scope:
+                return class_info
+        return None
+
+    def module_binding(self, name: str) -> Binding | None:
+        return self.scope.bindings.get(name)
+
+    # -- resolution -----------------------------------------------------------
+
+    def resolve(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
+        """The dotted path an expression refers to, or None when it cannot be known."""
+        if isinstance(expr, cst.Name):
+            return self.resolve_name(expr.value, scope)
+        if isinstance(expr, cst.Attribute):
+            base = self.resolve(expr.value, scope)
+            return None if base is None else f"{base}.{expr.attr.value}"
+        if isinstance(expr, cst.Call):
+            func = self.resolve(expr.func, scope)
+            return None if func is None else f"{func}()"
+        if isinstance(expr, cst.Await):
+            return self.resolve(expr.expression, scope)
+        return None
+
+    def resolve_name(self, name: str, scope: Scope) -> str | None:
+        binding = scope.lookup(name)
+        if binding is None:
+            return f"builtins.{name}" if name in _BUILTINS else None
+        return self.resolve_binding(binding)
+
+    def resolve_binding(self, binding: Binding) -> str | None:
+        if binding.kind in ("import", "def", "class"):
+            return binding.path
+        if binding.kind == "value" and binding.value is not None and binding.scope is not None:
+            key = id(binding)
+            if key in self._resolving:
+                return None
+            self._resolving.add(key)
+            try:
+                return self.resolve(binding.value, binding.scope)
+            finally:
+                self._resolving.discard(key)
+        if binding.kind == "param" and binding.annotation is not None and binding.scope:
+            annotation = _unwrap_annotation(binding.annotation)
+            if annotation is None:
+                return None
+            resolved = self.resolve(annotation, binding.scope)
+            return None if resolved is None else f"{resolved}()"
+        return None
+
+    def literal(self, expr: cst.BaseExpression, scope: Scope | None = None) -> object:
+        """Evaluate literals, containers of literals and names bound to them; else UNKNOWN."""
+        return _evaluate(expr, scope or self.scope, self, set())
+
+
+# Builtins whose calls rules care about; other unbound names resolve to None.
+_BUILTINS = frozenset({"open", "input", "print", "len", "int", "str", "bool", "float", "range"})
+
+
+def _unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``Annotated[Session, Depends(x)]`` → ``Session``; ``Optional[X]`` → ``X``."""
+    if isinstance(annotation, cst.Subscript) and annotation.slice:
+        head = annotation.value
+        name = head.attr.value if isinstance(head, cst.Attribute) else getattr(head, "value", "")
+        first = annotation.slice[0].slice
+        if name in ("Annotated", "Optional") and isinstance(first, cst.Index):
+            return _unwrap_annotation(first.value)
+        return None
+    if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
+        return None
+    return annotation
+
+
+def _evaluate(expr: cst.BaseExpression, scope: Scope, model: ModuleModel, seen: set[int]) -> object:
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else UNKNOWN
+    if isinstance(expr, cst.Integer):
+        return int(expr.value.replace("_", ""), 0)
+    if isinstance(expr, cst.Float):
+        return float(expr.value.replace("_", ""))
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = _evaluate(expr.expression, scope, model, seen)
+        return (
+            -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else UNKNOWN
+        )
+    if isinstance(expr, cst.Name):
+        if expr.value in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[expr.value]
+        binding = scope.lookup(expr.value)
+        if binding is None or binding.kind != "value" or binding.value is None:
+            return UNKNOWN
+        if id(binding) in seen or binding.scope is None:
+            return UNKNOWN
+        return _evaluate(binding.value, binding.scope, model, seen | {id(binding)})
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        items = []
+        for element in expr.elements:
+            if not isinstance(element, cst.Element):
+                return UNKNOWN
+            value = _evaluate(element.value, scope, model, seen)
+            if value is UNKNOWN:
+                return UNKNOWN
+            items.append(value)
+        return items if isinstance(expr, cst.List) else tuple(items)
+    return UNKNOWN
+
+
+# ---------------------------------------------------------------------------- the pass
+
+
+def build_model(tree: cst.Module, name: str, is_package: bool = False) -> ModuleModel:
+    model = ModuleModel(name, tree, is_package)
+    tree.visit(_ModelBuilder(model))
+    return model
+
+
+def _relative_base(module: str, is_package: bool, level: int) -> str:
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    return ".".join(parts)
+
+
+def dotted(expr: cst.BaseExpression) -> str | None:
+    """``a.b.c`` as text; None for anything but names and attributes."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted(expr.value)
+        return None if base is None else f"{base}.{expr.attr.value}"
+    return None
+
+
+class _ModelBuilder(cst.CSTVisitor):
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        self.scope = model.scope
+        self.function_stack: list[FunctionInfo] = []
+        self.class_stack: list[ClassInfo] = []
+        self.qual_stack: list[str] = []
+        self.await_targets: set[int] = set()
+        self.with_items: set[int] = set()
+        self.seen_yield: list[bool] = []
+        self.main_depth = 0
+        self.statement_stack: list[cst.CSTNode] = []
+
+    # -- helpers --------------------------------------------------------------
+
+    @property
+    def function(self) -> FunctionInfo | None:
+        return self.function_stack[-1] if self.function_stack else None
+
+    def _qualname(self, name: str) -> str:
+        return ".".join([*self.qual_stack, name])
+
+    def _path(self, qualname: str) -> str:
+        return f"{self.model.name}.{qualname}" if self.model.name else qualname
+
+    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            if value is None:
+                self.scope.bind(target.value, Binding("unknown", node=target))
+            else:
+                self.scope.bind(
+                    target.value, Binding("value", value=value, scope=self.scope, node=target)
+                )
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, None)
+
+    # -- statements -----------------------------------------------------------
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statement_stack.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self.statement_stack.pop()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.scope.bind(alias.asname.name.value, Binding("import", path=full, node=node))
+            else:
+                head = full.split(".")[0]
+                self.scope.bind(head, Binding("import", path=head, node=node))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = dotted(node.module) if node.module is not None else ""
+        level = len(node.relative)
+        if level:
+            base = _relative_base(self.model.name, self.model.is_package, level)
+            module = ".".join(part for part in (base, module) if part)
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = dotted(alias.name) or ""
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            path = f"{module}.{name}" if module else name
+            self.scope.bind(local, Binding("import", path=path, node=node))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind_target(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind_target(node.target, node.value)
+        elif isinstance(node.target, cst.Name) and self.scope.kind == "function":
+            self.scope.bind(
+                node.target.value,
+                Binding("param", annotation=node.annotation.annotation, scope=self.scope),
+            )
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.scope.bind(node.target.value, Binding("unknown", node=node))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target, None)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self.scope.bind(item.name.value, Binding("unknown", node=node))
+
+    visit_Nonlocal = visit_Global  # type: ignore[assignment]
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.scope.bind(node.name.name.value, Binding("unknown", node=node))
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if isinstance(item.item, cst.Call):
+                self.with_items.add(id(item.item))
+            if item.asname is not None:
+                self._bind_target(item.asname.name, item.item)
+
+    def visit_If(self, node: cst.If) -> None:
+        if self.scope is self.model.scope and _is_main_test(node.test):
+            self.main_depth += 1
+            if isinstance(node.body, cst.IndentedBlock):
+                self.model.main_block.extend(node.body.body)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if self.scope is self.model.scope and _is_main_test(original_node.test):
+            self.main_depth -= 1
+
+    # -- definitions ----------------------------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        qualname = self._qualname(node.name.value)
+        info = ClassInfo(
+            name=node.name.value,
+            path=self._path(qualname),
+            node=node,
+            scope=self.scope,
+            bases=[arg.value for arg in node.bases],
+        )
+        self.model.classes.append(info)
+        self.scope.bind(node.name.value, Binding("class", path=info.path, node=node))
+        self.class_stack.append(info)
+        self.qual_stack.append(node.name.value)
+        self.scope = Scope("class", self.scope)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        assert self.scope.parent is not None
+        self.scope = self.scope.parent
+        self.qual_stack.pop()
+        self.class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        enclosing_class = self.class_stack[-1] if self.scope.kind == "class" else None
+        qualname = self._qualname(node.name.value)
+        self._enter_function(
+            node=node,
+            name=node.name.value,
+            qualname=qualname,
+            is_async=node.asynchronous is not None,
+            params=node.params,
+            class_info=enclosing_class,
+            decorators=[decorator.decorator for decorator in node.decorators],
+        )
+        self.qual_stack.extend([node.name.value, "<locals>"])
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.qual_stack.pop()
+        self.qual_stack.pop()
+        self._leave_function()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._enter_function(
+            node=node,
+            name="<lambda>",
+            qualname=self._qualname("<lambda>"),
+            is_async=False,
+            params=node.params,
+            class_info=None,
+            decorators=[],
+        )
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._leave_function()
+
+    def _enter_function(
+        self,
+        *,
+        node: cst.FunctionDef | cst.Lambda,
+        name: str,
+        qualname: str,
+        is_async: bool,
+        params: cst.Parameters,
+        class_info: ClassInfo | None,
+        decorators: list[cst.BaseExpression],
+    ) -> None:
+        # Decorators and defaults are evaluated in the enclosing scope, before the body runs;
+        # LibCST visits them as children, so they are recorded while still in the outer scope
+        # only if we bind first and switch scopes here. Defaults matter (Depends(...)), so
+        # calls inside them are attributed to the enclosing scope by _visit_outer_parts.
+        function_scope = Scope("lambda" if isinstance(node, cst.Lambda) else "function", self.scope)
+        info = FunctionInfo(
+            name=name,
+            qualname=qualname,
+            path=self._path(qualname),
+            node=node,
+            is_async=is_async,
+            is_lambda=isinstance(node, cst.Lambda),
+            scope=function_scope,
+            parent=self.function,
+            class_info=class_info,
+            decorators=decorators,
+        )
+        function_scope.function = info
+        all_params = [
+            *params.posonly_params,
+            *params.params,
+            *params.kwonly_params,
+            *(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)),
+        ]
+        for param in all_params:
+            info.params.append(
+                Param(
+                    name=param.name.value,
+                    annotation=param.annotation.annotation if param.annotation else None,
+                    default=param.default,
+                    node=param,
+                )
+            )
+            function_scope.bindings[param.name.value] = Binding(
+                "param",
+                annotation=param.annotation.annotation if param.annotation else None,
+                scope=self.scope,
+                node=param,
+            )
+        if isinstance(node, cst.FunctionDef):
+            kind = "def"
+            self.scope.bind(name, Binding(kind, path=info.path, node=node))
+            if class_info is not None:
+                class_info.methods[name] = info
+        self.model.functions.append(info)
+        # Decorators and parameter defaults run in the enclosing scope: visit them now, then
+        # keep LibCST from visiting them again inside the function's scope.
+        outer_function = self.function
+        for decorator in decorators:
+            decorator.visit(_OuterPartVisitor(self, outer_function))
+        for param in all_params:
+            if param.default is not None:
+                param.default.visit(_OuterPartVisitor(self, outer_function))
+        self.function_stack.append(info)
+        self.seen_yield.append(False)
+        self.scope = function_scope
+
+    def _leave_function(self) -> None:
+        assert self.scope.parent is not None
+        self.scope = self.scope.parent
+        self.function_stack.pop()
+        self.seen_yield.pop()
+
+    def visit_Decorator(self, node: cst.Decorator) -> bool:
+        return False  # already visited in the enclosing scope
+
+    def visit_Param(self, node: cst.Param) -> bool:
+        return False  # defaults already visited in the enclosing scope; annotations hold no calls
+
+    # -- expressions ----------------------------------------------------------
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Call):
+            self.await_targets.add(id(node.expression))
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        function = self.function
+        if function is not None and not function.is_lambda:
+            function.is_generator = True
+            function.yields.append(node)
+            self.seen_yield[-1] = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.function is not None:
+            self.function.returns.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.record_call(node, self.function)
+
+    def record_call(self, node: cst.Call, function: FunctionInfo | None) -> None:
+        site = CallSite(
+            node=node,
+            scope=self.scope
+            if function is self.function
+            else (function.scope if function else self.model.scope),
+            function=function,
+            awaited=id(node) in self.await_targets,
+            after_yield=bool(self.seen_yield and self.seen_yield[-1]) and function is self.function,
+            in_main_block=self.main_depth > 0 and function is None,
+            in_with_item=id(node) in self.with_items,
+            statement=self.statement_stack[-1] if self.statement_stack else None,
+        )
+        self.model.calls.append(site)
+        if function is not None:
+            function.calls.append(site)
+
+
+class _OuterPartVisitor(cst.CSTVisitor):
+    """Visits a decorator or default value, attributing calls to the enclosing function."""
+
+    def __init__(self, builder: _ModelBuilder, function: FunctionInfo | None) -> None:
+        self.builder = builder
+        self.function = function
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.builder.record_call(node, self.function)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _is_main_test(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    left, right = test.left, test.comparisons[0].comparator
+    names = {getattr(left, "value", None), getattr(right, "value", None)}
+    strings = {side.evaluated_value for side in (left, right) if isinstance(side, cst.SimpleString)}
+    return "__name__" in names and "__main__" in strings
+
+
+# ------------------------------------------------------------------- small helpers for rules
+
+
+def keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    """The value passed to keyword ``name`` in ``call``, if any."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def positional(call: cst.Call, index: int) -> cst.BaseExpression | None:
+    """The ``index``-th positional argument of ``call`` (no star args before it), if any."""
+    position = 0
+    for arg in call.args:
+        if arg.keyword is not None or arg.star:
+            if arg.star:
+                return None
+            continue
+        if position == index:
+            return arg.value
+        position += 1
+    return None
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def walk(node: cst.CSTNode, predicate: Callable[[cst.CSTNode], bool]) -> list[cst.CSTNode]:
+    """Nodes under ``node`` (inclusive) for which ``predicate`` holds, in source order."""
+    found: list[cst.CSTNode] = []
+
+    class _Collector(cst.CSTVisitor):
+        def on_visit(self, child: cst.CSTNode) -> bool:
+            if predicate(child):
+                found.append(child)
+            return True
+
+    node.visit(_Collector())
+    return found

@@ -1,0 +1,163 @@
+"""Cross-module view of the project's Python: module lookup and canonical paths.
+
+A path such as ``app.deps.SessionLocal()`` names something through the module that imported it;
+:meth:`Project.canonical` follows imports, re-exports and module-level assignments across the
+project's modules until it reaches a definition or a third-party path
+(``sqlalchemy.orm.sessionmaker()()``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastlint.python.model import Binding, ClassInfo, FunctionInfo
+from fastlint.python.module import PythonModule
+
+
+class Project:
+    def __init__(self, modules: list[PythonModule]) -> None:
+        self.modules = modules
+        self.by_name: dict[str, PythonModule] = {}
+        for module in modules:
+            self.by_name.setdefault(module.name, module)
+        self._suffix_index: dict[str, list[PythonModule]] = {}
+        for module in modules:
+            parts = module.name.split(".")
+            for start in range(1, len(parts)):
+                self._suffix_index.setdefault(".".join(parts[start:]), []).append(module)
+        self.canonical = lru_cache(maxsize=None)(self._canonical)  # type: ignore[method-assign]
+
+    # -- modules ----------------------------------------------------------------
+
+    def find_module(self, name: str) -> PythonModule | None:
+        """The project module called ``name``; a unique suffix match covers projects linted
+        from a parent folder (``fixtures/projects/shop/app/db.py`` answers ``app.db``)."""
+        if name in self.by_name:
+            return self.by_name[name]
+        candidates = self._suffix_index.get(name, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    def _split(self, path: str) -> tuple[PythonModule, list[str]] | None:
+        """The longest project-module prefix of ``path`` and the remaining attribute parts."""
+        parts = path.split(".")
+        for end in range(len(parts), 0, -1):
+            head = ".".join(parts[:end])
+            if "()" in head:
+                continue
+            module = self.find_module(head)
+            if module is not None:
+                return module, parts[end:]
+        return None
+
+    # -- canonical paths ----------------------------------------------------------
+
+    def _canonical(self, path: str, depth: int = 0) -> str:
+        if depth > 20:
+            return path
+        split = self._split(path)
+        if split is None:
+            return path
+        module, rest = split
+        if not rest:
+            return module.name
+        first, tail = rest[0], rest[1:]
+        call_suffix = ""
+        if first.endswith("()"):
+            # e.g. "app.db.SessionLocal()" → look up SessionLocal, keep the call.
+            stripped = first.rstrip("()")
+            call_suffix = first[len(stripped) :]
+            first = stripped
+        binding = module.model.module_binding(first)
+        if binding is None:
+            return path
+        target = self._binding_target(module, binding, first)
+        if target is None:
+            return path
+        new_path = ".".join([target + call_suffix, *tail])
+        if new_path == path:
+            return path
+        return self._canonical(new_path, depth + 1)
+
+    def _binding_target(self, module: PythonModule, binding: Binding, name: str) -> str | None:
+        if binding.kind in ("def", "class"):
+            return binding.path
+        if binding.kind == "import":
+            return binding.path
+        if binding.kind == "value":
+            return module.model.resolve_binding(binding)
+        return None
+
+    def resolve(self, module: PythonModule, expr, scope) -> str | None:  # type: ignore[no-untyped-def]
+        """Resolve ``expr`` in ``module`` and make the result canonical across the project."""
+        path = module.model.resolve(expr, scope)
+        return None if path is None else self.canonical(path)
+
+    # -- definitions ----------------------------------------------------------------
+
+    def function_at(self, path: str) -> FunctionInfo | None:
+        """The project function or method a canonical path names: ``pkg.mod.helper``,
+        ``pkg.mod.Svc.run`` or ``pkg.mod.Svc().run`` (a method through an instance)."""
+        split = self._split(path.replace("()", "", 1) if path.count("()") == 1 else path)
+        if split is None:
+            return None
+        module, rest = split
+        if "()" in ".".join(rest):
+            return None
+        qualname = ".".join(rest)
+        function = module.model.function_by_qualname(qualname)
+        if function is not None:
+            return function
+        if len(rest) == 2:
+            class_info = module.model.class_by_name(rest[0])
+            if class_info is not None:
+                return self.method_of(class_info, rest[1])
+        return None
+
+    def class_at(self, path: str) -> ClassInfo | None:
+        split = self._split(path)
+        if split is None or len(split[1]) != 1:
+            return None
+        return split[0].model.class_by_name(split[1][0])
+
+    def method_of(self, class_info: ClassInfo, name: str, depth: int = 0) -> FunctionInfo | None:
+        """``name`` on ``class_info`` or, through project base classes, an ancestor."""
+        if name in class_info.methods:
+            return class_info.methods[name]
+        if depth > 10:
+            return None
+        module = self.module_of_path(class_info.path)
+        if module is None:
+            return None
+        for base in class_info.bases:
+            base_path = self.resolve(module, base, class_info.scope)
+            base_class = self.class_at(base_path) if base_path else None
+            if base_class is not None:
+                found = self.method_of(base_class, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def module_of_path(self, path: str) -> PythonModule | None:
+        split = self._split(path)
+        return None if split is None else split[0]
+
+    def module_of(self, function: FunctionInfo) -> PythonModule | None:
+        return self.module_of_path(function.path)
+
+    def subclasses_path(self, class_info: ClassInfo, base_path: str, depth: int = 0) -> bool:
+        """Whether a project class derives (at any depth) from the class at ``base_path``."""
+        if depth > 10:
+            return False
+        module = self.module_of_path(class_info.path)
+        if module is None:
+            return False
+        for base in class_info.bases:
+            resolved = self.resolve(module, base, class_info.scope)
+            if resolved is None:
+                continue
+            if resolved == base_path:
+                return True
+            parent = self.class_at(resolved)
+            if parent is not None and self.subclasses_path(parent, base_path, depth + 1):
+                return True
+        return False
