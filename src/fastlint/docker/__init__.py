@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
-from fastlint.docker.model import DockerfileModel, load_dockerfile
+from fastlint.docker.model import (
+    Copy,
+    DockerfileModel,
+    Instruction,
+    Stage,
+    StartCommand,
+    is_dynamic,
+    load_dockerfile,
+    resolve,
+    substitute,
+)
 
-__all__ = ["DockerfileModel", "load_dockerfile"]
+__all__ = [
+    "Copy",
+    "DockerfileModel",
+    "Instruction",
+    "Stage",
+    "StartCommand",
+    "is_dynamic",
+    "load_dockerfile",
+    "resolve",
+    "substitute",
+]

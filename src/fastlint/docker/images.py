@@ -1,0 +1,121 @@
+"""Facts about base images and system packages, kept as data in one place.
+
+Only images whose default user we are sure of are listed: a wrong entry here silences FL501 for
+everyone who uses that image. Users can add their own internal images with the rule option.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+# (repository glob, tag glob): images that run as a non-root user unless a USER says otherwise.
+NONROOT_IMAGES: tuple[tuple[str, str], ...] = (
+    # Google distroless: the :nonroot / :debug-nonroot tags (and their -amd64/-arm64 forms)
+    # run as uid 65532; the other tags run as root.
+    ("gcr.io/distroless/*", "*nonroot*"),
+    # Chainguard's Python images (both the runtime and the -dev variants) run as "nonroot"
+    # (uid 65532); installing packages in them needs an explicit USER root.
+    ("cgr.dev/chainguard/python", "*"),
+    ("chainguard/python", "*"),
+    # Red Hat UBI Python (sclorg s2i) images end with USER 1001.
+    ("registry.access.redhat.com/ubi*/python-*", "*"),
+    ("registry.redhat.io/ubi*/python-*", "*"),
+)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    repository: str  # normalised: "python", "gcr.io/distroless/python3-debian12"
+    tag: str  # "latest" when none is written
+    digest: str | None
+
+
+def parse_image(reference: str) -> ImageRef:
+    """Split ``[registry/]repo[:tag][@digest]``; Docker Hub's ``docker.io/library/`` is dropped."""
+    ref = reference.strip().lower()
+    digest = None
+    if "@" in ref:
+        ref, digest = ref.split("@", 1)
+    tag = "latest"
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:  # a colon in the last path part is a tag, not a registry port
+        ref, tag = ref.rsplit(":", 1)
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/", "library/"):
+        if ref.startswith(prefix):
+            ref = ref[len(prefix) :]
+            break
+    return ImageRef(ref, tag, digest)
+
+
+def runs_as_nonroot(reference: str, extra_patterns: tuple[str, ...] = ()) -> bool:
+    """True for a base image known to default to a non-root user (or named by the user)."""
+    image = parse_image(reference)
+    for repo_glob, tag_glob in NONROOT_IMAGES:
+        if fnmatch.fnmatchcase(image.repository, repo_glob) and fnmatch.fnmatchcase(
+            image.tag, tag_glob
+        ):
+            return True
+    written = reference.strip().lower()
+    return any(
+        fnmatch.fnmatchcase(written, pattern.lower())
+        or fnmatch.fnmatchcase(image.repository, pattern.lower())
+        for pattern in extra_patterns
+    )
+
+
+def is_full_python_image(reference: str) -> bool:
+    """``python:3.12``, ``python:3.12-bookworm``, ``python`` (latest): the ~1 GB image with gcc and
+    headers, as opposed to ``-slim`` / ``-alpine`` (and Windows images, which we don't judge)."""
+    image = parse_image(reference)
+    if image.repository != "python":
+        return False
+    return not any(word in image.tag for word in ("slim", "alpine", "windows", "nanoserver"))
+
+
+# ---------------------------------------------------------------------------- packages
+
+# Compilers and toolchain meta-packages. `make`, `cmake`, `git` alone are not compilers: a
+# Makefile-driven start script needs make at run time, so they are not listed.
+TOOLCHAIN_PACKAGES = frozenset(
+    {
+        "gcc",
+        "g++",
+        "gcc-c++",  # dnf / yum
+        "cpp",
+        "clang",
+        "gfortran",
+        "build-essential",  # apt
+        "build-base",  # apk
+        "alpine-sdk",
+        "musl-dev",
+        "libc-dev",
+        "libc6-dev",
+        "linux-headers",
+        "linux-libc-dev",
+        "glibc-devel",
+        "kernel-headers",
+        "development tools",  # dnf/yum group
+    }
+)
+_VERSIONED_COMPILER = re.compile(r"^(gcc|g\+\+|clang|cpp|gfortran)-\d+(\.\d+)*$")
+
+
+def is_toolchain_package(name: str) -> bool:
+    """A compiler, a toolchain meta-package or a headers (``-dev``/``-devel``) package."""
+    package = package_name(name)
+    return (
+        package in TOOLCHAIN_PACKAGES
+        or bool(_VERSIONED_COMPILER.match(package))
+        or package.endswith(("-dev", "-devel"))
+    )
+
+
+def package_name(word: str) -> str:
+    """``gcc=4:12.2`` / ``libpq-dev=15.*`` / ``gcc~=12`` / ``python3-devel.x86_64`` -> the name."""
+    name = re.split(r"[=<>~]", word, maxsplit=1)[0].lower()
+    for arch in (".x86_64", ".aarch64", ".noarch", ":amd64", ":arm64"):
+        if name.endswith(arch):
+            name = name[: -len(arch)]
+    return name
