@@ -1,0 +1,121 @@
+"""``sarif``: valid SARIF 2.1.0 (checked against the schema shipped beside the tests, no
+network) carrying every rule with its page as help, in the shape code scanning ingests.
+
+The schema file is the SARIF 2.1.0 JSON schema (release 2.1.0-rtm.5, the version SchemaStore
+and GitHub's upload validation use), copied unchanged from the npm package @microsoft/jest-sarif.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from report_samples import render, sample_report
+
+from fastlint import pages, registry
+from fastlint.cli import cli
+
+SCHEMA = Path(__file__).resolve().parent / "sarif-schema-2.1.0-rtm.5.json"
+
+
+@cache
+def _validator() -> jsonschema.Draft4Validator:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _assert_valid(document: dict[str, Any]) -> None:
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+def _run(report: Any = None) -> dict[str, Any]:
+    return json.loads(render("sarif", report or sample_report()))
+
+
+def test_validates_against_the_sarif_schema() -> None:
+    _assert_valid(_run())
+    _assert_valid(_run(sample_report(diagnostics=[])))
+
+
+def test_schema_rejects_a_broken_log() -> None:
+    # Guards the guard: the validator really checks the structure.
+    document = _run()
+    document["runs"][0]["results"][0]["level"] = "fatal"
+    assert list(_validator().iter_errors(document))
+
+
+def test_driver_lists_every_registered_rule() -> None:
+    run = _run()["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "fastlint"
+    assert driver["version"] == "9.9.9"
+    assert driver["informationUri"].startswith("https://")
+    ids = [rule["id"] for rule in driver["rules"]]
+    assert ids == [meta.code for meta in registry.all_metas()]
+    for rule, meta in zip(driver["rules"], registry.all_metas()):
+        assert rule["name"] == meta.name
+        assert rule["shortDescription"]["text"] == meta.summary
+        assert rule["helpUri"].endswith(f"/rules/{meta.code}.md")
+        assert rule["help"]["text"] and rule["help"]["markdown"]
+        assert rule["fullDescription"]["text"]
+
+
+def test_rule_help_is_the_rule_page() -> None:
+    rules = {rule["id"]: rule for rule in _run()["runs"][0]["tool"]["driver"]["rules"]}
+    page = pages.load_page("FL000")
+    assert rules["FL000"]["help"]["markdown"] == page.text
+    assert rules["FL000"]["defaultConfiguration"]["level"] == "error"
+    # The plain-text description joins the page's hard-wrapped lines.
+    assert "\n" not in rules["FL000"]["fullDescription"]["text"].split("\n\n")[0]
+
+
+def test_results_carry_rule_level_message_and_region() -> None:
+    run = _run()["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    results = run["results"]
+    assert [r["ruleId"] for r in results] == ["FL403", "FL401", "FL403", "FL501"]
+    assert [r["level"] for r in results] == ["warning", "error", "warning", "note"]
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+    first = results[0]
+    assert first["message"]["text"] == "FastAPI(debug=True) leaks tracebacks; turn debug off."
+    assert first["properties"] == {"fix": "remove debug=True"}
+    location = first["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "app.py", "uriBaseId": "%SRCROOT%"}
+    assert location["region"] == {"startLine": 3, "startColumn": 21, "endLine": 3, "endColumn": 25}
+    assert run["columnKind"] == "unicodeCodePoints"
+
+
+def test_uri_is_escaped_relative_posix() -> None:
+    results = _run()["runs"][0]["results"]
+    uri = results[-1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "dir%2C%20with%3A%20comma/Dockerfile"
+
+
+def test_unknown_codes_get_no_rule_index() -> None:
+    report = sample_report()
+    from dataclasses import replace
+
+    report.diagnostics[0] = replace(report.diagnostics[0], code="FL999")
+    result = _run(report)["runs"][0]["results"][0]
+    assert "ruleIndex" not in result
+    _assert_valid(_run(report))
+
+
+@pytest.mark.parametrize("source", ["def broken(:\n", "x = 1\n"])
+def test_cli_sarif_output_is_valid(tmp_path: Path, source: str, monkeypatch: Any) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "app.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [".", "--format", "sarif"])
+    document = json.loads(result.output)
+    _assert_valid(document)
+    codes = [r["ruleId"] for r in document["runs"][0]["results"]]
+    assert codes == (["FL000"] if "broken" in source else [])
