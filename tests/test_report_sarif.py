@@ -56,15 +56,23 @@ def test_driver_lists_every_registered_rule() -> None:
     driver = run["tool"]["driver"]
     assert driver["name"] == "fastlint"
     assert driver["version"] == "9.9.9"
-    assert driver["informationUri"].startswith("https://")
+    # No repository URL is published yet, so no link is invented.
+    assert "informationUri" not in driver
     ids = [rule["id"] for rule in driver["rules"]]
     assert ids == [meta.code for meta in registry.all_metas()]
     for rule, meta in zip(driver["rules"], registry.all_metas()):
         assert rule["name"] == meta.name
         assert rule["shortDescription"]["text"] == meta.summary
-        assert rule["helpUri"].endswith(f"/rules/{meta.code}.md")
+        assert "helpUri" not in rule
         assert rule["help"]["text"] and rule["help"]["markdown"]
         assert rule["fullDescription"]["text"]
+
+
+def test_links_appear_once_the_package_names_its_repository(monkeypatch) -> None:
+    monkeypatch.setattr(pages, "home_url", lambda: "https://example.org/fastlint")
+    driver = _run()["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://example.org/fastlint"
+    assert driver["rules"][0]["helpUri"] == "https://example.org/fastlint/blob/main/rules/FL000.md"
 
 
 def test_rule_help_is_the_rule_page() -> None:

@@ -25,8 +25,6 @@ _HEADER = re.compile(r"^#\s+(?P<code>FL\d{3})\s+(?P<name>[a-z0-9][a-z0-9-]*)\s*$
 _SEVERITY = re.compile(r"^severity:\s*(?P<severity>[^·]*)")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<language>[\w+-]*)")
 _FILE_TARGET = re.compile(r"^#\s*file:\s*(?P<path>\S+)\s*$")
-# Used until the package metadata names its repository ([project.urls] Repository/Source).
-DEFAULT_HOME_URL = "https://github.com/fastlint/fastlint"
 
 
 @dataclass(frozen=True)
@@ -77,8 +75,9 @@ def page_paths() -> dict[str, Path]:
 
 
 @cache
-def home_url() -> str:
-    """The project's repository URL, from the installed package metadata when it has one."""
+def home_url() -> str | None:
+    """The project's repository URL from the installed package metadata; None when it names
+    none (links are then left out rather than pointing somewhere made up)."""
     from importlib.metadata import PackageNotFoundError, metadata
 
     try:
@@ -92,12 +91,13 @@ def home_url() -> str:
     for label in ("repository", "source", "source code", "homepage"):
         if urls.get(label, "").startswith("https://"):
             return urls[label]
-    return DEFAULT_HOME_URL
+    return None
 
 
-def page_url(code: str) -> str:
-    """Where a browser shows ``code``'s page (SARIF helpUri)."""
-    return f"{home_url()}/blob/main/rules/{code}.md"
+def page_url(code: str) -> str | None:
+    """Where a browser shows ``code``'s page (SARIF helpUri), when the repository is known."""
+    home = home_url()
+    return None if home is None else f"{home}/blob/main/rules/{code}.md"
 
 
 def page_text(code: str) -> str:

@@ -32,9 +32,10 @@ def sarif_log(report: ReportInput) -> dict[str, Any]:
         "name": "fastlint",
         "version": report.version,
         "semanticVersion": report.version,
-        "informationUri": pages.home_url(),
         "rules": [rule_descriptor(meta) for meta in metas],
     }
+    if pages.home_url() is not None:
+        driver["informationUri"] = pages.home_url()
     run: dict[str, Any] = {
         "tool": {"driver": driver},
         # Columns count code points (LibCST and the line-based front ends), not UTF-16 units.
@@ -49,10 +50,12 @@ def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
         "id": meta.code,
         "name": meta.name,
         "shortDescription": {"text": meta.summary},
-        "helpUri": pages.page_url(meta.code),
         "defaultConfiguration": {"level": LEVELS[meta.severity]},
         "properties": {"tags": ["fastlint", meta.front_end], "precision": "high"},
     }
+    help_uri = pages.page_url(meta.code)
+    if help_uri is not None:
+        descriptor["helpUri"] = help_uri
     try:
         page = pages.load_page(meta.code)
     except LookupError:  # a rule without a page still gets a usable descriptor
