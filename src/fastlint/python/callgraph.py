@@ -1,0 +1,390 @@
+"""Project-wide call graph: which functions block the event loop, directly or through helpers.
+
+Leaf classifiers decide whether one call site is a known blocking call; the built-in one reads
+the catalogue (:mod:`fastlint.python.catalogue`). Other rule families plug in more with
+``LEAF_CLASSIFIERS.append(fn)`` (the database rules add sync SQLAlchemy session calls), so FL102
+chains see through helpers that block in their way.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional
+
+import libcst as cst
+
+from fastlint.python.model import walk
+
+if TYPE_CHECKING:
+    from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
+    from fastlint.python.module import PythonModule
+    from fastlint.python.project import Project
+
+
+@dataclass(frozen=True)
+class BlockingLeaf:
+    """A call that blocks the thread it runs on.
+
+    ``category`` is a short label shown in chains (``HTTP``, ``sleep``, ``sync DB session``);
+    ``description`` names the call (``requests.get``); ``suggestion`` says what to write instead.
+    ``severity`` is ``"error"`` or ``"warning"`` (file I/O is a warning).
+    """
+
+    category: str
+    description: str
+    suggestion: str
+    severity: str = "error"
+
+
+LeafClassifier = Callable[["Project", "PythonModule", "CallSite"], Optional[BlockingLeaf]]
+
+# Extra classifiers, consulted after the catalogue for every call inside a function.
+LEAF_CLASSIFIERS: list[LeafClassifier] = []
+
+
+# ---------------------------------------------------------------------------- facts
+
+
+@dataclass(eq=False)
+class LeafSite:
+    """A blocking call made directly in a function."""
+
+    site: CallSite
+    leaf: BlockingLeaf
+    catalogued: bool  # from the catalogue / option (FL101's business) vs a plugged-in classifier
+
+
+@dataclass(eq=False)
+class Edge:
+    """A direct call (not an ``await``) from one function to a project function."""
+
+    site: CallSite
+    callee: str  # the callee's FunctionInfo.path
+
+
+@dataclass(eq=False)
+class FunctionFacts:
+    """What one function does, in plain data plus the call sites to report at."""
+
+    path: str
+    label: str  # "services.fetch_rates": last module part + qualname
+    is_async: bool
+    can_block_caller: bool  # calling it runs its body now (sync, not a lazy generator)
+    leaves: list[LeafSite] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """How a sync function blocks: the helpers called, outermost first, then the leaf."""
+
+    steps: tuple[str, ...]  # function paths
+    labels: tuple[str, ...]  # their labels, for messages
+    leaf: BlockingLeaf
+
+    def text(self) -> str:
+        helpers = [f"{label}()" for label in self.labels]
+        return " → ".join([*helpers, f"{self.leaf.description} ({self.leaf.category})"])
+
+
+_RANK = {"warning": 1, "error": 2}
+
+
+def _better(candidate: Chain, current: Chain | None) -> bool:
+    if current is None:
+        return True
+    return _RANK.get(candidate.leaf.severity, 2) > _RANK.get(current.leaf.severity, 2)
+
+
+class CallGraph:
+    """Every project function's facts, and for each sync function the chain by which it blocks.
+
+    Built once per run (see :func:`call_graph`); chains are found by a fixpoint over the sync
+    functions, so recursion and cycles terminate and every member of a cycle sees the leaves of
+    the others.
+    """
+
+    def __init__(self, project: Project, extra_patterns: tuple[str, ...] = ()) -> None:
+        self.project = project
+        self.extra_patterns = extra_patterns
+        self.functions: dict[str, FunctionFacts] = {}
+        self._by_id: dict[int, FunctionFacts] = {}
+        self._chains: dict[str, Chain] = {}
+        self._attributes: dict[int, dict[str, str]] = {}
+        self._build()
+        self._propagate()
+
+    # -- queries --------------------------------------------------------------
+
+    def facts(self, function: FunctionInfo) -> FunctionFacts | None:
+        return self._by_id.get(id(function))
+
+    def chain(self, path: str) -> Chain | None:
+        """How calling the project function at ``path`` blocks, if it does."""
+        return self._chains.get(path)
+
+    # -- building -------------------------------------------------------------
+
+    def _build(self) -> None:
+        for module in self.project.modules:
+            prefix = module.name.rsplit(".", 1)[-1]
+            for function in module.model.functions:
+                qualname = readable_qualname(function)
+                facts = FunctionFacts(
+                    path=function.path,
+                    label=f"{prefix}.{qualname}" if prefix else qualname,
+                    is_async=function.is_async,
+                    can_block_caller=_runs_when_called(self.project, module, function),
+                )
+                self._by_id[id(function)] = facts
+                self.functions.setdefault(function.path, facts)
+        for module in self.project.modules:
+            for site in module.model.calls:
+                if site.function is None:
+                    continue
+                facts = self._by_id[id(site.function)]
+                path = self.project.resolve(module, site.node.func, site.scope)
+                if path is None:
+                    path = self._instance_attribute_path(module, site)
+                leaf, catalogued = self._classify(module, site, path)
+                if leaf is not None:
+                    facts.leaves.append(LeafSite(site, leaf, catalogued))
+                    continue
+                callee = resolve_callee(self.project, module, site, path)
+                if callee is not None and callee is not site.function:
+                    facts.edges.append(Edge(site, callee.path))
+
+    def _instance_attribute_path(self, module: PythonModule, site: CallSite) -> str | None:
+        """``self.http.get`` where the class sets ``self.http = requests.Session()`` (in any
+        method, or as a class attribute): ``requests.Session().get``."""
+        func = site.node.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        parts: list[str] = [func.attr.value]
+        node = func.value
+        while isinstance(node, cst.Attribute) and not isinstance(node.value, cst.Name):
+            parts.append(node.attr.value)
+            node = node.value
+        if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)):
+            return None
+        method = _enclosing_method(site)
+        if method is None or method.class_info is None or node.value.value != method.params[0].name:
+            return None
+        attributes = self._attributes.get(id(method.class_info))
+        if attributes is None:
+            attributes = _instance_attributes(self.project, module, method.class_info)
+            self._attributes[id(method.class_info)] = attributes
+        base = attributes.get(node.attr.value)
+        return None if base is None else ".".join([base, *reversed(parts)])
+
+    def _classify(
+        self, module: PythonModule, site: CallSite, path: str | None
+    ) -> tuple[BlockingLeaf | None, bool]:
+        from fastlint.python import catalogue
+
+        leaf = catalogue.match(path, self.extra_patterns) or _celery_publish(
+            self.project, module, path
+        )
+        if leaf is not None:
+            return leaf, True
+        for classifier in LEAF_CLASSIFIERS:
+            leaf = classifier(self.project, module, site)
+            if leaf is not None:
+                return leaf, False
+        return None, False
+
+    def _propagate(self) -> None:
+        candidates = [facts for facts in self.functions.values() if facts.can_block_caller]
+        for facts in candidates:
+            worst = None
+            for leaf_site in facts.leaves:
+                chain = Chain((facts.path,), (facts.label,), leaf_site.leaf)
+                if _better(chain, worst):
+                    worst = chain
+            if worst is not None:
+                self._chains[facts.path] = worst
+        changed = True
+        while changed:
+            changed = False
+            for facts in candidates:
+                current = self._chains.get(facts.path)
+                for edge in facts.edges:
+                    if edge.site.awaited:
+                        continue
+                    below = self._chains.get(edge.callee)
+                    if below is None or facts.path in below.steps:
+                        continue
+                    chain = Chain(
+                        (facts.path, *below.steps), (facts.label, *below.labels), below.leaf
+                    )
+                    if _better(chain, current):
+                        self._chains[facts.path] = current = chain
+                        changed = True
+
+
+def readable_qualname(function: FunctionInfo) -> str:
+    """``outer.<locals>.inner`` → ``outer.inner`` (for messages)."""
+    return function.qualname.replace(".<locals>", "")
+
+
+def _runs_when_called(project: Project, module: PythonModule, function: FunctionInfo) -> bool:
+    """A sync function whose body runs when it is called: not a coroutine, and not a plain
+    generator (Starlette iterates those in a threadpool for StreamingResponse), unless it is a
+    ``@contextmanager`` whose body runs up to ``yield`` on entry."""
+    if function.is_async or function.is_lambda:
+        return False
+    if not function.is_generator:
+        return True
+    scope = function.scope.parent or module.model.scope
+    return any(
+        project.resolve(module, decorator, scope) == "contextlib.contextmanager"
+        for decorator in function.decorators
+    )
+
+
+def resolve_callee(
+    project: Project, module: PythonModule, site: CallSite, path: str | None = None
+) -> FunctionInfo | None:
+    """The project function or method a call runs: ``helper()``, ``mod.helper()``,
+    ``self.helper()``, ``Svc.helper()``, ``svc.helper()`` on a module-level instance, or a
+    project class's ``__init__``."""
+    func = site.node.func
+    method = _self_method(project, site)
+    if method is not None:
+        return method
+    if path is None:
+        path = project.resolve(module, func, site.scope)
+    if path is None:
+        return None
+    function = project.function_at(path)
+    if function is not None:
+        return function
+    class_info = project.class_at(path)
+    if class_info is not None:
+        return project.method_of(class_info, "__init__")
+    return None
+
+
+def _enclosing_method(site: CallSite) -> FunctionInfo | None:
+    """The method a call is written in (through lambdas), if it has a receiver parameter."""
+    method = site.function
+    while method is not None and method.is_lambda:
+        method = method.parent
+    if method is None or method.class_info is None or not method.params:
+        return None
+    return method
+
+
+def _instance_attributes(
+    project: Project, module: PythonModule, class_info: ClassInfo
+) -> dict[str, str]:
+    """Resolved paths of ``self.NAME = value`` assignments in a class's methods, and of class
+    attributes; a name assigned two different things is left out."""
+    found: dict[str, str | None] = {}
+
+    def record(name: str, value: cst.BaseExpression, scope: Scope) -> None:
+        path = project.resolve(module, value, scope)
+        if name in found and found[name] != path:
+            found[name] = None
+        else:
+            found[name] = path
+
+    body = class_info.node.body
+    for statement in body.body if isinstance(body, cst.IndentedBlock) else ():
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name):
+                        scope = class_info.scope
+                        # Class attributes resolve in the scope around the class body.
+                        record(target.value, small.value, scope)
+    for method in class_info.methods.values():
+        if not method.params:
+            continue
+        receiver = method.params[0].name
+        for node in walk(method.node, lambda n: isinstance(n, (cst.Assign, cst.AnnAssign))):
+            targets = (
+                [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            )
+            value = node.value
+            if value is None:
+                continue
+            for target in targets:
+                if (
+                    isinstance(target, cst.Attribute)
+                    and isinstance(target.value, cst.Name)
+                    and target.value.value == receiver
+                ):
+                    record(target.attr.value, value, method.scope)
+    return {name: path for name, path in found.items() if path is not None}
+
+
+def _self_method(project: Project, site: CallSite) -> FunctionInfo | None:
+    """``self.x()`` / ``cls.x()`` / ``cls(...).x()`` inside a method: ``x`` on its class."""
+    func = site.node.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    receiver_expr = func.value
+    if isinstance(receiver_expr, cst.Call):
+        receiver_expr = receiver_expr.func  # cls(...).x(): an instance of the same class
+    if not isinstance(receiver_expr, cst.Name):
+        return None
+    method = _enclosing_method(site)
+    if method is None or method.class_info is None:
+        return None
+    receiver = method.params[0].name
+    if receiver_expr.value != receiver:
+        return None
+    binding = site.scope.lookup(receiver)
+    if binding is None or binding.node is not method.params[0].node:
+        return None  # rebound or shadowed
+    return project.method_of(method.class_info, func.attr.value)
+
+
+_CELERY_SUFFIXES = (".delay", ".apply_async")
+
+
+def _celery_publish(
+    project: Project, module: PythonModule, path: str | None
+) -> BlockingLeaf | None:
+    """``task.delay(...)`` / ``task.apply_async(...)`` on a project function decorated as a
+    Celery task: a synchronous publish to the broker."""
+    if path is None or not path.endswith(_CELERY_SUFFIXES):
+        return None
+    base, _, method = path.rpartition(".")
+    task = project.function_at(base)
+    if task is None:
+        return None
+    task_module = project.module_of(task)
+    if task_module is None:
+        return None
+    scope = task.scope.parent or task_module.model.scope
+    for decorator in task.decorators:
+        resolved = project.resolve(task_module, decorator, scope) or ""
+        resolved = resolved[:-2] if resolved.endswith("()") else resolved
+        if resolved == "celery.shared_task" or (
+            resolved.startswith("celery.") and resolved.endswith(".task")
+        ):
+            from fastlint.python import catalogue
+
+            leaf = catalogue.leaf_for("queue", f"{task.name}.{method}")
+            return leaf
+    return None
+
+
+# ---------------------------------------------------------------------------- per run
+
+_graphs: weakref.WeakKeyDictionary[Project, dict[tuple[str, ...], CallGraph]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def call_graph(project: Project, extra_patterns: tuple[str, ...] = ()) -> CallGraph:
+    """The project's call graph, built on first use and shared by every rule in the run."""
+    per_project = _graphs.setdefault(project, {})
+    graph = per_project.get(extra_patterns)
+    if graph is None:
+        graph = per_project[extra_patterns] = CallGraph(project, extra_patterns)
+    return graph

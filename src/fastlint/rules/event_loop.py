@@ -1,0 +1,155 @@
+"""Event-loop rules: blocking calls in async code, directly (FL101) and through helpers (FL102).
+
+Both read the project's call graph (:mod:`fastlint.python.callgraph`), built once per run; the
+blocking calls themselves are data in :mod:`fastlint.python.catalogue`, and where a call runs
+(per request, at startup, in a thread) comes from :mod:`fastlint.python.execution`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fastlint.diagnostics import Severity
+from fastlint.python import catalogue, execution
+from fastlint.python.callgraph import (
+    BlockingLeaf,
+    CallGraph,
+    FunctionFacts,
+    call_graph,
+    readable_qualname,
+)
+from fastlint.python.model import CallSite, FunctionInfo
+from fastlint.python.module import PythonModule
+from fastlint.registry import Option, RuleMeta, register
+from fastlint.rules.base import PythonRule
+
+if TYPE_CHECKING:
+    from fastlint.engine import LintContext
+
+BLOCKING_CALLS = Option(
+    "blocking-calls",
+    list,
+    [],
+    "Extra blocking calls, as qualified names with optional globs "
+    '(["mylib.slow_fn", "supabase.Client.table", "vendor.sdk.*"]); added to the built-in '
+    "catalogue for FL101 and FL102.",
+)
+
+_PHASE_TEXT = {
+    execution.STARTUP: "runs once at startup, so it delays startup and readiness rather than "
+    "every request",
+    execution.SHUTDOWN: "runs once at shutdown, so it delays graceful shutdown rather than "
+    "every request",
+}
+
+
+class _EventLoopRule(PythonRule):
+    def graph(self, ctx: LintContext) -> CallGraph:
+        """The run's call graph (built by the first rule that asks, then shared)."""
+        extra = tuple(str(item) for item in self.option("blocking-calls"))
+        return call_graph(ctx.project, extra)
+
+    def coroutines(
+        self, unit: PythonModule, ctx: LintContext
+    ) -> Iterator[tuple[FunctionInfo, FunctionFacts]]:
+        """Each ``async def`` in the module with its call-graph facts."""
+        if not any(function.is_async for function in unit.model.functions):
+            return  # nothing here runs on the event loop; don't build the graph for it
+        graph = self.graph(ctx)
+        for function in unit.model.functions:
+            facts = graph.facts(function) if function.is_async else None
+            if facts is not None:
+                yield function, facts
+
+
+def _severity(leaf: BlockingLeaf, phase: str) -> Severity:
+    if phase != execution.REQUEST or leaf.severity == "warning":
+        return Severity.WARNING
+    return Severity.ERROR
+
+
+@register
+class BlockingCallInAsync(_EventLoopRule):
+    meta = RuleMeta(
+        code="FL101",
+        name="blocking-call-in-async",
+        severity=Severity.ERROR,
+        front_end="python",
+        summary="A known blocking call (sleep, sync HTTP, subprocess, hashing, sync drivers) "
+        "directly inside an async def.",
+        options=(BLOCKING_CALLS,),
+    )
+
+    def check(self, unit: PythonModule, ctx: LintContext) -> None:
+        for _, facts in self.coroutines(unit, ctx):
+            for leaf_site in facts.leaves:
+                if not leaf_site.catalogued:
+                    continue  # plugged-in classifiers have their own rules (FL103)
+                site, leaf = leaf_site.site, leaf_site.leaf
+                phase = execution.call_context(ctx.project, unit, site)
+                if phase is None:
+                    continue
+                self.report(
+                    unit,
+                    site.node,
+                    self._message(ctx, unit, leaf_site.site, leaf, phase),
+                    severity=_severity(leaf, phase),
+                    fix=leaf.suggestion,
+                )
+
+    def _message(
+        self, ctx: LintContext, unit: PythonModule, site: CallSite, leaf: BlockingLeaf, phase: str
+    ) -> str:
+        call = f"{leaf.description}()"
+        offloader = execution.offloader_receiving(ctx.project, unit, site)
+        if offloader is not None:
+            return (
+                f"{call} runs on the event loop before {offloader} even starts, so offloading "
+                f"its result does not help; pass the function and its arguments instead: "
+                f"'{offloader}({leaf.description}, ...)'."
+            )
+        if phase in _PHASE_TEXT:
+            return f"{call} blocks the event loop but {_PHASE_TEXT[phase]}; {leaf.suggestion}."
+        return f"{call} {catalogue.why(leaf)}; {leaf.suggestion}."
+
+
+@register
+class BlockingCallViaHelper(_EventLoopRule):
+    meta = RuleMeta(
+        code="FL102",
+        name="blocking-call-via-helper",
+        severity=Severity.ERROR,
+        front_end="python",
+        summary="An async def calls a sync project function that blocks, at any depth.",
+        options=(BLOCKING_CALLS,),
+    )
+
+    def check(self, unit: PythonModule, ctx: LintContext) -> None:
+        for function, facts in self.coroutines(unit, ctx):
+            graph = self.graph(ctx)
+            for edge in facts.edges:
+                if edge.site.awaited:
+                    continue  # a sync def that returns an awaitable (decorated, wrapped)
+                chain = graph.chain(edge.callee)
+                if chain is None:
+                    continue
+                phase = execution.call_context(ctx.project, unit, edge.site)
+                if phase is None:
+                    continue
+                helper = chain.labels[0].rsplit(".", 1)[-1]
+                path = f"{readable_qualname(function)}() → {chain.text()}"
+                when = (
+                    f"blocks the event loop and {_PHASE_TEXT[phase]}"
+                    if phase in _PHASE_TEXT
+                    else "blocks the event loop, stalling every request while it runs"
+                )
+                self.report(
+                    unit,
+                    edge.site.node,
+                    f"Sync helper call {path} {when}; run it with "
+                    f"'await asyncio.to_thread({helper}, ...)' or make the helper async "
+                    f"({chain.leaf.suggestion}).",
+                    severity=_severity(chain.leaf, phase),
+                    fix=f"await asyncio.to_thread({helper}, ...)",
+                )
