@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from fastlint.python.model import Binding, ClassInfo, FunctionInfo
+import libcst as cst
+
+from fastlint.python.model import UNKNOWN, Binding, ClassInfo, FunctionInfo, Scope
 from fastlint.python.module import PythonModule
 
 
@@ -92,7 +94,43 @@ class Project:
         path = module.model.resolve(expr, scope)
         return None if path is None else self.canonical(path)
 
+    def literal(
+        self, module: PythonModule, expr: cst.BaseExpression, scope: Scope | None = None
+    ) -> object:
+        """:meth:`ModuleModel.literal`, also through a name imported from a project module
+        (``from app.config import ORIGINS`` where ``ORIGINS = ["*"]``); else UNKNOWN."""
+        value = module.model.literal(expr, scope)
+        if value is not UNKNOWN or not isinstance(expr, cst.Name):
+            return value
+        binding = (scope or module.model.scope).lookup(expr.value)
+        if binding is None or binding.kind != "import" or binding.path is None:
+            return UNKNOWN
+        definition = self.definition_of(binding.path)
+        if definition is None:
+            return UNKNOWN
+        target, found = definition
+        if found.kind != "value" or found.value is None:
+            return UNKNOWN
+        return target.model.literal(found.value, found.scope)
+
     # -- definitions ----------------------------------------------------------------
+
+    def definition_of(self, path: str) -> tuple[PythonModule, Binding] | None:
+        """The module-level binding a path names, following imports and re-exports:
+        ``app.deps.SessionLocal`` → (``app.db.session``, the binding ``SessionLocal = ...``),
+        so a rule can read the defining expression (e.g. the keywords of ``sessionmaker(...)``)."""
+        for _ in range(20):
+            split = self._split(path)
+            if split is None or len(split[1]) != 1 or "()" in split[1][0]:
+                return None
+            module, (name,) = split
+            binding = module.model.module_binding(name)
+            if binding is None:
+                return None
+            if binding.kind != "import" or binding.path is None:
+                return module, binding
+            path = binding.path
+        return None
 
     def function_at(self, path: str) -> FunctionInfo | None:
         """The project function or method a canonical path names: ``pkg.mod.helper``,

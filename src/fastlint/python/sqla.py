@@ -1,0 +1,778 @@
+"""What SQLAlchemy / SQLModel objects a name holds: session factories, sessions, engines,
+connections, sync or async, through imports, aliases and modules.
+
+The database rules ask one question, :func:`kind_of`: "what is this expression?" The answer is a
+:class:`DbKind` such as ``session`` (sync) or ``factory`` (async). Unlike a plain path, the answer
+reads the *defining call*: ``sessionmaker(bind=engine, class_=AsyncSession)`` makes async sessions
+although its path is the sync ``sqlalchemy.orm.sessionmaker``. Names are followed through
+assignments, ``with ... as``, imports of project modules, parameters annotated with a session class
+(also ``Annotated[Session, Depends(get_db)]`` and aliases of it) and ``Depends(get_db)`` defaults,
+where ``get_db`` yields or returns a session.
+
+:func:`find_engines` lists every ``create_engine`` / ``create_async_engine`` call with its pool
+settings, for the deployment rules' pool arithmetic.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastlint.python.callgraph import BlockingLeaf
+from fastlint.python.model import (
+    Binding,
+    CallSite,
+    ClassInfo,
+    FunctionInfo,
+    Scope,
+    has_star_kwargs,
+    keyword,
+    positional,
+    walk,
+)
+from fastlint.python.module import PythonModule
+
+if TYPE_CHECKING:
+    from fastlint.python.project import Project
+
+
+@dataclass(frozen=True)
+class DbKind:
+    """What an expression holds. ``role`` is one of ``factory`` (``sessionmaker()``),
+    ``scoped`` (``scoped_session()``: a registry that proxies session methods), ``session``,
+    ``engine``, ``connection``; the ``*_class`` / ``*_fn`` roles name the classes and constructor
+    functions themselves (``Session``, ``sessionmaker``)."""
+
+    role: str
+    is_async: bool
+
+    @property
+    def label(self) -> str:
+        names = {
+            "session": "Session",
+            "scoped": "scoped_session",
+            "engine": "Engine",
+            "connection": "Connection",
+            "factory": "sessionmaker",
+        }
+        name = names.get(self.role, self.role)
+        return f"Async{name}" if self.is_async and self.role != "factory" else name
+
+
+# ---------------------------------------------------------------------------- catalogue
+
+_SYNC, _ASYNC = False, True
+
+# Canonical third-party paths → (role, is_async). Several spellings of one object each.
+PATHS: dict[str, tuple[str, bool]] = {
+    **dict.fromkeys(
+        (
+            "sqlalchemy.orm.Session",
+            "sqlalchemy.orm.session.Session",
+            "sqlmodel.Session",
+            "sqlmodel.orm.session.Session",
+        ),
+        ("session_class", _SYNC),
+    ),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.ext.asyncio.AsyncSession",
+            "sqlalchemy.ext.asyncio.session.AsyncSession",
+            "sqlmodel.ext.asyncio.session.AsyncSession",
+        ),
+        ("session_class", _ASYNC),
+    ),
+    **dict.fromkeys(
+        ("sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"),
+        ("factory_fn", _SYNC),
+    ),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.ext.asyncio.async_sessionmaker",
+            "sqlalchemy.ext.asyncio.session.async_sessionmaker",
+        ),
+        ("factory_fn", _ASYNC),
+    ),
+    **dict.fromkeys(
+        ("sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"),
+        ("scoped_fn", _SYNC),
+    ),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.ext.asyncio.async_scoped_session",
+            "sqlalchemy.ext.asyncio.scoping.async_scoped_session",
+        ),
+        ("scoped_fn", _ASYNC),
+    ),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.create_engine",
+            "sqlalchemy.engine.create_engine",
+            "sqlalchemy.engine.create.create_engine",
+            "sqlmodel.create_engine",
+        ),
+        ("engine_fn", _SYNC),
+    ),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.ext.asyncio.create_async_engine",
+            "sqlalchemy.ext.asyncio.engine.create_async_engine",
+        ),
+        ("engine_fn", _ASYNC),
+    ),
+    **dict.fromkeys(
+        ("sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine"),
+        ("engine_class", _SYNC),
+    ),
+    **dict.fromkeys(
+        ("sqlalchemy.ext.asyncio.AsyncEngine", "sqlalchemy.ext.asyncio.engine.AsyncEngine"),
+        ("engine_class", _ASYNC),
+    ),
+    # encode/databases: an async query interface with its own pool; never blocks the loop.
+    "databases.Database": ("engine_class", _ASYNC),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.Connection",
+            "sqlalchemy.engine.Connection",
+            "sqlalchemy.engine.base.Connection",
+        ),
+        ("connection_class", _SYNC),
+    ),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.ext.asyncio.AsyncConnection",
+            "sqlalchemy.ext.asyncio.engine.AsyncConnection",
+        ),
+        ("connection_class", _ASYNC),
+    ),
+}
+
+# What calling something of a role gives.
+_CALL_RESULT = {
+    "session_class": "session",
+    "factory_fn": "factory",
+    "scoped_fn": "scoped",
+    "engine_fn": "engine",
+    "engine_class": "engine",
+    "connection_class": "connection",
+    "factory": "session",
+    "scoped": "session",
+}
+# Methods that hand out a new object: (receiver role, method) → result role.
+_METHOD_RESULT = {
+    ("engine", "connect"): "connection",
+    ("engine", "begin"): "connection",
+    ("engine", "raw_connection"): "connection",
+    ("factory", "begin"): "session",  # ``with SessionLocal.begin() as db``
+}
+
+# Methods that wait for the database (network round trip or pool checkout). ``add``, ``delete``,
+# ``expunge`` and ``begin`` on a session only change in-memory state and stay silent.
+_SESSION_IO = frozenset(
+    {
+        "query",
+        "execute",
+        "exec",  # SQLModel
+        "scalars",
+        "scalar",
+        "get",
+        "get_one",
+        "merge",
+        "refresh",
+        "flush",
+        "commit",
+        "rollback",
+        "close",
+        "connection",
+        "bulk_save_objects",
+        "bulk_insert_mappings",
+        "bulk_update_mappings",
+    }
+)
+BLOCKING_METHODS: dict[str, frozenset[str]] = {
+    "session": _SESSION_IO,
+    "scoped": _SESSION_IO | {"remove"},
+    # ``dispose()`` only closes idle pooled connections (shutdown code): not worth a finding.
+    "engine": frozenset({"connect", "begin", "execute", "raw_connection"}),
+    "connection": frozenset(
+        {"execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback", "close"}
+    ),
+}
+_ALL_BLOCKING = frozenset().union(*BLOCKING_METHODS.values())
+
+DEPENDS = frozenset(
+    {
+        "fastapi.Depends",
+        "fastapi.Security",
+        "fastapi.params.Depends",
+        "fastapi.params.Security",
+        "fastapi.param_functions.Depends",
+        "fastapi.param_functions.Security",
+    }
+)
+CONTEXT_MANAGER_DECORATORS = frozenset(
+    {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
+)
+NULL_POOL = frozenset(
+    {"sqlalchemy.pool.NullPool", "sqlalchemy.NullPool", "sqlalchemy.pool.impl.NullPool"}
+)
+DEFAULT_POOL_SIZE = 5
+DEFAULT_MAX_OVERFLOW = 10
+_MAX_DEPTH = 16
+
+
+# ---------------------------------------------------------------------------- resolution
+
+
+class _Resolver:
+    """Memoised :func:`kind_of` for one project (one lint run)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        # Keyed by node identity; the node is kept in the value so its id cannot be reused.
+        self.memo: dict[tuple[int, int], tuple[cst.CSTNode, DbKind | None]] = {}
+        self.active: set[tuple[int, int]] = set()
+        self.provided: dict[int, DbKind | None] = {}
+        self.classes: dict[str, DbKind | None] = {}
+        self.attributes: dict[tuple[str, str], DbKind | None] = {}
+
+    def kind(
+        self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int = 0
+    ) -> DbKind | None:
+        key = (id(expr), id(scope))
+        if key in self.memo:
+            return self.memo[key][1]
+        if key in self.active or depth > _MAX_DEPTH:
+            return None
+        self.active.add(key)
+        try:
+            result = self._kind(module, expr, scope, depth + 1)
+        finally:
+            self.active.discard(key)
+        self.memo[key] = (expr, result)
+        return result
+
+    def _kind(
+        self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int
+    ) -> DbKind | None:
+        if isinstance(expr, cst.Await):
+            return self.kind(module, expr.expression, scope, depth)
+        if isinstance(expr, cst.Name):
+            binding = scope.lookup(expr.value)
+            return None if binding is None else self.binding_kind(module, binding, depth)
+        if isinstance(expr, cst.Attribute):
+            path = _static_path(module, expr, scope)
+            if path is not None:
+                return self.path_kind(path, depth)
+            owner = _self_class(expr.value, scope)
+            return None if owner is None else self.attribute_kind(owner, expr.attr.value, depth)
+        if isinstance(expr, cst.Call):
+            return self.call_kind(module, expr, scope, depth)
+        return None
+
+    def attribute_kind(self, owner: ClassInfo, attr: str, depth: int) -> DbKind | None:
+        """``self.db`` in a method: what the class's methods assign to ``self.db`` (or its
+        class-level annotation, as in a dataclass) when they all agree; else unknown."""
+        key = (owner.path, attr)
+        if key in self.attributes:
+            return self.attributes[key]
+        self.attributes[key] = None  # cycles: unknown
+        module = self.project.module_of_path(owner.path)
+        kinds: list[DbKind | None] = []
+        if module is not None:
+            for value, scope, is_annotation in _attribute_values(owner, attr):
+                found = self.kind(module, value, scope, depth)
+                kinds.append(_instance(found) if is_annotation else found)
+        result = kinds[0] if kinds and all(k == kinds[0] for k in kinds) else None
+        self.attributes[key] = result
+        return result
+
+    def path_kind(self, path: str, depth: int) -> DbKind | None:
+        """A module-level name of a project module, or a third-party path."""
+        if depth > _MAX_DEPTH:
+            return None
+        definition = self.project.definition_of(path)
+        if definition is not None and definition[1].kind != "class":
+            return self.binding_kind(definition[0], definition[1], depth + 1)
+        canonical = self.project.canonical(path)
+        known = PATHS.get(canonical)
+        if known is not None:
+            return DbKind(*known)
+        return self.class_kind(canonical)
+
+    def class_kind(self, path: str) -> DbKind | None:
+        """A project subclass of a session class (``class TenantSession(Session)``)."""
+        if path in self.classes:
+            return self.classes[path]
+        self.classes[path] = None
+        class_info = self.project.class_at(path)
+        found = None
+        if class_info is not None and class_info.bases:
+            for spelling, (role, is_async) in PATHS.items():
+                if role == "session_class" and self.project.subclasses_path(class_info, spelling):
+                    found = DbKind(role, is_async)
+                    break
+        self.classes[path] = found
+        return found
+
+    def binding_kind(self, module: PythonModule, binding: Binding, depth: int) -> DbKind | None:
+        if binding.kind == "value" and binding.value is not None and binding.scope is not None:
+            return self.kind(module, binding.value, binding.scope, depth)
+        if binding.kind == "import" and binding.path is not None:
+            return self.path_kind(binding.path, depth + 1)
+        if binding.kind == "class" and binding.path is not None:
+            return self.class_kind(binding.path)
+        if binding.kind == "param" and binding.scope is not None:
+            return self.param_kind(module, binding, depth)
+        return None
+
+    def param_kind(self, module: PythonModule, binding: Binding, depth: int) -> DbKind | None:
+        """``db: Session``, ``db: Annotated[Session, Depends(get_db)]``, ``db=Depends(get_db)``."""
+        assert binding.scope is not None
+        default = binding.node.default if isinstance(binding.node, cst.Param) else None
+        if binding.annotation is not None:
+            declared, marker = self.unwrap(module, binding.annotation, binding.scope, depth)
+            if declared is not None:
+                instance = _instance(self.kind(module, declared[0], declared[1], depth))
+                if instance is not None:
+                    return instance
+            if marker is not None:
+                return self.depends_kind(marker[0], marker[1], marker[2], depth)
+        if default is not None:
+            return self.depends_kind(module, default, binding.scope, depth)
+        return None
+
+    def unwrap(
+        self, module: PythonModule, annotation: cst.BaseExpression, scope: Scope, depth: int
+    ) -> tuple[
+        tuple[cst.BaseExpression, Scope] | None,
+        tuple[PythonModule, cst.BaseExpression, Scope] | None,
+    ]:
+        """(declared type, Depends marker) of an annotation: through ``Annotated[...]``,
+        ``Optional[...]`` and a module-level alias such as ``SessionDep = Annotated[...]``.
+        The type is returned with the scope (in ``module``) it must be read in."""
+        for _ in range(_MAX_DEPTH):
+            if isinstance(annotation, cst.Subscript) and annotation.slice:
+                head = annotation.value
+                name = head.attr.value if isinstance(head, cst.Attribute) else None
+                if isinstance(head, cst.Name):
+                    name = head.value
+                items = [
+                    element.slice.value
+                    for element in annotation.slice
+                    if isinstance(element.slice, cst.Index)
+                ]
+                if not items or name not in ("Annotated", "Optional"):
+                    return None, None
+                marker = None
+                if name == "Annotated":
+                    for extra in items[1:]:
+                        if isinstance(extra, cst.Call):
+                            marker = (module, extra, scope)
+                inner, inner_marker = self.unwrap(module, items[0], scope, depth + 1)
+                return inner, inner_marker or marker
+            if isinstance(annotation, cst.BinaryOperation) and isinstance(
+                annotation.operator, cst.BitOr
+            ):  # ``Session | None``
+                annotation = annotation.left
+                continue
+            if isinstance(annotation, cst.Name):
+                binding = scope.lookup(annotation.value)
+                target = self._alias_target(module, binding)
+                if target is not None:
+                    module, annotation, scope = target
+                    continue
+            return (annotation, scope), None
+        return None, None
+
+    def _alias_target(
+        self, module: PythonModule, binding: Binding | None
+    ) -> tuple[PythonModule, cst.BaseExpression, Scope] | None:
+        """The subscript a type alias name stands for (``SessionDep = Annotated[...]``)."""
+        if binding is not None and binding.kind == "import" and binding.path:
+            definition = self.project.definition_of(binding.path)
+            if definition is None:
+                return None
+            module, binding = definition
+        if (
+            binding is not None
+            and binding.kind == "value"
+            and isinstance(binding.value, cst.Subscript)
+            and binding.scope is not None
+        ):
+            return module, binding.value, binding.scope
+        return None
+
+    def depends_kind(
+        self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int
+    ) -> DbKind | None:
+        """What ``Depends(provider)`` injects: the provider's session/engine/connection."""
+        if not isinstance(expr, cst.Call):
+            return None
+        if self.project.resolve(module, expr.func, scope) not in DEPENDS:
+            return None
+        provider = positional(expr, 0) or keyword(expr, "dependency")
+        if provider is None:
+            return None
+        found = self.kind(module, provider, scope, depth)
+        if found is not None:  # ``Depends(SessionLocal)``: FastAPI calls the provider
+            return _called(found)
+        function = self._function(module, provider, scope)
+        return None if function is None else self.provides(function, depth, as_dependency=True)
+
+    def call_kind(
+        self, module: PythonModule, call: cst.Call, scope: Scope, depth: int
+    ) -> DbKind | None:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            receiver = self.kind(module, func.value, scope, depth)
+            if receiver is not None:
+                role = _METHOD_RESULT.get((receiver.role, func.attr.value))
+                return None if role is None else DbKind(role, receiver.is_async)
+        callee = self.kind(module, func, scope, depth)
+        if callee is not None:
+            if callee.role == "factory_fn" and not callee.is_async:
+                return DbKind("factory", self._async_class_kwarg(module, call, scope, depth))
+            return _called(callee)
+        function = self._function(module, func, scope)
+        return None if function is None else self.provides(function, depth, as_dependency=False)
+
+    def _async_class_kwarg(
+        self, module: PythonModule, call: cst.Call, scope: Scope, depth: int
+    ) -> bool:
+        """``sessionmaker(bind=engine, class_=AsyncSession)`` makes AsyncSessions."""
+        class_ = keyword(call, "class_")
+        if class_ is None:
+            return False
+        found = self.kind(module, class_, scope, depth)
+        return found is not None and found.is_async
+
+    def _function(
+        self, module: PythonModule, expr: cst.BaseExpression, scope: Scope
+    ) -> FunctionInfo | None:
+        path = self.project.resolve(module, expr, scope)
+        return None if path is None else self.project.function_at(path)
+
+    def provides(self, function: FunctionInfo, depth: int, as_dependency: bool) -> DbKind | None:
+        """The session/engine/connection a project function hands out: what a generator
+        yields (as a dependency or a ``@contextmanager``), else what it returns."""
+        key = id(function) * 2 + as_dependency
+        if key in self.provided:
+            return self.provided[key]
+        self.provided[key] = None  # cycles: unknown
+        module = self.project.module_of(function)
+        result = None
+        if module is not None and not function.is_lambda:
+            if function.is_generator:
+                if as_dependency or self._is_context_manager(module, function):
+                    values = [y.value for y in function.yields]
+                else:
+                    values = []
+            else:
+                values = [r.value for r in function.returns]
+            for value in values:
+                if value is None:
+                    continue
+                found = _instance(self.kind(module, value, function.scope, depth))
+                if found is not None:
+                    result = found
+                    break
+        self.provided[key] = result
+        return result
+
+    def _is_context_manager(self, module: PythonModule, function: FunctionInfo) -> bool:
+        scope = function.scope.parent or module.model.scope
+        return any(
+            self.project.resolve(module, decorator, scope) in CONTEXT_MANAGER_DECORATORS
+            for decorator in function.decorators
+        )
+
+
+def _called(kind: DbKind) -> DbKind | None:
+    """What calling an object of ``kind`` gives: ``SessionLocal()`` is a session."""
+    role = _CALL_RESULT.get(kind.role)
+    return None if role is None else DbKind(role, kind.is_async)
+
+
+def _instance(kind: DbKind | None) -> DbKind | None:
+    """The object a value of ``kind`` is used as: a class annotation means an instance."""
+    if kind is None:
+        return None
+    if kind.role.endswith("_class"):
+        return DbKind(kind.role[: -len("_class")], kind.is_async)
+    if kind.role.endswith("_fn"):
+        return None
+    return kind
+
+
+def _self_class(expr: cst.BaseExpression, scope: Scope) -> ClassInfo | None:
+    """The class when ``expr`` is the ``self`` parameter of one of its methods (also read from
+    a nested function or lambda inside the method)."""
+    if not isinstance(expr, cst.Name):
+        return None
+    holder: Scope | None = scope
+    while holder is not None and expr.value not in holder.bindings:
+        holder = holder.parent
+    method = holder.function if holder is not None else None
+    if method is None or method.class_info is None or not method.params:
+        return None
+    binding = holder.bindings[expr.value] if holder is not None else None
+    if binding is None or binding.node is not method.params[0].node:
+        return None  # not the first parameter, or rebound
+    return method.class_info
+
+
+def _attribute_values(owner: ClassInfo, attr: str) -> list[tuple[cst.BaseExpression, Scope, bool]]:
+    """(expression, scope to read it in, is an annotation) for every ``self.<attr> = value``
+    in the class's methods and a class-level ``attr: Type`` annotation."""
+    found: list[tuple[cst.BaseExpression, Scope, bool]] = []
+    body = owner.node.body
+    for statement in body.body if isinstance(body, cst.IndentedBlock) else []:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and small.target.value == attr
+            ):
+                found.append((small.annotation.annotation, owner.scope, True))
+    for method in owner.methods.values():
+        if not method.params or not isinstance(method.node, cst.FunctionDef):
+            continue
+        receiver = method.params[0].name
+        for node in walk(method.node.body, lambda n: isinstance(n, (cst.Assign, cst.AnnAssign))):
+            if isinstance(node, cst.Assign):
+                targets = [target.target for target in node.targets]
+            else:
+                targets = [node.target]  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            if value is None or (isinstance(value, cst.Name) and value.value == "None"):
+                continue  # ``self.db = None`` before it is opened says nothing
+            for target in targets:
+                if (
+                    isinstance(target, cst.Attribute)
+                    and target.attr.value == attr
+                    and isinstance(target.value, cst.Name)
+                    and target.value.value == receiver
+                ):
+                    found.append((value, method.scope, False))
+    return found
+
+
+def _static_path(module: PythonModule, expr: cst.BaseExpression, scope: Scope) -> str | None:
+    """``db.SessionLocal`` → ``app.db.SessionLocal`` when ``db`` is an imported module or name;
+    None when the base is a value (an instance attribute, a call)."""
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value)
+        if binding is not None and binding.kind in ("import", "class") and binding.path:
+            return binding.path
+        return None
+    if isinstance(expr, cst.Attribute):
+        base = _static_path(module, expr.value, scope)
+        return None if base is None else f"{base}.{expr.attr.value}"
+    return None
+
+
+_RESOLVERS: weakref.WeakKeyDictionary[Project, _Resolver] = weakref.WeakKeyDictionary()
+
+
+def resolver(project: Project) -> _Resolver:
+    found = _RESOLVERS.get(project)
+    if found is None:
+        found = _RESOLVERS[project] = _Resolver(project)
+    return found
+
+
+_USERS: weakref.WeakKeyDictionary[Project, bool] = weakref.WeakKeyDictionary()
+
+
+def uses_sqlalchemy(project: Project) -> bool:
+    """Whether any module mentions SQLAlchemy, SQLModel or databases: the rules' cheap gate."""
+    found = _USERS.get(project)
+    if found is None:
+        found = _USERS[project] = any(
+            "sqlalchemy" in module.text or "sqlmodel" in module.text or "databases" in module.text
+            for module in project.modules
+        )
+    return found
+
+
+def kind_of(
+    project: Project, module: PythonModule, expr: cst.BaseExpression, scope: Scope
+) -> DbKind | None:
+    """What SQLAlchemy object ``expr`` (read in ``scope`` of ``module``) holds, if any."""
+    return resolver(project).kind(module, expr, scope)
+
+
+def provides(project: Project, function: FunctionInfo) -> DbKind | None:
+    """What a dependency function (generator or not) hands out."""
+    return resolver(project).provides(function, 0, as_dependency=True)
+
+
+# ---------------------------------------------------------------------------- blocking calls
+
+
+@dataclass(frozen=True)
+class SyncDbCall:
+    """A call that waits on the database through a synchronous SQLAlchemy object."""
+
+    site: CallSite
+    receiver: str  # source text of the object, e.g. ``db``
+    method: str
+    kind: DbKind
+
+    @property
+    def text(self) -> str:
+        return f"{self.receiver}.{self.method}()"
+
+
+def sync_db_call(project: Project, module: PythonModule, site: CallSite) -> SyncDbCall | None:
+    """``db.query(...)`` where ``db`` is a sync Session / Engine / Connection; None otherwise
+    (also when the call is awaited: whatever the annotation says, the object is async)."""
+    func = site.node.func
+    if site.awaited or not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    if method not in _ALL_BLOCKING or not uses_sqlalchemy(project):
+        return None
+    found = kind_of(project, module, func.value, site.scope)
+    if found is None or found.is_async or method not in BLOCKING_METHODS.get(found.role, ()):
+        return None
+    return SyncDbCall(site, module.code(func.value), method, found)
+
+
+def blocking_leaf(project: Project, module: PythonModule, site: CallSite) -> BlockingLeaf | None:
+    """:data:`fastlint.python.callgraph.LEAF_CLASSIFIERS` entry: sync SQLAlchemy calls block."""
+    found = sync_db_call(project, module, site)
+    if found is None:
+        return None
+    return BlockingLeaf(
+        category="sync DB session",
+        description=f"{found.text} on a synchronous SQLAlchemy {found.kind.label}",
+        suggestion="use AsyncSession and await its calls",
+    )
+
+
+def opened_kind(
+    project: Project, module: PythonModule, call: cst.Call, scope: Scope
+) -> DbKind | None:
+    """The session or connection this call itself opens and the caller must close:
+    ``SessionLocal()``, ``Session(engine)``, ``engine.connect()``, ``engine.raw_connection()``.
+    Not ``scoped_session`` registries (closed by ``remove()``), not ``.begin()`` (a context
+    manager that closes itself), not project helpers (checked where they open it)."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("connect", "raw_connection"):
+        receiver = kind_of(project, module, func.value, scope)
+        if receiver is not None and receiver.role == "engine":
+            return DbKind("connection", receiver.is_async)
+        return None
+    callee = kind_of(project, module, func, scope)
+    if callee is not None and callee.role in ("factory", "session_class"):
+        return DbKind("session", callee.is_async)
+    return None
+
+
+# ---------------------------------------------------------------------------- engines
+
+
+@dataclass(frozen=True)
+class EngineFact:
+    """One ``create_engine`` / ``create_async_engine`` call and its pool settings.
+
+    ``pool_size`` / ``max_overflow`` are SQLAlchemy's defaults (5 and 10) when the keyword is
+    absent, the literal value when it is a literal or a module constant, and None when dynamic
+    (settings, env vars, ``**kwargs``). ``max_overflow=-1`` means unlimited overflow.
+    ``null_pool`` is True for ``poolclass=NullPool`` (no pooling: one connection per checkout).
+    ``url`` is the literal URL when it is one. ``function`` is the function the call is in
+    (None at module level, where the engine is one pool per process).
+    """
+
+    module: PythonModule
+    node: cst.Call
+    is_async: bool
+    pool_size: int | None
+    max_overflow: int | None
+    null_pool: bool
+    url: str | None = None
+    function: FunctionInfo | None = None
+
+
+def find_engines(project: Project) -> list[EngineFact]:
+    """Every engine the project creates, in module order."""
+    facts: list[EngineFact] = []
+    if not uses_sqlalchemy(project):
+        return facts
+    for module in project.modules:
+        for site in module.model.calls:
+            is_async = engine_constructor(project, module, site)
+            if is_async is not None:
+                facts.append(_engine_fact(project, module, site, is_async))
+    return facts
+
+
+def _engine_fact(
+    project: Project, module: PythonModule, site: CallSite, is_async: bool
+) -> EngineFact:
+    call = site.node
+    star = has_star_kwargs(call)
+
+    def integer(name: str, default: int) -> int | None:
+        value = keyword(call, name)
+        if value is None:
+            return None if star else default
+        literal = _literal(project, module, value, site.scope)
+        return literal if isinstance(literal, int) and not isinstance(literal, bool) else None
+
+    poolclass = keyword(call, "poolclass")
+    null_pool = (
+        poolclass is not None and project.resolve(module, poolclass, site.scope) in NULL_POOL
+    )
+    url_expr = positional(call, 0) or keyword(call, "url")
+    url = None
+    if url_expr is not None:
+        literal = _literal(project, module, url_expr, site.scope)
+        url = literal if isinstance(literal, str) else None
+    return EngineFact(
+        module=module,
+        node=call,
+        is_async=is_async,
+        pool_size=integer("pool_size", DEFAULT_POOL_SIZE),
+        max_overflow=integer("max_overflow", DEFAULT_MAX_OVERFLOW),
+        null_pool=null_pool,
+        url=url,
+        function=site.function,
+    )
+
+
+def _literal(
+    project: Project, module: PythonModule, expr: cst.BaseExpression, scope: Scope
+) -> object:
+    """A literal or (project-wide, when the project supports it) an imported constant."""
+    evaluate = getattr(project, "literal", None)
+    return evaluate(module, expr, scope) if evaluate else module.model.literal(expr, scope)
+
+
+def engine_constructor(project: Project, module: PythonModule, site: CallSite) -> bool | None:
+    """Whether the call creates an async engine (True), a sync one (False), or none (None)."""
+    path = project.resolve(module, site.node.func, site.scope)
+    known = PATHS.get(path or "")
+    return known[1] if known is not None and known[0] == "engine_fn" else None
+
+
+__all__ = [
+    "DbKind",
+    "EngineFact",
+    "SyncDbCall",
+    "blocking_leaf",
+    "engine_constructor",
+    "find_engines",
+    "kind_of",
+    "opened_kind",
+    "provides",
+    "sync_db_call",
+    "uses_sqlalchemy",
+]
