@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -21,8 +21,10 @@ def _split_codes(values: tuple[str, ...]) -> list[str] | None:
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
 
 
-def _fail(message: str) -> None:
-    click.echo(f"fastlint: error: {message}", err=True)
+def _fail(message: str) -> NoReturn:
+    """One line on stderr, exit 2: usage errors, bad config, unknown codes, missing paths."""
+    one_line = " ".join(message.split())
+    click.echo(f"fastlint: error: {one_line}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -35,11 +37,29 @@ def _use_color(choice: str, stream: IO[str]) -> bool:
 
 
 class _Command(click.Command):
-    """Usage errors exit 2 with one line, like every other error."""
+    """Click's own usage errors (bad option, bad choice) become one line and exit 2, like every
+    other error, instead of a usage block."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        kwargs.setdefault("standalone_mode", True)
-        return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.ClickException as error:
+            message = error.format_message()
+            if isinstance(error, click.UsageError):
+                message = _with_env_source(message.rstrip(".")) + "; see 'fastlint --help'"
+            _fail(message)
+        except click.Abort:
+            click.echo("fastlint: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else EXIT_CLEAN)
+
+
+def _with_env_source(message: str) -> str:
+    """Say when a bad --format came from FASTLINT_FORMAT: the user typed no option."""
+    if "'--format'" in message and os.environ.get("FASTLINT_FORMAT"):
+        return message + " (from the FASTLINT_FORMAT environment variable)"
+    return message
 
 
 @click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,7 +84,7 @@ class _Command(click.Command):
 @click.option("--extend-select", multiple=True, help="Add codes or prefixes to the selection.")
 @click.option(
     "--fail-on",
-    type=click.Choice(["error", "warning", "info"]),
+    type=click.Choice(["error", "warning", "info"], case_sensitive=False),
     help="Lowest severity that makes the exit code 1 (default: info).",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -78,7 +98,7 @@ class _Command(click.Command):
 @click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
 @click.option(
     "--color",
-    type=click.Choice(["auto", "always", "never"]),
+    type=click.Choice(["auto", "always", "never"], case_sensitive=False),
     default="auto",
     show_default=True,
     help="Colour output (NO_COLOR is respected).",
@@ -86,7 +106,9 @@ class _Command(click.Command):
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Show the documentation page of a rule and exit.")
-@click.version_option(__version__, "--version", prog_name="fastlint")
+@click.version_option(
+    __version__, "--version", prog_name="fastlint", message="%(prog)s %(version)s"
+)
 def cli(
     paths: tuple[Path, ...],
     fmt: str,
@@ -111,22 +133,30 @@ def cli(
     from fastlint import registry
     from fastlint.config import ConfigError, Overrides, load_settings
 
+    color = color.lower()
     if list_rules:
         from fastlint.pages import print_rule_table
 
         print_rule_table(color=_use_color(color, sys.stdout))
         return
-    if explain:
+    if explain is not None:
+        code = explain.strip().upper()
+        try:
+            registry.meta_for(code)
+        except registry.UnknownRuleError as error:
+            _fail(f"{error} (see 'fastlint --list-rules')")
         from fastlint.pages import print_page
 
         try:
-            print_page(explain.strip().upper(), color=_use_color(color, sys.stdout))
+            print_page(code, color=_use_color(color, sys.stdout))
         except (registry.UnknownRuleError, LookupError) as error:
             _fail(str(error))
         return
 
     for path in paths:
-        if not path.exists() and not path.is_symlink():
+        if path.is_symlink() and not path.exists():
+            _fail(f"path is a broken symbolic link: {path}")
+        if not path.exists():
             _fail(f"path does not exist: {path}")
     targets = list(paths) or [Path(".")]
     overrides = Overrides(
@@ -134,13 +164,12 @@ def cli(
         ignore=_split_codes(ignore),
         extend_select=_split_codes(extend_select),
         exclude=list(exclude) or None,
-        fail_on=fail_on,
+        fail_on=fail_on.lower() if fail_on else None,
     )
     try:
         settings, _ = load_settings(config_file, targets[0], overrides)
     except ConfigError as error:
         _fail(str(error))
-        return
 
     from fastlint.engine import lint
 
@@ -202,4 +231,4 @@ def _sources(result: Any) -> dict[str, str]:
 
 
 def main() -> None:
-    cli(prog_name="fastlint")
+    cli.main(prog_name="fastlint")

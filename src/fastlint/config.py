@@ -5,15 +5,15 @@ Precedence: built-in defaults < ``pyproject.toml`` (or ``--config FILE``) < comm
 
 from __future__ import annotations
 
-import fnmatch
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from fastlint import registry
 from fastlint.diagnostics import Severity
+from fastlint.discovery import matches_glob
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,10 +46,10 @@ class Settings:
         return self.severity.get(code, default)
 
     def ignored_in(self, relpath: str, code: str) -> bool:
-        """Whether ``per-file-ignores`` turns ``code`` off for the file at ``relpath``."""
-        pure = PurePosixPath(relpath)
+        """Whether ``per-file-ignores`` turns ``code`` off for the file at ``relpath``; a glob
+        naming a folder (``tests`` or ``tests/``) covers everything below it."""
         for glob, codes in self.per_file_ignores:
-            if code in codes and (fnmatch.fnmatchcase(relpath, glob) or pure.match(glob)):
+            if code in codes and _covers_path(relpath, glob):
                 return True
         return False
 
@@ -63,6 +63,11 @@ class Settings:
                 sorted((k, repr(v)) for k, v in self.options.items()),
             )
         )
+
+
+def _covers_path(relpath: str, glob: str) -> bool:
+    parts = relpath.split("/")
+    return any(matches_glob("/".join(parts[:depth]), glob) for depth in range(1, len(parts) + 1))
 
 
 @dataclass
@@ -92,8 +97,9 @@ _TYPE_NAMES = {list: "a list of strings", dict: "a table", str: "a string"}
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.fastlint]`` table,
-    stopping at the first ``pyproject.toml`` or ``.git`` (the project root)."""
+    """The ``pyproject.toml`` of the project ``start`` belongs to: the nearest one at or above
+    ``start``, not looking past a folder holding ``.git`` (the project root). The file may have
+    no ``[tool.fastlint]`` table; then the defaults apply."""
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
@@ -154,6 +160,10 @@ def _check_types(table: Mapping[str, Any]) -> None:
 
 
 def _options(table: Mapping[str, Any]) -> dict[str, Any]:
+    if not table:
+        return {}
+    import fastlint.engine  # noqa: F401  (declares the engine's own options, e.g. max-file-size)
+
     known = registry.known_options()
     options: dict[str, Any] = {}
     for name, value in table.items():
@@ -164,6 +174,8 @@ def _options(table: Mapping[str, Any]) -> dict[str, Any]:
             )
         option = known[name]
         expected = option.type if isinstance(option.type, tuple) else (option.type,)
+        if float in expected and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
         if isinstance(value, bool) and bool not in expected:
             raise ConfigError(f"option '{name}' must be {_describe(expected)}")
         if not isinstance(value, expected):
@@ -193,22 +205,25 @@ def build_settings(table: Mapping[str, Any], overrides: Overrides | None = None)
     _check_types(table)
     all_codes = {meta.code for meta in registry.all_metas()}
 
-    if overrides.select is not None:
-        enabled = _codes(list(overrides.select), "--select")
-    elif "select" in table:
-        enabled = _codes(table["select"], "select")
-    else:
-        enabled = set(all_codes)
-    enabled |= _codes(table.get("extend-select", []), "extend-select")
-    if overrides.extend_select is not None:
-        enabled |= _codes(list(overrides.extend_select), "--extend-select")
-    enabled -= _codes(table.get("ignore", []), "ignore")
-    if overrides.ignore is not None:
-        enabled -= _codes(list(overrides.ignore), "--ignore")
+    # Each layer (the file, then the command line) works like ruff's: its ``select`` starts
+    # over, ``extend-select`` adds, ``ignore`` removes. So ``--select FL101`` shows FL101 even
+    # when the file ignores it, and ``--ignore`` always has the last word.
+    enabled = set(all_codes)
+    layers = (
+        (table.get("select"), table.get("extend-select"), table.get("ignore"), ""),
+        (overrides.select, overrides.extend_select, overrides.ignore, "--"),
+    )
+    for select, extend, ignore, prefix in layers:
+        if select is not None:
+            enabled = _codes(select, f"{prefix}select")
+        if extend is not None:
+            enabled |= _codes(extend, f"{prefix}extend-select")
+        if ignore is not None:
+            enabled -= _codes(ignore, f"{prefix}ignore")
 
     per_file: list[tuple[str, frozenset[str]]] = []
     for glob, codes in table.get("per-file-ignores", {}).items():
-        per_file.append((glob, frozenset(_codes(codes, f"per-file-ignores.{glob}"))))
+        per_file.append((glob, frozenset(_codes(codes, f"per-file-ignores.{glob!r}"))))
 
     severities: dict[str, Severity] = {}
     for code, level in table.get("severity", {}).items():
@@ -218,7 +233,7 @@ def build_settings(table: Mapping[str, Any], overrides: Overrides | None = None)
             parsed = Severity.parse(level)
         except ValueError as error:
             raise ConfigError(f"'severity.{code}': {error}") from None
-        for expanded in _codes([code], "severity"):
+        for expanded in _codes([code], f"severity.{code}"):
             severities[expanded] = parsed
 
     fail_on_text = overrides.fail_on or table.get("fail-on", "info")
@@ -247,7 +262,13 @@ def load_settings(
     """Settings for a run from ``--config`` or the pyproject found upward from ``start``."""
     path = config_file if config_file is not None else find_config(start)
     table = read_table(path) if path is not None else {}
-    return build_settings(table, overrides), path
+    try:
+        return build_settings(table, overrides), path
+    except ConfigError as error:
+        message = str(error)
+        if path is None or message.startswith("'--"):
+            raise
+        raise ConfigError(f"{path}: {message}") from None
 
 
 def default_settings(**options: Any) -> Settings:

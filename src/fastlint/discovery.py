@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 import fnmatch
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -42,24 +43,39 @@ SKIP_DIRS = frozenset(
         ".pytest_cache",
         ".ruff_cache",
         ".fastlint_cache",
+        ".hypothesis",
         ".venv",
         "venv",
         ".eggs",
+        "site-packages",
     }
 )
 
 GUNICORN_NAMES = frozenset(
     {"gunicorn.conf.py", "gunicorn_conf.py", "gunicorn_config.py", "gunicorn.config.py"}
 )
-_SHELL_SHEBANGS = (
-    b"#!/bin/sh",
-    b"#!/bin/bash",
-    b"#!/usr/bin/env sh",
-    b"#!/usr/bin/env bash",
-    b"#!/bin/dash",
-    b"#!/usr/bin/env dash",
-    b"#!/bin/ash",
+
+# Files named like a Dockerfile that are not one: BuildKit's per-Dockerfile ignore file,
+# documentation, backups and templates (a Jinja template is not valid Dockerfile syntax).
+_NOT_DOCKERFILE_SUFFIXES = (
+    ".dockerignore",
+    ".md",
+    ".rst",
+    ".txt",
+    ".json",
+    ".yml",
+    ".yaml",
+    ".bak",
+    ".orig",
+    ".swp",
+    ".j2",
+    ".jinja",
+    ".jinja2",
+    ".tmpl",
+    ".tpl",
+    ".template",
 )
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"})
 
 
 def classify(path: Path) -> FileKind | None:
@@ -70,13 +86,9 @@ def classify(path: Path) -> FileKind | None:
         return FileKind.GUNICORN
     if lower.endswith(".py"):
         return FileKind.PYTHON
-    if (
-        name in ("Dockerfile", "Containerfile")
-        or name.startswith(("Dockerfile.", "Containerfile."))
-        or lower.endswith((".dockerfile", ".containerfile"))
-    ):
+    if _is_dockerfile_name(lower):
         return FileKind.DOCKERFILE
-    if name == "Procfile" or name.startswith("Procfile."):
+    if lower == "procfile" or lower.startswith("procfile."):
         return FileKind.PROCFILE
     if lower.endswith((".sh", ".bash")):
         return FileKind.SHELL
@@ -85,71 +97,201 @@ def classify(path: Path) -> FileKind | None:
     return None
 
 
+def _is_dockerfile_name(lower: str) -> bool:
+    if lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
+        return False
+    for base in ("dockerfile", "containerfile"):
+        if lower == base or lower.startswith((base + ".", base + "-", base + "_")):
+            return True
+        if lower.endswith("." + base):
+            return True
+    return False
+
+
 def _has_shell_shebang(path: Path) -> bool:
+    """``#!/bin/sh``, ``#! /usr/bin/env bash``, ``#!/usr/bin/env -S bash -e`` and so on."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(32)
+            head = handle.read(128)
     except OSError:
         return False
-    return head.startswith(_SHELL_SHEBANGS)
+    if not head.startswith(b"#!"):
+        return False
+    words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
+    if words and os.path.basename(words[0]) == "env":
+        words = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
+    return bool(words) and os.path.basename(words[0]) in _SHELLS
 
 
 def find_project_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding ``pyproject.toml`` or ``.git``."""
-    start = start.resolve()
+    start = Path(os.path.abspath(start))
     folder = start if start.is_dir() else start.parent
+    folder = folder.resolve()
     for candidate in (folder, *folder.parents):
         if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
             return candidate
     return folder
 
 
-class _GitIgnore:
-    """The .gitignore syntax projects use: globs, ``dir/``, ``/anchored``, ``!negation``."""
+# ---------------------------------------------------------------------------- ignore rules
 
-    def __init__(self, root: Path) -> None:
-        self.rules: list[tuple[str, bool, bool, bool]] = []  # pattern, negated, dir_only, anchored
-        try:
-            text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return
+
+def _glob_to_regex(pattern: str) -> str:
+    """A .gitignore glob as a regex over a POSIX path relative to the .gitignore's folder."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("/.*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif char == "*":
+            out.append("[^/]*")
+            i += 1
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        elif char == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                out.append(re.escape(char))
+                i += 1
+            else:
+                body = pattern[i + 1 : end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end + 1
+        elif char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _IgnoreRule:
+    regex: re.Pattern[str]
+    negated: bool
+    dir_only: bool
+
+
+class GitIgnore:
+    """One ``.gitignore`` file: globs, ``dir/``, ``/anchored``, ``**``, ``!negation``."""
+
+    def __init__(self, base: Path, text: str) -> None:
+        self.base = base
+        self.rules: list[_IgnoreRule] = []
         for raw in text.splitlines():
-            line = raw.strip()
+            line = raw.rstrip()
             if not line or line.startswith("#"):
                 continue
             negated = line.startswith("!")
-            line = line[1:] if negated else line
+            if negated or line.startswith("\\"):  # "\#" and "\!" escape a leading char
+                line = line[1:]
             dir_only = line.endswith("/")
             line = line.rstrip("/")
+            # A slash at the start or in the middle anchors the pattern to this folder;
+            # otherwise it matches a name at any depth.
             anchored = "/" in line
             line = line.lstrip("/")
-            if line:
-                self.rules.append((line, negated, dir_only, anchored))
-
-    def ignores(self, relpath: str, is_dir: bool) -> bool:
-        ignored = False
-        name = relpath.rsplit("/", 1)[-1]
-        for pattern, negated, dir_only, anchored in self.rules:
-            if dir_only and not is_dir:
+            if not line:
                 continue
-            target = relpath if anchored else name
-            if fnmatch.fnmatchcase(target, pattern) or (
-                anchored and fnmatch.fnmatchcase(relpath, pattern + "/**")
-            ):
-                ignored = not negated
-        return ignored
+            body = _glob_to_regex(line)
+            regex = body if anchored else f"(?:.*/)?{body}"
+            self.rules.append(_IgnoreRule(re.compile(f"^{regex}$"), negated, dir_only))
+
+    @classmethod
+    def read(cls, folder: Path) -> GitIgnore | None:
+        try:
+            text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        ignore = cls(folder, text)
+        return ignore if ignore.rules else None
+
+    def decision(self, path: Path, is_dir: bool) -> bool | None:
+        """True (ignored), False (re-included by ``!``), or None (no rule matched)."""
+        try:
+            rel = path.relative_to(self.base).as_posix()
+        except ValueError:
+            return None
+        result: bool | None = None
+        for rule in self.rules:
+            if rule.dir_only and not is_dir:
+                continue
+            if rule.regex.match(rel):
+                result = not rule.negated
+        return result
 
 
-def _matches_any(relpath: str, globs: Sequence[str]) -> bool:
+def _ignored(path: Path, is_dir: bool, ignores: Sequence[GitIgnore]) -> bool:
+    """Whether the innermost ``.gitignore`` with an opinion ignores ``path``."""
+    for ignore in reversed(ignores):
+        decision = ignore.decision(path, is_dir)
+        if decision is not None:
+            return decision
+    return False
+
+
+def _ancestor_ignores(root: Path) -> list[GitIgnore]:
+    """``.gitignore`` files from the repository top (the folder holding ``.git``) down to
+    ``root``; when no ``.git`` is found above, only ``root``'s own."""
+    chain = [root]
+    for parent in root.parents:
+        if (chain[-1] / ".git").exists():
+            break
+        chain.append(parent)
+    else:
+        chain = [root]
+    ignores = [GitIgnore.read(folder) for folder in reversed(chain)]
+    return [ignore for ignore in ignores if ignore is not None]
+
+
+def _normalise_glob(glob: str) -> str:
+    glob = glob.strip().replace("\\", "/")
+    while glob.startswith("./"):
+        glob = glob[2:]
+    return glob.rstrip("/")
+
+
+def matches_glob(relpath: str, glob: str) -> bool:
+    """``exclude`` / ``per-file-ignores`` matching: a glob over the path from the project root
+    (``*`` crosses folders, as in ruff), a trailing match (``migrations/*.py``), or a name."""
+    return _excluded_by_globs(relpath, (glob,))
+
+
+def _excluded_by_globs(relpath: str, globs: Sequence[str]) -> bool:
+    if not globs:
+        return False
     pure = PurePosixPath(relpath)
     for glob in globs:
-        glob = glob.rstrip("/")
-        if fnmatch.fnmatchcase(relpath, glob) or pure.match(glob):
-            return True
-        # A glob naming a folder excludes everything below it.
-        if fnmatch.fnmatchcase(relpath, glob + "/*") or relpath.startswith(glob + "/"):
+        glob = _normalise_glob(glob)
+        if glob and (fnmatch.fnmatchcase(relpath, glob) or pure.match(glob)):
             return True
     return False
+
+
+def _is_skipped_dir(folder: Path) -> bool:
+    name = folder.name
+    return (
+        name in SKIP_DIRS
+        or name.endswith(".egg-info")
+        or (folder / "pyvenv.cfg").exists()  # any virtualenv, whatever its name
+        or (folder / "conda-meta").is_dir()  # a conda environment
+    )
+
+
+# ---------------------------------------------------------------------------- walking
 
 
 def _display(path: Path, cwd: Path) -> str:
@@ -158,8 +300,24 @@ def _display(path: Path, cwd: Path) -> str:
     except ValueError:
         try:
             return Path(os.path.relpath(path, cwd)).as_posix()
-        except ValueError:
+        except ValueError:  # another drive on Windows
             return path.as_posix()
+
+
+def _relpath(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix().lstrip("/")
+
+
+def _absolute(path: Path) -> Path:
+    """An absolute, normalised path that keeps a final symlink as the link (its display name)."""
+    return Path(os.path.abspath(path))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def discover(
@@ -170,86 +328,136 @@ def discover(
 ) -> list[SourceFile]:
     """Files under ``root`` that fastlint reads, in a stable order.
 
-    Folders given in ``paths`` are walked; files given explicitly (as pre-commit does) are
-    reported on even if excluded by name, while the rest of the project is still read as
-    context so cross-file rules see the whole picture.
+    Folders given in ``paths`` are walked (the folder itself is never excluded: naming it is
+    asking for it). Files given explicitly, as pre-commit does, are reported on unless the
+    configuration or ``.gitignore`` excludes them, and then the whole project is read as context
+    (not reported on) so cross-file rules see every module.
     """
     cwd = (cwd or Path.cwd()).resolve()
     root = root.resolve()
-    explicit_files: set[Path] = set()
+    ignores = _ancestor_ignores(root)
+    explicit_files: list[Path] = []
     walk_roots: list[Path] = []
     for given in paths:
-        resolved = given.resolve() if not given.is_symlink() else given.absolute()
-        if given.is_file():
-            explicit_files.add(resolved)
-        elif given.is_dir():
-            walk_roots.append(resolved)
+        absolute = _absolute(given)
+        if absolute.is_dir():
+            walk_roots.append(absolute.resolve())
+        elif (
+            absolute.is_file()
+            and classify(absolute) is not None
+            and not _explicit_file_excluded(absolute, root, exclude, ignores)
+        ):
+            explicit_files.append(absolute)
 
-    context_only = bool(explicit_files) and not walk_roots
     found: dict[Path, SourceFile] = {}
-    gitignore = _GitIgnore(root)
 
     def add(path: Path, report: bool) -> None:
         kind = classify(path)
-        if kind is None and path in explicit_files:
-            kind = FileKind.PYTHON if path.suffix == ".py" else None
         if kind is None:
             return
-        relpath = _relpath(path, root)
-        found[path] = SourceFile(path, relpath, _display(path, cwd), kind, report)
+        previous = found.get(path)
+        if previous is not None and (previous.report or not report):
+            return
+        found[path] = SourceFile(path, _relpath(path, root), _display(path, cwd), kind, report)
 
-    for folder in walk_roots or ([root] if context_only else []):
-        for path in _walk(folder, root, exclude, gitignore):
-            add(path, report=not context_only and _within_any(path, walk_roots))
-    for path in explicit_files:
-        add(path, report=True)
+    for folder in walk_roots:
+        for path in _walk(folder, root, exclude, ignores):
+            add(path, report=True)
+    if explicit_files:
+        # Project context for cross-file rules; files already found keep their report flag.
+        for path in _walk(root, root, exclude, ignores):
+            add(path, report=False)
+        for path in explicit_files:
+            add(path, report=True)
     return [found[path] for path in sorted(found, key=lambda p: _relpath(p, root))]
 
 
-def _within_any(path: Path, folders: Iterable[Path]) -> bool:
-    return any(path == folder or folder in path.parents for folder in folders)
-
-
-def _relpath(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix().lstrip("/")
+def _explicit_file_excluded(
+    path: Path, root: Path, exclude: Sequence[str], ignores: Sequence[GitIgnore]
+) -> bool:
+    """Config excludes, skipped folders and .gitignore apply to explicitly given files too, so
+    a pre-commit run agrees with ``fastlint .`` (ruff calls this force-exclude)."""
+    if not _inside(path, root):
+        return False
+    relpath = _relpath(path, root)
+    parts = relpath.split("/")
+    for depth in range(1, len(parts) + 1):
+        if _excluded_by_globs("/".join(parts[:depth]), exclude):
+            return True
+    folder = root
+    chain = list(ignores)
+    for part in parts[:-1]:
+        folder = folder / part
+        if _is_skipped_dir(folder) or _ignored(folder, True, chain):
+            return True
+        nested = GitIgnore.read(folder)
+        if nested is not None:
+            chain.append(nested)
+    return _ignored(path, False, chain)
 
 
 def _walk(
-    folder: Path, root: Path, exclude: Sequence[str], gitignore: _GitIgnore
-) -> Iterable[Path]:
-    """Files below ``folder``; symlinked folders are never followed, symlinked files only when
-    they point inside ``root`` (a symlinked Dockerfile is common)."""
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        current = Path(dirpath)
-        kept = []
-        for dirname in sorted(dirnames):
-            child = current / dirname
-            rel = _relpath(child, root)
-            if (
-                dirname in SKIP_DIRS
-                or dirname.endswith(".egg-info")
-                or child.is_symlink()
-                or (child / "pyvenv.cfg").exists()
-                or _matches_any(rel, exclude)
-                or gitignore.ignores(rel, is_dir=True)
-            ):
-                continue
-            kept.append(dirname)
-        dirnames[:] = kept
-        for filename in sorted(filenames):
-            path = current / filename
+    folder: Path, root: Path, exclude: Sequence[str], ignores: Sequence[GitIgnore]
+) -> Iterator[Path]:
+    """Files below ``folder``. Symlinked folders are never followed (no loops, no escaping the
+    root; what they point to inside the root is walked anyway); a symlinked file is read when
+    it points inside ``root`` (a symlinked Dockerfile is common), and a broken or looping link
+    is yielded so the reader reports it as FL000."""
+    stack: list[tuple[Path, list[GitIgnore]]] = [(folder, _ignores_down_to(folder, root, ignores))]
+    while stack:
+        current, chain = stack.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda entry: entry.name)
+        except OSError:
+            continue  # unreadable folder: nothing we can lint in it
+        subfolders: list[Path] = []
+        for entry in entries:
+            path = Path(entry.path)
             rel = _relpath(path, root)
-            if _matches_any(rel, exclude) or gitignore.ignores(rel, is_dir=False):
+            try:
+                is_link = entry.is_symlink()
+                is_dir = not is_link and entry.is_dir()
+            except OSError:
                 continue
-            if path.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    yield path  # a dangling link or loop: the reader reports it as FL000
-                    continue
-                if target != root and root not in target.parents:
-                    continue
+            if is_dir:
+                if not (
+                    _is_skipped_dir(path)
+                    or _excluded_by_globs(rel, exclude)
+                    or _ignored(path, True, chain)
+                ):
+                    subfolders.append(path)
+                continue
+            if _excluded_by_globs(rel, exclude) or _ignored(path, False, chain):
+                continue
+            if is_link and not _link_target_allowed(path, root):
+                continue
             yield path
+        for sub in reversed(subfolders):
+            nested = GitIgnore.read(sub)
+            stack.append((sub, [*chain, nested] if nested is not None else chain))
+
+
+def _link_target_allowed(path: Path, root: Path) -> bool:
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return classify(path) is not None  # broken or looping: FL000 says so
+    return target.is_file() and _inside(target, root)
+
+
+def _ignores_down_to(folder: Path, root: Path, ignores: Sequence[GitIgnore]) -> list[GitIgnore]:
+    """The ignore chain for a walk that starts in ``folder`` below ``root``: nested
+    ``.gitignore`` files between them apply too."""
+    chain = list(ignores)
+    if folder == root or not _inside(folder, root):
+        if folder != root:
+            own = GitIgnore.read(folder)
+            return [*chain, own] if own is not None else chain
+        return chain
+    current = root
+    for part in folder.relative_to(root).parts:
+        current = current / part
+        nested = GitIgnore.read(current)
+        if nested is not None:
+            chain.append(nested)
+    return chain

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import errno
+import re
+import stat
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,10 +37,13 @@ MAX_FILE_SIZE = engine_option(
 class UnreadableFile(Exception):
     """A file fastlint cannot read or parse; becomes one FL000 diagnostic."""
 
-    def __init__(self, reason: str, location: Location | None = None) -> None:
+    def __init__(
+        self, reason: str, location: Location | None = None, text: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.location = location or Location(1, 1, 1, 1)
+        self.text = text  # set when the text was read but not parsed (ignore-file still works)
 
 
 @dataclass
@@ -59,7 +68,11 @@ class TextUnit:
 def read_text(source: SourceFile, max_size: int) -> str:
     """The file's text, or UnreadableFile saying why not (too big, binary, not UTF-8, gone)."""
     try:
-        size = source.path.stat().st_size
+        info = source.path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or device named like a source file would block or never end.
+            raise UnreadableFile("not a regular file (pipe, socket or device); skipped")
+        size = info.st_size
         if size > max_size:
             raise UnreadableFile(
                 f"file is {size:,} bytes, over max-file-size ({max_size:,}); skipped"
@@ -68,10 +81,14 @@ def read_text(source: SourceFile, max_size: int) -> str:
     except UnreadableFile:
         raise
     except FileNotFoundError:
+        if source.path.is_symlink():
+            raise UnreadableFile("broken symbolic link: its target does not exist") from None
         raise UnreadableFile("file disappeared while fastlint was running") from None
     except PermissionError:
         raise UnreadableFile("permission denied reading the file") from None
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnreadableFile("symbolic link loop: the link points back to itself") from None
         reason = error.strerror or type(error).__name__
         raise UnreadableFile(f"cannot read the file: {reason}") from None
     if b"\x00" in data:
@@ -86,23 +103,82 @@ def read_text(source: SourceFile, max_size: int) -> str:
         ) from None
 
 
+# LibCST's native parser overflows its stack (a segfault: no traceback, no report) on brackets
+# nested ~2,000 deep, and takes minutes on chains of a few thousand operators (`1+1+...`,
+# `a.b.b...`, `x[1][1]...`). CPython's parser refuses both cheaply, so a file that looks
+# suspicious (deep brackets, very long lines) is screened with it before LibCST sees it.
+_BRACKET_STEP = {ord("("): 1, ord("["): 1, ord("{"): 1, ord(")"): -1, ord("]"): -1, ord("}"): -1}
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKET_STEP)
+_LONG_LINE = re.compile(r"[^\n]{2000}")
+_MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
+_MAX_EXPRESSION_DEPTH = 400  # LibCST needs ~1 s at this depth; real code stays below 50
+
+
+def _bracket_depth(text: str) -> int:
+    """Deepest bracket nesting, counting brackets in strings too (an over-estimate)."""
+    brackets = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _too_deep_for_libcst(text: str) -> bool:
+    naive_depth = _bracket_depth(text)
+    if naive_depth <= _MAX_BRACKETS // 2 and not _LONG_LINE.search(text):
+        return False
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as error:
+        # Not CPython's grammar (newer syntax, or broken): trust the bracket count alone.
+        return "too many nested" in str(error.msg) or naive_depth > _MAX_BRACKETS
+    except (RecursionError, MemoryError):
+        return True
+    except ValueError:
+        return False
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest > _MAX_EXPRESSION_DEPTH
+
+
 def load_python(source: SourceFile, text: str, root: Path) -> PythonModule:
+    if _too_deep_for_libcst(text):
+        raise UnreadableFile("expression nesting too deep for the parser", text=text)
     try:
         tree = parse_python(text)
     except RecursionError:
-        raise UnreadableFile("expression nesting too deep for the parser") from None
+        raise UnreadableFile("expression nesting too deep for the parser", text=text) from None
     except Exception as error:  # libcst.ParserSyntaxError and friends
-        line = getattr(error, "raw_line", 1) or 1
-        column = (getattr(error, "raw_column", 0) or 0) + 1
-        message = getattr(error, "message", None) or str(error).splitlines()[0]
-        raise UnreadableFile(
-            f"syntax error: {message}", Location(line, column, line, column)
-        ) from None
+        reason, location = _syntax_error(text, error)
+        raise UnreadableFile(reason, location, text) from None
     name, is_package = module_name_for(tuple(source.relpath.split("/")))
     try:
         return PythonModule(source.display, text, tree, name, is_package)
     except RecursionError:
         raise UnreadableFile("expression nesting too deep to analyse") from None
+
+
+def _syntax_error(text: str, error: Exception) -> tuple[str, Location]:
+    """Reason and place of a parse failure. CPython's own message and position are far more
+    precise than LibCST's ("'(' was never closed" at the bracket), so ask it too; LibCST's
+    words remain when CPython parses the file (grammar newer than the parser LibCST knows)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as cpython:
+        if cpython.lineno:
+            line = cpython.lineno
+            column = max(cpython.offset or 1, 1)
+            return f"syntax error: {cpython.msg}", Location(line, column, line, column)
+    except Exception:  # RecursionError, MemoryError, ValueError: keep LibCST's account
+        pass
+    line = getattr(error, "raw_line", 1) or 1
+    column = (getattr(error, "raw_column", 0) or 0) + 1
+    message = getattr(error, "message", None) or (str(error).splitlines() or ["?"])[0]
+    return f"syntax error: {message.splitlines()[0].rstrip('.')}", Location(
+        line, column, line, column
+    )
 
 
 def _load_dockerfile(source: SourceFile, text: str, root: Path) -> Any:
@@ -118,6 +194,20 @@ LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
     FileKind.SHELL: lambda source, text, root: TextUnit(source, text),
     FileKind.PROCFILE: lambda source, text, root: TextUnit(source, text),
 }
+
+
+def _load(source: SourceFile, text: str, root: Path) -> Any:
+    """Run the file's front end; a crash in it (a fastlint bug) is one FL000, not a dead run."""
+    try:
+        return LOADERS[source.kind](source, text, root)
+    except UnreadableFile:
+        raise
+    except RecursionError:
+        raise UnreadableFile("expression nesting too deep to analyse", text=text) from None
+    except Exception as error:
+        raise UnreadableFile(
+            f"internal error reading the file: {error!r}; please report it", text=text
+        ) from None
 
 
 # ---------------------------------------------------------------------------- context
@@ -191,10 +281,12 @@ def lint(
     for index, source in enumerate(files):
         try:
             text = read_text(source, max_size)
-            unit = LOADERS[source.kind](source, text, root)
+            unit = _load(source, text, root)
         except UnreadableFile as error:
             if source.report:
                 raw.append(_unreadable(source, error))
+            if error.text is not None:
+                texts[source.display] = (source.kind, error.text)
         else:
             texts[source.display] = (source.kind, text)
             ctx.units.setdefault(source.kind, []).append(unit)
@@ -203,7 +295,8 @@ def lint(
 
     raw.extend(run_rules(ctx))
     reportable = {source.display: source.relpath for source in files if source.report}
-    diagnostics = finalize(raw, settings, texts, reportable)
+    # A project rule that crashed has no file to blame: its FL000 names the project (".").
+    diagnostics = finalize(raw, settings, texts, {**reportable, ".": "."})
     return LintResult(diagnostics=diagnostics, files=len(reportable), context=ctx)
 
 
@@ -267,7 +360,9 @@ def finalize(
             if diagnostic.path not in suppressions:
                 kind, text = texts[diagnostic.path]
                 suppressions[diagnostic.path] = parse_suppressions(kind, text)
-            if suppressions[diagnostic.path].suppresses(diagnostic.code, diagnostic.line):
+            if suppressions[diagnostic.path].suppresses(
+                diagnostic.code, diagnostic.line, diagnostic.end_line
+            ):
                 continue
         severity = settings.severity_for(diagnostic.code, diagnostic.severity)
         if severity is not diagnostic.severity:

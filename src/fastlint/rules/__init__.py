@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-RULE_MODULES = ("fastlint.rules.app_surface",)
+RULE_MODULES = (
+    "fastlint.rules.app_surface",
+    "fastlint.rules.event_loop",
+    "fastlint.rules.database",
+    "fastlint.rules.docker",
+    "fastlint.rules.deploy",
+)
 
 for _name in RULE_MODULES:
     importlib.import_module(_name)
