@@ -1,0 +1,278 @@
+"""Hostile files: each becomes one FL000 for that file and nothing is lost for the others.
+
+Every test lints a small project holding the hostile file next to ``good.py``, whose findings
+must be exactly what ``good.py`` produces on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fastlint import engine
+from fastlint.cli import cli
+from fastlint.config import default_settings
+from fastlint.diagnostics import Diagnostic
+from fastlint.discovery import FileKind, SourceFile
+from fastlint.engine import lint
+
+GOOD = (
+    "from fastapi import FastAPI\n"
+    "\n"
+    "app = FastAPI(debug=True)\n"
+    "\n"
+    "\n"
+    "def handler():\n"
+    '    return "ok"\n'
+)
+
+
+def run(root: Path, **options: object) -> list[Diagnostic]:
+    return lint([root], default_settings(**options), root=root, cwd=root).diagnostics
+
+
+def findings(diagnostics: list[Diagnostic], path: str) -> list[tuple[int, str]]:
+    return [(d.line, d.code) for d in diagnostics if d.path == path]
+
+
+@pytest.fixture(scope="module")
+def good_alone(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[int, str]]:
+    root = tmp_path_factory.mktemp("good")
+    (root / "good.py").write_text(GOOD)
+    found = findings(run(root), "good.py")
+    assert found, "good.py must produce findings for the comparison to mean anything"
+    assert all(code != "FL000" for _, code in found)
+    return found
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "good.py").write_text(GOOD)
+    return tmp_path
+
+
+def assert_one_fl000(
+    diagnostics: list[Diagnostic], path: str, good: list[tuple[int, str]], reason: str
+) -> Diagnostic:
+    """Exactly one FL000 for ``path``, naming ``reason``; good.py's findings all still there."""
+    mine = [d for d in diagnostics if d.path == path]
+    assert [d.code for d in mine] == ["FL000"], mine
+    assert reason in mine[0].message
+    assert findings(diagnostics, "good.py") == good
+    return mine[0]
+
+
+# ---------------------------------------------------------------------------- size and nesting
+
+
+def test_file_over_max_file_size_is_skipped(project: Path, good_alone: list) -> None:
+    (project / "big.py").write_text("x = 1\n" * 100)  # 600 bytes; good.py is smaller
+    diagnostics = run(project, **{"max-file-size": 300})
+    assert_one_fl000(diagnostics, "big.py", good_alone, "max-file-size")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("x = " + "(" * 5000 + "1" + ")" * 5000 + "\n", id="parens-5000"),
+        pytest.param("x = " + "[" * 3000 + "]" * 3000 + "\n", id="lists-3000"),
+        pytest.param("x = f" + "(" * 2500 + ")" * 2500 + "\n", id="calls-2500"),
+        pytest.param("x = " + "+".join(["1"] * 100_000) + "\n", id="plus-100k"),
+        pytest.param("x = a" + ".b" * 20_000 + "\n", id="attributes-20k"),
+        pytest.param("x = " + "not " * 20_000 + "a\n", id="not-20k"),
+    ],
+)
+def test_deeply_nested_expression(project: Path, good_alone: list, source: str) -> None:
+    # Without the screen in engine.load_python, LibCST segfaults (brackets) or runs for minutes.
+    (project / "deep.py").write_text(source)
+    assert_one_fl000(run(project), "deep.py", good_alone, "nesting too deep")
+
+
+def test_moderately_nested_code_is_still_linted(project: Path) -> None:
+    # Deep but legal: CPython accepts 150 brackets, so fastlint must lint it, not skip it.
+    body = "x = " + "(" * 150 + "1" + ")" * 150 + "\n"
+    (project / "nested.py").write_text(GOOD + body)
+    assert findings(run(project), "nested.py") == findings(run(project), "good.py")
+
+
+# ---------------------------------------------------------------------------- encodings, bytes
+
+
+def test_non_utf8_file(project: Path, good_alone: list) -> None:
+    (project / "latin1.py").write_bytes(b"# comment\nname = 'caf\xe9'\n")
+    found = assert_one_fl000(run(project), "latin1.py", good_alone, "not valid UTF-8")
+    assert found.line == 2
+
+
+def test_null_bytes(project: Path, good_alone: list) -> None:
+    (project / "binary.py").write_bytes(b"x = 1\n\x00\x00\x00\n")
+    assert_one_fl000(run(project), "binary.py", good_alone, "NUL")
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        pytest.param(lambda text: "\ufeff" + text, id="bom"),
+        pytest.param(lambda text: text.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(lambda text: text.replace("    ", "\t"), id="tabs"),
+        pytest.param(lambda text: "\ufeff" + text.replace("\n", "\r\n"), id="bom-crlf"),
+    ],
+)
+def test_same_findings_whatever_the_encoding_details(
+    project: Path, good_alone: list, transform: object
+) -> None:
+    (project / "variant.py").write_bytes(transform(GOOD).encode("utf-8"))  # type: ignore[operator]
+    diagnostics = run(project)
+    assert findings(diagnostics, "variant.py") == good_alone
+    assert findings(diagnostics, "good.py") == good_alone
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Procfile", "entrypoint.sh", "gunicorn.conf.py"])
+def test_non_utf8_in_every_file_kind(project: Path, good_alone: list, name: str) -> None:
+    (project / name).write_bytes(b"#!/bin/sh\n\xff\xfe bad\n")
+    assert_one_fl000(run(project), name, good_alone, "not valid UTF-8")
+
+
+# ---------------------------------------------------------------------------- the file system
+
+
+def test_unreadable_file(project: Path, good_alone: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root ignores chmod, so the permission error is simulated where the engine reads.
+    (project / "secret.py").write_text("x = 1\n")
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    assert_one_fl000(run(project), "secret.py", good_alone, "permission denied")
+
+
+def test_file_deleted_during_the_run(
+    project: Path, good_alone: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_discover = engine.discover
+
+    def discover_then_delete(*args: object, **kwargs: object) -> list[SourceFile]:
+        files = real_discover(*args, **kwargs)  # type: ignore[arg-type]
+        gone = project / "gone.py"
+        return [*files, SourceFile(gone, "gone.py", "gone.py", FileKind.PYTHON, True)]
+
+    monkeypatch.setattr(engine, "discover", discover_then_delete)
+    assert_one_fl000(run(project), "gone.py", good_alone, "disappeared")
+
+
+def test_directory_symlink_loop_is_not_followed(project: Path, good_alone: list) -> None:
+    (project / "pkg").mkdir()
+    (project / "pkg" / "loop").symlink_to(project, target_is_directory=True)
+    (project / "pkg" / "self").symlink_to(project / "pkg" / "self", target_is_directory=True)
+    diagnostics = run(project)
+    assert [(d.path, d.line, d.code) for d in diagnostics] == [
+        ("good.py", line, code) for line, code in good_alone
+    ]
+
+
+def test_file_symlink_to_itself(project: Path, good_alone: list) -> None:
+    (project / "self.py").symlink_to(project / "self.py")
+    assert_one_fl000(run(project), "self.py", good_alone, "loop")
+
+
+def test_dangling_symlink(project: Path, good_alone: list) -> None:
+    (project / "dangling.py").symlink_to(project / "nowhere.py")
+    assert_one_fl000(run(project), "dangling.py", good_alone, "broken symbolic link")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_does_not_hang(project: Path, good_alone: list) -> None:
+    os.mkfifo(project / "pipe.py")
+    assert_one_fl000(run(project), "pipe.py", good_alone, "not a regular file")
+
+
+# ---------------------------------------------------------------------------- crashing rules
+
+
+def test_crashing_file_rule_becomes_one_fl000(
+    project: Path, good_alone: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastlint.rules.app_surface import DebugEnabled
+
+    def boom(self: object, unit: object, ctx: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(DebugEnabled, "check", boom)
+    diagnostics = run(project)
+    good = [d for d in diagnostics if d.path == "good.py"]
+    crashed = [d for d in good if d.code == "FL000"]
+    assert len(crashed) == 1
+    assert "internal error in FL403" in crashed[0].message and "boom" in crashed[0].message
+    others = [(d.line, d.code) for d in good if d.code != "FL000"]
+    assert others == [(line, code) for line, code in good_alone if code != "FL403"]
+
+
+def test_crashing_project_rule_is_reported_not_swallowed(
+    project: Path, good_alone: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastlint import registry
+    from fastlint.rules.base import ProjectRule
+
+    project_rule = next(
+        cls for cls in registry.all_rules().values() if issubclass(cls, ProjectRule)
+    )
+
+    def boom(self: object, ctx: object) -> None:
+        raise KeyError("deployment")
+
+    monkeypatch.setattr(project_rule, "check", boom)
+    diagnostics = run(project)
+    crashed = [d for d in diagnostics if d.code == "FL000"]
+    assert len(crashed) == 1, diagnostics
+    assert f"internal error in {project_rule.meta.code}" in crashed[0].message
+    assert findings(diagnostics, "good.py") == good_alone
+
+
+def test_crashing_loader_becomes_one_fl000(
+    project: Path, good_alone: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug in a front end (here: the Dockerfile model) must not take the whole run down.
+    (project / "Dockerfile").write_text("FROM python:3.12-slim\n")
+
+    def broken_loader(source: SourceFile, text: str, root: Path) -> object:
+        raise IndexError("front end bug")
+
+    monkeypatch.setitem(engine.LOADERS, FileKind.DOCKERFILE, broken_loader)
+    assert_one_fl000(run(project), "Dockerfile", good_alone, "front end bug")
+
+
+# ---------------------------------------------------------------------------- parallel workers
+
+
+def _has_jobs_option() -> bool:
+    return any(param.name == "jobs" for param in cli.params)
+
+
+@pytest.mark.skipif(not _has_jobs_option(), reason="no --jobs yet: there are no worker processes")
+def test_worker_process_that_dies(
+    project: Path, good_alone: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are forked, so the patched loader is what they run; os._exit kills the worker
+    # without any exception the engine could catch in-process.
+    real_load = engine.LOADERS[FileKind.PYTHON]
+    (project / "dies.py").write_text("x = 1\n")
+    for index in range(8):  # enough files that the work is really spread over workers
+        (project / f"other{index}.py").write_text(GOOD)
+
+    def load_or_die(source: SourceFile, text: str, root: Path) -> object:
+        if source.relpath == "dies.py":
+            os._exit(70)
+        return real_load(source, text, root)
+
+    monkeypatch.setitem(engine.LOADERS, FileKind.PYTHON, load_or_die)
+    settings = default_settings()
+    diagnostics = lint([project], settings, root=project, cwd=project, jobs=2).diagnostics  # type: ignore[call-arg]
+    assert [d.code for d in diagnostics if d.path == "dies.py"] == ["FL000"]
+    for index in range(8):
+        assert findings(diagnostics, f"other{index}.py") == good_alone
