@@ -85,6 +85,9 @@ def test_catalogue_matches(path: str, category: str) -> None:
         "boto3.client",
         "boto3.client().get_paginator",
         "boto3.client().exceptions.NoSuchKey",
+        "boto3.client().generate_presigned_url",  # signed locally
+        "boto3.resource().Bucket().Object",  # a local resource handle
+        "os.waitstatus_to_exitcode",
         "hashlib.sha256",
         "time.time",
         "mytime.sleep",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
+from fastlint.python.model import _unwrap_annotation as unwrap_annotation
 from fastlint.python.model import walk
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ class LeafSite:
 
 @dataclass(eq=False)
 class Edge:
-    """A direct call (not an ``await``) from one function to a project function."""
+    """A direct call from one function to a project function (``site.awaited`` tells whether
+    the caller awaits it: an awaited sync function returns an awaitable and is skipped)."""
 
     site: CallSite
     callee: str  # the callee's FunctionInfo.path
@@ -112,6 +114,7 @@ class CallGraph:
         self._by_id: dict[int, FunctionFacts] = {}
         self._chains: dict[str, Chain] = {}
         self._attributes: dict[int, dict[str, str]] = {}
+        self._returns: dict[int, str | None] = {}
         self._build()
         self._propagate()
 
@@ -147,6 +150,8 @@ class CallGraph:
                 path = self.project.resolve(module, site.node.func, site.scope)
                 if path is None:
                     path = self._instance_attribute_path(module, site)
+                if path is not None and "()" in path:
+                    path = self._through_returns(path)
                 leaf, catalogued = self._classify(module, site, path)
                 if leaf is not None:
                     facts.leaves.append(LeafSite(site, leaf, catalogued))
@@ -154,6 +159,19 @@ class CallGraph:
                 callee = resolve_callee(self.project, module, site, path)
                 if callee is not None and callee is not site.function:
                     facts.edges.append(Edge(site, callee.path))
+
+    def _through_returns(self, path: str) -> str:
+        """``app.clients.get_client().get`` → ``httpx.Client().get`` when the project function
+        ``get_client`` is annotated ``-> httpx.Client`` or returns one expression."""
+        head, _, rest = path.partition("()")
+        function = self.project.function_at(head)
+        if function is None or isinstance(function.node, cst.Lambda):
+            return path
+        key = id(function)
+        if key not in self._returns:
+            self._returns[key] = _returned_path(self.project, function)
+        returned = self._returns[key]
+        return path if returned is None else returned + rest
 
     def _instance_attribute_path(self, module: PythonModule, site: CallSite) -> str | None:
         """``self.http.get`` where the class sets ``self.http = requests.Session()`` (in any
@@ -264,6 +282,24 @@ def resolve_callee(
     if class_info is not None:
         return project.method_of(class_info, "__init__")
     return None
+
+
+def _returned_path(project: Project, function: FunctionInfo) -> str | None:
+    """What calling ``function`` gives: its return annotation's class as an instance
+    (``-> httpx.Client`` gives ``httpx.Client()``), else its only ``return`` value's path."""
+    module = project.module_of(function)
+    node = function.node
+    if module is None or not isinstance(node, cst.FunctionDef) or function.is_generator:
+        return None
+    if node.returns is not None:
+        annotation = unwrap_annotation(node.returns.annotation)
+        outer = function.scope.parent or module.model.scope
+        resolved = project.resolve(module, annotation, outer) if annotation is not None else None
+        return None if resolved is None else f"{resolved}()"
+    values = [ret.value for ret in function.returns if ret.value is not None]
+    if len(values) != 1 or len(function.returns) != 1:
+        return None
+    return project.resolve(module, values[0], function.scope)
 
 
 def _enclosing_method(site: CallSite) -> FunctionInfo | None:

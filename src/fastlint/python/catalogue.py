@@ -6,6 +6,7 @@ resolves it (see :mod:`fastlint.python.model`): ``()`` marks an instance, so
 
 - ``*`` matches one name (no dots, no ``()``): ``requests.Session().*``;
 - ``{a,b}`` matches either alternative: ``subprocess.{run,call}``;
+- ``[a-z]`` matches one character of a class, as in fnmatch;
 - ``a.b`` also matches ``a().b`` when a user writes it (``supabase.Client.table`` matches
   ``supabase.Client().table``), so options need not know the ``()`` notation.
 
@@ -129,7 +130,7 @@ CATALOGUE: dict[str, str] = {
     "subprocess.Popen().{wait,communicate}": "subprocess",
     "os.{system,popen}": "subprocess",
     "os.spawn*": "subprocess",
-    "os.wait*": "subprocess",
+    "os.{wait,wait3,wait4,waitid,waitpid}": "subprocess",
     # files (warning)
     "builtins.open": "file",
     "io.open": "file",
@@ -182,9 +183,9 @@ CATALOGUE: dict[str, str] = {
     "sendto,makefile}": "network",
     # AWS SDK
     "boto3.client().*": "cloud",
-    "boto3.resource().*().*": "cloud",
+    "boto3.resource().*().[a-z]*": "cloud",  # actions are lowercase; Bucket(), Object() are local
     "boto3.{Session,session.Session}().client().*": "cloud",
-    "boto3.{Session,session.Session}().resource().*().*": "cloud",
+    "boto3.{Session,session.Session}().resource().*().[a-z]*": "cloud",
     # task queues (the .delay / .apply_async form is recognised in callgraph.py)
     "celery.Celery().send_task": "queue",
     # console
@@ -193,11 +194,15 @@ CATALOGUE: dict[str, str] = {
 
 # Paths a broader pattern above catches but that do not block.
 SAFE: tuple[str, ...] = (
-    "redis.{Redis,StrictRedis}().{pipeline,pubsub,lock}",
-    "redis.{Redis,StrictRedis}.from_url().{pipeline,pubsub,lock}",
-    "redis.from_url().{pipeline,pubsub,lock}",
-    "boto3.client().{get_paginator,get_waiter,can_paginate}",
-    "boto3.{Session,session.Session}().client().{get_paginator,get_waiter,can_paginate}",
+    "redis.{Redis,StrictRedis}().{pipeline,pubsub,lock,register_script}",
+    "redis.{Redis,StrictRedis}.from_url().{pipeline,pubsub,lock,register_script}",
+    "redis.client.{Redis,StrictRedis}().{pipeline,pubsub,lock,register_script}",
+    "redis.from_url().{pipeline,pubsub,lock,register_script}",
+    # Built locally, no request: paginators, waiters, presigned URLs.
+    "boto3.client().{get_paginator,get_waiter,can_paginate,generate_presigned_url,"
+    "generate_presigned_post,close}",
+    "boto3.{Session,session.Session}().client().{get_paginator,get_waiter,can_paginate,"
+    "generate_presigned_url,generate_presigned_post,close}",
 )
 
 
@@ -217,10 +222,12 @@ def _translate(pattern: str) -> str:
             alternatives = pattern[index + 1 : end].split(",")
             out.append("(?:" + "|".join(_translate(alt.strip()) for alt in alternatives) + ")")
             index = end
+        elif char == "[":
+            end = pattern.index("]", index)
+            out.append(pattern[index : end + 1])  # a character class, as in fnmatch
+            index = end
         elif char == ".":
             out.append(r"(?:\(\))?\.")
-        elif char in "()":
-            out.append(re.escape(char))
         else:
             out.append(re.escape(char))
         index += 1
