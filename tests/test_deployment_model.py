@@ -199,7 +199,10 @@ def test_dev_script_is_not_a_deployment(tmp_path: Path) -> None:
 
 
 def test_each_service_of_a_monorepo_counts_its_own_engines(tmp_path: Path) -> None:
-    engine = 'from sqlalchemy import create_engine\n\nengine = create_engine("postgresql://db/{0}", pool_size={1})\n'
+    engine = (
+        "from sqlalchemy import create_engine\n\n"
+        'engine = create_engine("postgresql://db/{0}", pool_size={1})\n'
+    )
     dockerfile = (
         'FROM python:3.12-slim\nUSER 1000\nCMD ["uvicorn", "app.main:app", "--workers", "2"]\n'
     )
@@ -216,3 +219,22 @@ def test_each_service_of_a_monorepo_counts_its_own_engines(tmp_path: Path) -> No
     assert model.pool_per_process(by_folder["orders"])[0] == 30
     assert model.pool_per_process(by_folder["billing"])[0] == 15
     assert model.pool_per_process(None)[0] == 45
+
+
+def test_pool_finding_shows_the_arithmetic(tmp_path: Path) -> None:
+    result = project(
+        tmp_path,
+        {
+            "app/db.py": (
+                "from sqlalchemy import create_engine\n\n"
+                'engine = create_engine("postgresql://db/app", pool_size=20, max_overflow=10)\n'
+            ),
+            "Procfile": "web: uvicorn app.main:app --workers $(( 2 * $(nproc) + 1 ))\n",
+        },
+    )
+    (finding,) = [d for d in result.diagnostics if d.code == "FL303"]
+    assert (finding.path, finding.line) == ("app/db.py", 3)
+    assert finding.message.startswith(
+        "9 workers \u00d7 (20 + 10) = 270 connections > max-db-connections 100"
+    )
+    assert "assumed-cpus 4" in finding.message

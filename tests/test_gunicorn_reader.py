@@ -104,3 +104,18 @@ def test_setting_site_points_at_the_value() -> None:
     setting = settings.get("worker_class")
     assert setting.site.location.line == 3
     assert setting.text == '"uvicorn.workers.UvicornWorker"'
+
+
+def test_cpu_count_in_a_branch_is_a_possibility_on_that_branch() -> None:
+    text = (
+        "import multiprocessing, os\n\n"
+        'if os.getenv("WORKERS"):\n'
+        '    workers = int(os.getenv("WORKERS"))\n'
+        "else:\n"
+        "    workers = multiprocessing.cpu_count()\n"
+        "    workers = workers + 1\n"
+    )
+    setting = config(text).get("workers")
+    assert setting.value is UNKNOWN
+    assert setting.cpu_fallback and not setting.cpu
+    assert setting.site.location.line == 6  # where the CPU count is used

@@ -255,15 +255,39 @@ def read_config(module: PythonModule, env: Mapping[str, str | None], cpus: int) 
             for small in statement.body:
                 _assign(config, evaluator, small, source)
         elif not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            # Assigned inside if/try/with/for: which branch runs is decided at run time.
-            for node in _assignments_in(statement):
-                for target in _targets(node):
-                    site = Site(module.path, module=module, node=target)
-                    config.settings[target.value] = Setting(
-                        target.value, UNKNOWN, site, source, text=module.code(node)
-                    )
-                    evaluator.names[target.value] = Value(UNKNOWN)
+            _assign_at_run_time(config, evaluator, statement, source)
     return config
+
+
+def _assign_at_run_time(
+    config: GunicornConfig, evaluator: Evaluator, statement: cst.CSTNode, source: str
+) -> None:
+    """Assignments inside if/try/with/for: which one runs is decided at run time, so the value
+    is unknown; a CPU count in any branch is kept as a possibility (``cpu_fallback``)."""
+    module = config.module
+    assigned: set[str] = set()
+    shown: dict[str, cst.CSTNode] = {}  # per name: the assignment that uses the CPU count
+    for node in _assignments_in(statement):
+        value_node = getattr(node, "value", None)
+        value = evaluator.evaluate(value_node) if value_node is not None else Value(UNKNOWN)
+        for target in _targets(node):
+            name = target.value
+            parts = [value, evaluator.names[name]] if name in assigned else [value]
+            merged = _merge(UNKNOWN, *parts)
+            merged = replace(merged, cpu=False, cpu_fallback=merged.cpu or merged.cpu_fallback)
+            evaluator.names[name] = merged
+            assigned.add(name)
+            if value.cpu or name not in shown:
+                shown[name] = node
+            config.settings[name] = Setting(
+                name,
+                UNKNOWN,
+                Site(module.path, module=module, node=shown[name]),
+                source,
+                text=module.code(shown[name]).strip(),
+                cpu_fallback=merged.cpu_fallback,
+                variables=merged.variables,
+            )
 
 
 def _assign(

@@ -218,8 +218,9 @@ class CpuCountWorkers(ProjectRule):
                 "WEB_CONCURRENCY from the container's CPU limit instead.",
                 fix="read the worker count from WEB_CONCURRENCY",
             )
-        elif setting.cpu_fallback:
-            variable = setting.variables[0] if setting.variables else "the environment variable"
+        elif setting.cpu_fallback and setting.variables:
+            names = setting.variables
+            variable = "WEB_CONCURRENCY" if "WEB_CONCURRENCY" in names else names[0]
             _report(
                 self,
                 setting.site,
@@ -228,6 +229,16 @@ class CpuCountWorkers(ProjectRule):
                 f"CPU limit; set {variable} in the deployment or use a small fixed fallback.",
                 severity=Severity.WARNING,
                 fix="use a fixed fallback",
+            )
+        elif setting.cpu_fallback:
+            _report(
+                self,
+                setting.site,
+                f"Depending on a run-time condition the worker count comes from the CPU count "
+                f"({written}), which in a container sees the host's CPUs, not the container's "
+                "CPU limit; read the count from WEB_CONCURRENCY with a small fixed fallback.",
+                severity=Severity.WARNING,
+                fix="read the worker count from WEB_CONCURRENCY",
             )
 
 
