@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import gc
 import re
 import stat
 import warnings
@@ -269,6 +270,25 @@ def lint(
     root: Path | None = None,
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+) -> LintResult:
+    # A run builds millions of small, acyclic LibCST objects that the cyclic garbage collector
+    # would rescan again and again (a quarter of parse time, measured); it runs once at the end.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint(paths, settings, root=root, cwd=cwd, progress=progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _lint(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    root: Path | None,
+    cwd: Path | None,
+    progress: Callable[[int, int], None] | None,
 ) -> LintResult:
     paths = list(paths) or [Path(".")]
     root = (root or find_project_root(paths[0])).resolve()

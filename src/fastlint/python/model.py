@@ -12,6 +12,8 @@ No LibCST metadata provider runs here: positions are computed only for nodes tha
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
@@ -283,7 +285,7 @@ def _evaluate(expr: cst.BaseExpression, scope: Scope, model: ModuleModel, seen: 
 
 def build_model(tree: cst.Module, name: str, is_package: bool = False) -> ModuleModel:
     model = ModuleModel(name, tree, is_package)
-    tree.visit(_ModelBuilder(model))
+    fast_visit(tree, _ModelBuilder(model))
     return model
 
 
@@ -544,10 +546,10 @@ class _ModelBuilder(cst.CSTVisitor):
         # keep LibCST from visiting them again inside the function's scope.
         outer_function = self.function
         for decorator in decorators:
-            decorator.visit(_OuterPartVisitor(self, outer_function))
+            fast_visit(decorator, _OuterPartVisitor(self, outer_function))
         for param in all_params:
             if param.default is not None:
-                param.default.visit(_OuterPartVisitor(self, outer_function))
+                fast_visit(param.default, _OuterPartVisitor(self, outer_function))
         self.function_stack.append(info)
         self.seen_yield.append(False)
         self.scope = function_scope
@@ -654,15 +656,110 @@ def has_star_kwargs(call: cst.Call) -> bool:
     return any(arg.star == "**" for arg in call.args)
 
 
-def walk(node: cst.CSTNode, predicate: Callable[[cst.CSTNode], bool]) -> list[cst.CSTNode]:
-    """Nodes under ``node`` (inclusive) for which ``predicate`` holds, in source order."""
+def walk(
+    node: cst.CSTNode | Sequence[cst.CSTNode], predicate: Callable[[cst.CSTNode], bool]
+) -> list[cst.CSTNode]:
+    """Nodes under ``node`` (inclusive; or under each node of a sequence) for which
+    ``predicate`` holds, in source order. Whitespace and punctuation nodes are not visited."""
     found: list[cst.CSTNode] = []
-
-    class _Collector(cst.CSTVisitor):
-        def on_visit(self, child: cst.CSTNode) -> bool:
-            if predicate(child):
-                found.append(child)
-            return True
-
-    node.visit(_Collector())
+    stack: list[cst.CSTNode] = list(reversed(node)) if isinstance(node, (list, tuple)) else [node]
+    while stack:
+        current = stack.pop()
+        if predicate(current):
+            found.append(current)
+        stack.extend(reversed(children(current)))
     return found
+
+
+# ---------------------------------------------------------------------------- fast traversal
+#
+# LibCST's own ``node.visit(visitor)`` rebuilds every node it passes (it is built for
+# transformers) and visits every whitespace and punctuation node: on real projects that costs
+# more than parsing. Rules only read the tree, so we walk dataclass fields directly, skipping
+# trivia, and call the same ``visit_X`` / ``leave_X`` methods a CSTVisitor would.
+
+_TRIVIA_FIELDS = frozenset(
+    {
+        "leading_lines",
+        "lines_after_decorators",
+        "lpar",
+        "rpar",
+        "header",
+        "footer",
+        "comma",
+        "semicolon",
+        "newline",
+        "trailing_whitespace",
+        "equal",
+        "colon",
+        "star_tok",
+        "dot",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "operator",
+    }
+)
+_TRIVIA_TYPES = (
+    cst.BaseParenthesizableWhitespace,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Newline,
+    cst.Comment,
+)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(node_type: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(node_type)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(node_type)
+            if f.name not in _TRIVIA_FIELDS and not f.name.startswith("whitespace")
+        )
+        _FIELD_NAMES[node_type] = names
+    return names
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The syntactic children of ``node`` (no whitespace, comments or punctuation)."""
+    found: list[cst.CSTNode] = []
+    for name in _field_names(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            if not isinstance(value, _TRIVIA_TYPES):
+                found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode) and not isinstance(item, _TRIVIA_TYPES):
+                    found.append(item)
+    # Decorators are fields after the body, but come first in the source.
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.decorators:
+        decorators = [d for d in found if isinstance(d, cst.Decorator)]
+        found = decorators + [d for d in found if not isinstance(d, cst.Decorator)]
+    return found
+
+
+_DISPATCH: dict[tuple[type, type], tuple[Callable | None, Callable | None]] = {}
+
+
+def fast_visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """Visit ``node`` like ``node.visit(visitor)`` for a read-only visitor, much faster:
+    ``visit_X`` returning False skips the children; ``leave_X`` is always called."""
+    key = (type(visitor), type(node))
+    handlers = _DISPATCH.get(key)
+    if handlers is None:
+        name = type(node).__name__
+        handlers = (
+            getattr(type(visitor), f"visit_{name}", None),
+            getattr(type(visitor), f"leave_{name}", None),
+        )
+        _DISPATCH[key] = handlers
+    enter, leave = handlers
+    if enter is None or enter(visitor, node) is not False:
+        for child in children(node):
+            fast_visit(child, visitor)
+    if leave is not None:
+        leave(visitor, node)
