@@ -238,6 +238,7 @@ class _Resolver:
         self.provided: dict[int, DbKind | None] = {}
         self.classes: dict[str, DbKind | None] = {}
         self.attributes: dict[tuple[str, str], DbKind | None] = {}
+        self.assigned: dict[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = {}
 
     def kind(
         self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int = 0
@@ -282,8 +283,10 @@ class _Resolver:
         self.attributes[key] = None  # cycles: unknown
         module = self.project.module_of_path(owner.path)
         kinds: list[DbKind | None] = []
+        if owner.path not in self.assigned:
+            self.assigned[owner.path] = _attribute_values(owner)
         if module is not None:
-            for value, scope, is_annotation in _attribute_values(owner, attr):
+            for value, scope, is_annotation in self.assigned[owner.path].get(attr, []):
                 found = self.kind(module, value, scope, depth)
                 kinds.append(_instance(found) if is_annotation else found)
         result = kinds[0] if kinds and all(k == kinds[0] for k in kinds) else None
@@ -525,21 +528,19 @@ def _self_class(expr: cst.BaseExpression, scope: Scope) -> ClassInfo | None:
     return method.class_info
 
 
-def _attribute_values(owner: ClassInfo, attr: str) -> list[tuple[cst.BaseExpression, Scope, bool]]:
-    """(expression, scope to read it in, is an annotation) for every ``self.<attr> = value``
-    in the class's methods and a class-level ``attr: Type`` annotation."""
-    found: list[tuple[cst.BaseExpression, Scope, bool]] = []
+def _attribute_values(owner: ClassInfo) -> dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]:
+    """attribute → (expression, scope to read it in, is an annotation) for every
+    ``self.<attr> = value`` in the class's methods and every class-level ``attr: Type``
+    annotation; one pass over the class."""
+    found: dict[str, list[tuple[cst.BaseExpression, Scope, bool]]] = {}
     body = owner.node.body
     for statement in body.body if isinstance(body, cst.IndentedBlock) else []:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            if (
-                isinstance(small, cst.AnnAssign)
-                and isinstance(small.target, cst.Name)
-                and small.target.value == attr
-            ):
-                found.append((small.annotation.annotation, owner.scope, True))
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                entry = (small.annotation.annotation, owner.scope, True)
+                found.setdefault(small.target.value, []).append(entry)
     for method in owner.methods.values():
         if not method.params or not isinstance(method.node, cst.FunctionDef):
             continue
@@ -555,11 +556,10 @@ def _attribute_values(owner: ClassInfo, attr: str) -> list[tuple[cst.BaseExpress
             for target in targets:
                 if (
                     isinstance(target, cst.Attribute)
-                    and target.attr.value == attr
                     and isinstance(target.value, cst.Name)
                     and target.value.value == receiver
                 ):
-                    found.append((value, method.scope, False))
+                    found.setdefault(target.attr.value, []).append((value, method.scope, False))
     return found
 
 

@@ -20,7 +20,7 @@ from fastlint.python import callgraph
 from fastlint.python.callgraph import resolve_callee
 from fastlint.python.execution import REQUEST, call_context
 from fastlint.python.frameworks import instance_class, is_app_or_router_instance
-from fastlint.python.model import CallSite, FunctionInfo, keyword, positional, walk
+from fastlint.python.model import CallSite, FunctionInfo, Scope, keyword, positional, walk
 from fastlint.python.module import PythonModule
 from fastlint.python.sqla import (
     DEPENDS,
@@ -75,6 +75,11 @@ class SyncDbSessionInAsync(PythonRule):
             more = f" ({extra} more such call{'s' if extra > 1 else ''} below)" if extra else ""
             label = first.kind.label
             name = function.name
+            async_api = (
+                "AsyncSession"
+                if first.kind.role in ("session", "scoped")
+                else "create_async_engine (AsyncEngine)"
+            )
             if call_context(project, unit, first.site) == REQUEST:
                 self.report(
                     unit,
@@ -82,8 +87,8 @@ class SyncDbSessionInAsync(PythonRule):
                     f"{first.text} on a synchronous SQLAlchemy {label} blocks the event loop "
                     f"inside 'async def {name}'{more}. Every other request waits while the "
                     f"database answers. Make '{name}' a plain 'def' (FastAPI runs it in a "
-                    "threadpool) or switch to AsyncSession and 'await' its calls.",
-                    fix=f"declare '{name}' with 'def', or use AsyncSession / async_sessionmaker",
+                    f"threadpool) or switch to {async_api} and 'await' its calls.",
+                    fix=f"declare '{name}' with 'def', or use {async_api}",
                 )
             else:
                 self.report(
@@ -92,7 +97,7 @@ class SyncDbSessionInAsync(PythonRule):
                     f"{first.text} on a synchronous SQLAlchemy {label} blocks the event loop "
                     f"inside 'async def {name}'{more} while the app starts or stops. It runs "
                     "once, but nothing else is served meanwhile. Run it with 'await "
-                    "asyncio.to_thread(...)' or use AsyncSession.",
+                    f"asyncio.to_thread(...)' or use {async_api}.",
                     severity=Severity.WARNING,
                 )
 
@@ -231,7 +236,11 @@ def _is_name(value: cst.BaseExpression | None, name: str) -> bool:
 
 
 def _tries(body: cst.FunctionDef) -> list[cst.Try]:
-    return [node for node in walk(body.body, lambda n: isinstance(n, cst.Try))]  # type: ignore[misc]
+    return [
+        node
+        for node in walk(body.body, lambda n: isinstance(n, cst.Try))
+        if isinstance(node, cst.Try)
+    ]
 
 
 def _closes(finalbody: cst.Finally | None, name: str) -> bool:
@@ -418,18 +427,36 @@ def dependencies(project: Project) -> dict[str, FunctionInfo]:
     for module in project.modules:
         if "Depends" not in module.text and "Security" not in module.text:
             continue
-        for site in module.model.calls:
-            if project.resolve(module, site.node.func, site.scope) not in DEPENDS:
+        for call, scope in _depends_candidates(module):
+            if project.resolve(module, call.func, scope) not in DEPENDS:
                 continue
-            target = positional(site.node, 0) or keyword(site.node, "dependency")
-            function = _function_or_init(project, module, target, site.scope)
+            target = positional(call, 0) or keyword(call, "dependency")
+            function = _function_or_init(project, module, target, scope)
             if function is not None:
                 found[function.path] = function
     _dependencies[project] = found
     return found
 
 
-def _function_or_init(project: Project, module: PythonModule, target, scope) -> FunctionInfo | None:  # type: ignore[no-untyped-def]
+def _depends_candidates(module: PythonModule) -> list[tuple[cst.Call, Scope]]:
+    """Every call in the module with the scope to resolve it in: the model's call sites, plus
+    the calls inside parameter annotations (``db: Annotated[Session, Depends(get_db)]``),
+    which the model does not record."""
+    found = [(site.node, site.scope) for site in module.model.calls]
+    for function in module.model.functions:
+        scope = function.scope.parent or module.model.scope
+        for param in function.params:
+            if param.annotation is None:
+                continue
+            for node in walk(param.annotation, lambda n: isinstance(n, cst.Call)):
+                assert isinstance(node, cst.Call)
+                found.append((node, scope))
+    return found
+
+
+def _function_or_init(
+    project: Project, module: PythonModule, target: cst.BaseExpression | None, scope: Scope
+) -> FunctionInfo | None:
     if target is None:
         return None
     resolved = project.resolve(module, target, scope)
@@ -518,7 +545,9 @@ def _middleware_methods(project: Project, module: PythonModule, site: CallSite) 
     return roots
 
 
-def _decorator_kind(project: Project, module: PythonModule, decorator, scope) -> str | None:  # type: ignore[no-untyped-def]
+def _decorator_kind(
+    project: Project, module: PythonModule, decorator: cst.BaseExpression, scope: Scope
+) -> str | None:
     """'a route handler' / 'middleware' for ``@app.get(...)`` / ``@app.middleware("http")``."""
     if not (isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute)):
         return None
