@@ -723,22 +723,35 @@ def _field_names(node_type: type) -> tuple[str, ...]:
     return names
 
 
+# What a field value is, by its concrete type: isinstance() against LibCST's abstract base
+# classes is slow, and the answer never changes for a type.
+_SKIP, _NODE, _SEQUENCE = 0, 1, 2
+_VALUE_KINDS: dict[type, int] = {list: _SEQUENCE, tuple: _SEQUENCE}
+
+
+def _value_kind(value_type: type) -> int:
+    kind = _VALUE_KINDS.get(value_type)
+    if kind is None:
+        is_node = issubclass(value_type, cst.CSTNode) and not issubclass(value_type, _TRIVIA_TYPES)
+        kind = _NODE if is_node else _SKIP
+        _VALUE_KINDS[value_type] = kind
+    return kind
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntactic children of ``node`` (no whitespace, comments or punctuation)."""
     found: list[cst.CSTNode] = []
     for name in _field_names(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not isinstance(value, _TRIVIA_TYPES):
-                found.append(value)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                if isinstance(item, cst.CSTNode) and not isinstance(item, _TRIVIA_TYPES):
-                    found.append(item)
+        kind = _value_kind(type(value))
+        if kind == _NODE:
+            found.append(value)
+        elif kind == _SEQUENCE:
+            found.extend(item for item in value if _value_kind(type(item)) == _NODE)
     # Decorators are fields after the body, but come first in the source.
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.decorators:
-        decorators = [d for d in found if isinstance(d, cst.Decorator)]
-        found = decorators + [d for d in found if not isinstance(d, cst.Decorator)]
+    if type(node) in (cst.FunctionDef, cst.ClassDef) and node.decorators:  # type: ignore[attr-defined]
+        decorators = [d for d in found if type(d) is cst.Decorator]
+        found = decorators + [d for d in found if type(d) is not cst.Decorator]
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import cached_property
 
 import libcst as cst
@@ -26,7 +27,40 @@ class PythonModule:
         wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
         return wrapper.resolve(PositionProvider)
 
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        for index, char in enumerate(self.text):
+            if char == "\n":
+                starts.append(index + 1)
+        return starts
+
+    def _offset_to_line_column(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def _locate_by_text(self, node: cst.BaseExpression) -> Location | None:
+        """The node's position when its source text occurs exactly once in the file.
+
+        LibCST round-trips source exactly, so an expression's own code is a substring of the
+        file at its true position; when that substring is unique, its offset *is* the position.
+        This avoids a whole-module position pass for most reported nodes.
+        """
+        if node.lpar:  # PositionProvider reports parenthesised expressions without the parens
+            return None
+        code = self.tree.code_for_node(node)
+        start = self.text.find(code) if code else -1
+        if start < 0 or self.text.find(code, start + 1) >= 0:
+            return None
+        line, column = self._offset_to_line_column(start)
+        end_line, end_column = self._offset_to_line_column(start + len(code))
+        return Location(line, column, end_line, end_column)
+
     def location(self, node: cst.CSTNode) -> Location:
+        if isinstance(node, cst.BaseExpression) and "_positions" not in self.__dict__:
+            located = self._locate_by_text(node)
+            if located is not None:
+                return located
         code_range = self._positions[node]
         return Location(
             code_range.start.line,
