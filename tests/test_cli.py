@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,8 +51,17 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def runner() -> CliRunner:
+    """A runner that keeps stderr apart (click 8.1 mixes it in unless told; 8.2 dropped the
+    switch and always keeps it apart)."""
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        return CliRunner()
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return runner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def findings(result: Result) -> list[tuple[str, int, str]]:
@@ -395,3 +405,99 @@ def test_cli_module_does_not_import_the_engine_at_start_up() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------- README
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+RULE_TABLE_START = "<!-- rule-table:start"
+RULE_TABLE_END = "<!-- rule-table:end -->"
+
+
+def rule_table_markdown() -> str:
+    """The README's rule table, generated from the registry."""
+    from fastlint import registry
+
+    rows = ["| Code | Name | Severity | Front end | Summary |", "|---|---|---|---|---|"]
+    for meta in registry.all_metas():
+        rows.append(
+            f"| [{meta.code}](rules/{meta.code}.md) | {meta.name} | {meta.severity.value} "
+            f"| {meta.front_end} | {meta.summary} |"
+        )
+    return "\n".join(rows)
+
+
+def test_readme_has_the_two_set_up_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "pip install . && fastlint fixtures/demo" in text
+    assert "pip install '.[test]' && pytest" in text
+
+
+def test_readme_documents_every_option() -> None:
+    text = README.read_text(encoding="utf-8")
+    for param in cli.params:
+        for name in param.opts:
+            if name.startswith("--") and name != "--help":
+                assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text), name
+
+
+def test_readme_rule_table_matches_the_registry() -> None:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\n", text.index(RULE_TABLE_START)) + 1
+    table = text[start : text.index(RULE_TABLE_END)].strip()
+    assert table == rule_table_markdown(), (
+        "README rule table is stale; replace it with:\n" + rule_table_markdown()
+    )
+
+
+def test_readme_config_example_is_valid() -> None:
+    from fastlint import config
+
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\n", text.index("```toml")) + 1
+    example = text[start : text.index("```", start)]
+    table = config.tomllib.loads(example)["tool"]["fastlint"]
+    settings = config.build_settings(table)
+    assert "FL604" not in settings.enabled
+    assert settings.fail_on.value == "warning"
+
+
+def test_ci_script_installs_as_the_readme_says() -> None:
+    script = README.parent / ".ci" / "run"
+    assert os.access(script, os.X_OK)
+    text = script.read_text(encoding="utf-8")
+    assert "set -euo pipefail" in text
+    assert "pip install .\n" in text
+    assert "pip install '.[test]'\n" in text
+    assert "fastlint fixtures/demo" in text
+    assert "\npytest" in text
+
+
+# ---------------------------------------------------------------------------- pre-commit style
+
+
+def test_changed_files_respect_config_excludes(project: Path) -> None:
+    """pre-commit passes changed files one by one: excluded ones stay excluded."""
+    write(
+        project,
+        {
+            "pyproject.toml": '[tool.fastlint]\nexclude = ["legacy"]\n',
+            "legacy/old.py": DEBUG_APP,
+            "README.md": "# docs\n",
+        },
+    )
+    result = run("--format", "concise", "legacy/old.py", "README.md", "app/clean.py")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    result = run("--format", "concise", "legacy/old.py", "app/main.py")
+    assert findings(result) == [("app/main.py", 3, "FL403")]
+
+
+def test_changed_file_in_a_subfolder_uses_the_project_config(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, {"pyproject.toml": '[tool.fastlint]\nignore = ["FL403"]\n'})
+    monkeypatch.chdir(project / "app")
+    result = run("--format", "concise", "main.py", "cors.py")
+    assert findings(result) == [("cors.py", 5, "FL401")]

@@ -59,6 +59,7 @@ def found(root: Path, *paths: str, exclude: tuple[str, ...] = ()) -> list[str]:
         ("Dockerfile.dockerignore", None),
         ("Dockerfile.md", None),
         ("Dockerfile.j2", None),
+        ("Dockerfile.sh", FileKind.SHELL),
         (".dockerignore", None),
         ("README.md", None),
         ("main.pyc", None),
@@ -342,3 +343,12 @@ def test_display_paths_are_relative_to_the_working_folder(tmp_path: Path) -> Non
     assert outside[0].display == os.path.relpath(
         tmp_path / "app/main.py", tmp_path.parent / "elsewhere"
     )
+
+
+def test_paths_from_two_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {"one/pyproject.toml": "", "one/a.py": "", "two/pyproject.toml": ""})
+    write(tmp_path, {"two/b.py": ""})
+    monkeypatch.chdir(tmp_path)
+    files = discover([Path("one"), Path("two")], tmp_path / "one")
+    assert [f.display for f in files] == ["one/a.py", "two/b.py"]
+    assert all(f.report for f in files)

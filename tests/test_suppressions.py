@@ -262,3 +262,10 @@ def test_markers_accumulate_over_several_comment_lines() -> None:
     text = "# fastlint: ignore[FL501]\n# noqa: FL502\nUSER root\n"
     suppressions = parse_suppressions(FileKind.DOCKERFILE, text)
     assert suppressions.suppresses("FL501", 3) and suppressions.suppresses("FL502", 3)
+
+
+def test_gunicorn_config_uses_python_comments() -> None:
+    text = 'workers = 4  # noqa: FL604\nbind = "0.0.0.0:8000 # noqa"\n'
+    suppressions = parse_suppressions(FileKind.GUNICORN, text)
+    assert suppressions.suppresses("FL604", 1)
+    assert not suppressions.suppresses("FL604", 2)

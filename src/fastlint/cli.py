@@ -67,11 +67,11 @@ def _with_env_source(message: str) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(FORMATS, case_sensitive=False),
     envvar="FASTLINT_FORMAT",
     default="rich",
     show_default=True,
-    help="Output format.",
+    help="Output format (env FASTLINT_FORMAT).",
 )
 @click.option(
     "--output",
@@ -79,9 +79,19 @@ def _with_env_source(message: str) -> str:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to FILE instead of standard output.",
 )
-@click.option("--select", multiple=True, help="Only these codes or prefixes (comma list).")
-@click.option("--ignore", multiple=True, help="Turn off these codes or prefixes (comma list).")
-@click.option("--extend-select", multiple=True, help="Add codes or prefixes to the selection.")
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Only these codes or prefixes, e.g. FL1,FL401 (ALL for every rule).",
+)
+@click.option("--ignore", multiple=True, metavar="CODES", help="Turn off these codes or prefixes.")
+@click.option(
+    "--extend-select",
+    multiple=True,
+    metavar="CODES",
+    help="Add codes or prefixes to the selection.",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"], case_sensitive=False),
@@ -94,7 +104,12 @@ def _with_env_source(message: str) -> str:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Read [tool.fastlint] from FILE instead of the nearest pyproject.toml.",
 )
-@click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip paths matching GLOB, on top of the configured excludes (repeatable).",
+)
 @click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
 @click.option(
     "--color",
@@ -204,15 +219,18 @@ def _write_report(
         deployment=deployment.to_dict() if deployment is not None else None,
         sources=_sources(result),
     )
+    reporter_class = get_reporter(fmt)
     if output is not None:
         try:
             with output.open("w", encoding="utf-8") as stream:
-                get_reporter(fmt)(stream, color=False).write(report)
+                reporter = reporter_class(stream, color=False)
+                reporter.quiet = quiet
+                reporter.write(report)
         except OSError as error:
             _fail(f"cannot write {output}: {error.strerror or error}")
         return
-    reporter = get_reporter(fmt)(sys.stdout, color=_use_color(color, sys.stdout))
-    reporter.quiet = quiet  # type: ignore[attr-defined]
+    reporter = reporter_class(sys.stdout, color=_use_color(color, sys.stdout))
+    reporter.quiet = quiet
     reporter.write(report)
 
 
@@ -225,8 +243,9 @@ def _sources(result: Any) -> dict[str, str]:
     for units in context.units.values():
         for unit in units:
             path = getattr(unit, "path", None)
-            if path in paths:
-                sources[path] = unit.text
+            text = getattr(unit, "text", None)
+            if path in paths and isinstance(text, str):
+                sources[path] = text
     return sources
 
 

@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 
 class FileKind(str, enum.Enum):
@@ -74,6 +74,9 @@ _NOT_DOCKERFILE_SUFFIXES = (
     ".tmpl",
     ".tpl",
     ".template",
+    ".sh",
+    ".bash",
+    ".log",
 )
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"})
 
@@ -190,6 +193,7 @@ class GitIgnore:
 
     def __init__(self, base: Path, text: str) -> None:
         self.base = base
+        self._prefix = base.as_posix().rstrip("/") + "/"
         self.rules: list[_IgnoreRule] = []
         for raw in text.splitlines():
             line = raw.rstrip()
@@ -219,12 +223,12 @@ class GitIgnore:
         ignore = cls(folder, text)
         return ignore if ignore.rules else None
 
-    def decision(self, path: Path, is_dir: bool) -> bool | None:
-        """True (ignored), False (re-included by ``!``), or None (no rule matched)."""
-        try:
-            rel = path.relative_to(self.base).as_posix()
-        except ValueError:
+    def decision(self, path: str, is_dir: bool) -> bool | None:
+        """For an absolute POSIX ``path``: True (ignored), False (re-included by ``!``), or
+        None (no rule matched, or the path is not below this file's folder)."""
+        if not path.startswith(self._prefix):
             return None
+        rel = path[len(self._prefix) :]
         result: bool | None = None
         for rule in self.rules:
             if rule.dir_only and not is_dir:
@@ -234,7 +238,7 @@ class GitIgnore:
         return result
 
 
-def _ignored(path: Path, is_dir: bool, ignores: Sequence[GitIgnore]) -> bool:
+def _ignored(path: str, is_dir: bool, ignores: Sequence[GitIgnore]) -> bool:
     """Whether the innermost ``.gitignore`` with an opinion ignores ``path``."""
     for ignore in reversed(ignores):
         decision = ignore.decision(path, is_dir)
@@ -273,21 +277,29 @@ def matches_glob(relpath: str, glob: str) -> bool:
 def _excluded_by_globs(relpath: str, globs: Sequence[str]) -> bool:
     if not globs:
         return False
-    pure = PurePosixPath(relpath)
+    parts = relpath.split("/")
     for glob in globs:
         glob = _normalise_glob(glob)
-        if glob and (fnmatch.fnmatchcase(relpath, glob) or pure.match(glob)):
+        if not glob:
+            continue
+        if fnmatch.fnmatchcase(relpath, glob):
+            return True
+        # Matched from the right, part by part (PurePath.match): "migrations", "api/*.py".
+        glob_parts = glob.split("/")
+        if len(glob_parts) <= len(parts) and all(
+            fnmatch.fnmatchcase(part, pattern)
+            for part, pattern in zip(parts[-len(glob_parts) :], glob_parts)
+        ):
             return True
     return False
 
 
-def _is_skipped_dir(folder: Path) -> bool:
-    name = folder.name
+def _is_skipped_dir(name: str, folder: str) -> bool:
     return (
         name in SKIP_DIRS
         or name.endswith(".egg-info")
-        or (folder / "pyvenv.cfg").exists()  # any virtualenv, whatever its name
-        or (folder / "conda-meta").is_dir()  # a conda environment
+        or os.path.exists(os.path.join(folder, "pyvenv.cfg"))  # any virtualenv, whatever its name
+        or os.path.isdir(os.path.join(folder, "conda-meta"))  # a conda environment
     )
 
 
@@ -312,8 +324,10 @@ def _relpath(path: Path, root: Path) -> str:
 
 
 def _absolute(path: Path) -> Path:
-    """An absolute, normalised path that keeps a final symlink as the link (its display name)."""
-    return Path(os.path.abspath(path))
+    """An absolute path with its folders resolved (like the root) but a final symlink kept as
+    the link, so a symlinked Dockerfile shows under its own name."""
+    absolute = Path(os.path.abspath(path))
+    return Path(os.path.realpath(absolute.parent)) / absolute.name
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -349,27 +363,45 @@ def discover(
         ):
             explicit_files.append(absolute)
 
-    found: dict[Path, SourceFile] = {}
+    display = _Display(root, cwd)
+    found: dict[str, SourceFile] = {}
 
-    def add(path: Path, report: bool) -> None:
-        kind = classify(path)
-        if kind is None:
-            return
+    def add(path: str, rel: str, report: bool) -> None:
         previous = found.get(path)
         if previous is not None and (previous.report or not report):
             return
-        found[path] = SourceFile(path, _relpath(path, root), _display(path, cwd), kind, report)
+        absolute = Path(path)
+        kind = classify(absolute)
+        if kind is not None:
+            found[path] = SourceFile(absolute, rel, display(path, rel), kind, report)
 
     for folder in walk_roots:
-        for path in _walk(folder, root, exclude, ignores):
-            add(path, report=True)
+        for path, rel in _walk(folder, root, exclude, ignores):
+            add(path, rel, report=True)
     if explicit_files:
         # Project context for cross-file rules; files already found keep their report flag.
-        for path in _walk(root, root, exclude, ignores):
-            add(path, report=False)
-        for path in explicit_files:
-            add(path, report=True)
-    return [found[path] for path in sorted(found, key=lambda p: _relpath(p, root))]
+        for path, rel in _walk(root, root, exclude, ignores):
+            add(path, rel, report=False)
+        for explicit in explicit_files:
+            add(str(explicit), _relpath(explicit, root), report=True)
+    return sorted(found.values(), key=lambda source: source.relpath)
+
+
+class _Display:
+    """Display paths (relative to the working folder) from root-relative ones, cheaply."""
+
+    def __init__(self, root: Path, cwd: Path) -> None:
+        self.cwd = cwd
+        self.root = root.as_posix().rstrip("/") + "/"
+        try:
+            self.prefix: str | None = root.relative_to(cwd).as_posix()
+        except ValueError:
+            self.prefix = None
+
+    def __call__(self, path: str, rel: str) -> str:
+        if self.prefix is not None and path.startswith(self.root):
+            return rel if self.prefix == "." else f"{self.prefix}/{rel}"
+        return _display(Path(path), self.cwd)
 
 
 def _explicit_file_excluded(
@@ -388,32 +420,34 @@ def _explicit_file_excluded(
     chain = list(ignores)
     for part in parts[:-1]:
         folder = folder / part
-        if _is_skipped_dir(folder) or _ignored(folder, True, chain):
+        if _is_skipped_dir(part, str(folder)) or _ignored(folder.as_posix(), True, chain):
             return True
         nested = GitIgnore.read(folder)
         if nested is not None:
             chain.append(nested)
-    return _ignored(path, False, chain)
+    return _ignored(path.as_posix(), False, chain)
 
 
 def _walk(
     folder: Path, root: Path, exclude: Sequence[str], ignores: Sequence[GitIgnore]
-) -> Iterator[Path]:
-    """Files below ``folder``. Symlinked folders are never followed (no loops, no escaping the
-    root; what they point to inside the root is walked anyway); a symlinked file is read when
-    it points inside ``root`` (a symlinked Dockerfile is common), and a broken or looping link
-    is yielded so the reader reports it as FL000."""
-    stack: list[tuple[Path, list[GitIgnore]]] = [(folder, _ignores_down_to(folder, root, ignores))]
+) -> Iterator[tuple[str, str]]:
+    """(absolute path, path relative to ``root``) of the files below ``folder``.
+
+    Symlinked folders are never followed (no loops, no escaping the root; what they point to
+    inside the root is walked anyway); a symlinked file is read when it points inside ``root``
+    (a symlinked Dockerfile is common), and a broken or looping link is yielded so the reader
+    reports it as FL000. Paths stay strings here: pathlib is the slow part of a big walk."""
+    start_rel = "" if folder == root else _relpath(folder, root)
+    stack = [(str(folder), start_rel, _ignores_down_to(folder, root, ignores))]
     while stack:
-        current, chain = stack.pop()
+        current, current_rel, chain = stack.pop()
         try:
             entries = sorted(os.scandir(current), key=lambda entry: entry.name)
         except OSError:
             continue  # unreadable folder: nothing we can lint in it
-        subfolders: list[Path] = []
+        subfolders: list[tuple[str, str]] = []
         for entry in entries:
-            path = Path(entry.path)
-            rel = _relpath(path, root)
+            rel = f"{current_rel}/{entry.name}" if current_rel else entry.name
             try:
                 is_link = entry.is_symlink()
                 is_dir = not is_link and entry.is_dir()
@@ -421,20 +455,20 @@ def _walk(
                 continue
             if is_dir:
                 if not (
-                    _is_skipped_dir(path)
+                    _is_skipped_dir(entry.name, entry.path)
                     or _excluded_by_globs(rel, exclude)
-                    or _ignored(path, True, chain)
+                    or _ignored(entry.path, True, chain)
                 ):
-                    subfolders.append(path)
+                    subfolders.append((entry.path, rel))
                 continue
-            if _excluded_by_globs(rel, exclude) or _ignored(path, False, chain):
+            if _excluded_by_globs(rel, exclude) or _ignored(entry.path, False, chain):
                 continue
-            if is_link and not _link_target_allowed(path, root):
+            if is_link and not _link_target_allowed(Path(entry.path), root):
                 continue
-            yield path
-        for sub in reversed(subfolders):
-            nested = GitIgnore.read(sub)
-            stack.append((sub, [*chain, nested] if nested is not None else chain))
+            yield entry.path, rel
+        for sub, sub_rel in reversed(subfolders):
+            nested = GitIgnore.read(Path(sub))
+            stack.append((sub, sub_rel, [*chain, nested] if nested is not None else chain))
 
 
 def _link_target_allowed(path: Path, root: Path) -> bool:
@@ -446,14 +480,14 @@ def _link_target_allowed(path: Path, root: Path) -> bool:
 
 
 def _ignores_down_to(folder: Path, root: Path, ignores: Sequence[GitIgnore]) -> list[GitIgnore]:
-    """The ignore chain for a walk that starts in ``folder`` below ``root``: nested
-    ``.gitignore`` files between them apply too."""
+    """The ignore chain for a walk that starts in ``folder``: nested ``.gitignore`` files
+    between ``root`` and ``folder`` apply too."""
     chain = list(ignores)
-    if folder == root or not _inside(folder, root):
-        if folder != root:
-            own = GitIgnore.read(folder)
-            return [*chain, own] if own is not None else chain
+    if folder == root:
         return chain
+    if not _inside(folder, root):
+        own = GitIgnore.read(folder)
+        return [*chain, own] if own is not None else chain
     current = root
     for part in folder.relative_to(root).parts:
         current = current / part
