@@ -77,6 +77,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "install",
             "--no-deps",
             "--no-index",
+            # The outer environment may already have fastlint installed (CI installs it with
+            # 'pip install .'); through the .pth line pip would see it and skip the install.
+            "--ignore-installed",
             "--quiet",
             str(wheel),
         ],
