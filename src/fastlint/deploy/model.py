@@ -660,16 +660,8 @@ class _Builder:
             expr = keyword(node, name)
             if expr is None:
                 continue
-            value = evaluator.evaluate(expr, call.scope)
-            server.settings[setting_name] = Setting(
-                setting_name,
-                value.value,
-                Site(module.path, module=module, node=expr),
-                "uvicorn.run",
-                text=module.code(expr),
-                cpu=value.cpu,
-                cpu_fallback=value.cpu_fallback,
-                variables=value.variables,
+            server.settings[setting_name] = uvicorn_run_setting(
+                setting_name, module, expr, call.scope, evaluator
             )
         factory = keyword(node, "factory")
         server.factory = factory is not None and module.model.literal(factory, call.scope) is True
@@ -908,3 +900,20 @@ def _path_to_target(path: str) -> str | None:
 
 
 __all__ = ["Deployment", "Server", "build_deployment"]
+
+
+def uvicorn_run_setting(
+    name: str, module: PythonModule, expr: Any, scope: Any, evaluator: Evaluator
+) -> Setting:
+    """A setting passed as a ``uvicorn.run(name=...)`` keyword, evaluated statically."""
+    value = evaluator.evaluate(expr, scope)
+    return Setting(
+        name,
+        value.value,
+        Site(module.path, module=module, node=expr),
+        "uvicorn.run",
+        text=module.code(expr),
+        cpu=value.cpu,
+        cpu_fallback=value.cpu_fallback,
+        variables=value.variables,
+    )

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator
-from fastlint.deploy.model import DEFAULT_ASSUMED_CPUS, Deployment, Server
+from fastlint.deploy.model import (
+    DEFAULT_ASSUMED_CPUS,
+    Deployment,
+    Server,
+    uvicorn_run_setting,
+)
 from fastlint.diagnostics import Severity
 from fastlint.python.frameworks import app_class, instance_class
 from fastlint.python.model import keyword
@@ -242,6 +247,14 @@ class CpuCountWorkers(ProjectRule):
             )
 
 
+def _gunicorn_servers_with_known_config(ctx: LintContext) -> list[Server]:
+    """Gunicorn servers whose effective config fastlint could locate (else it stays silent)."""
+    deployment = _deployment(ctx)
+    if deployment is None:
+        return []
+    return [s for s in deployment.servers if s.kind == "gunicorn" and s.config_state != "unknown"]
+
+
 def _standalone_configs(deployment: Deployment | None) -> list[Any]:
     if deployment is None:
         return []
@@ -261,19 +274,8 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
                 continue
             if ctx.project.resolve(module, call.node.func, call.scope) != "uvicorn.run":
                 continue
-            value = Evaluator(module, {}, cpus).evaluate(expr, call.scope)
-            settings.append(
-                Setting(
-                    "workers",
-                    value.value,
-                    Site(module.path, module=module, node=expr),
-                    "uvicorn.run",
-                    text=module.code(expr),
-                    cpu=value.cpu,
-                    cpu_fallback=value.cpu_fallback,
-                    variables=value.variables,
-                )
-            )
+            evaluator = Evaluator(module, {}, cpus)
+            settings.append(uvicorn_run_setting("workers", module, expr, call.scope, evaluator))
     return settings
 
 
@@ -291,12 +293,7 @@ class GunicornWithoutAsgiWorker(ProjectRule):
     )
 
     def check(self, ctx: LintContext) -> None:
-        deployment = _deployment(ctx)
-        if deployment is None:
-            return
-        for server in deployment.servers:
-            if server.kind != "gunicorn" or server.config_state == "unknown":
-                continue
+        for server in _gunicorn_servers_with_known_config(ctx):
             worker_class = server.setting("worker_class")
             if worker_class is not None:
                 kind = worker_class_kind(ctx, worker_class.value)
@@ -454,12 +451,7 @@ class AccessLogNotStdout(ProjectRule):
     )
 
     def check(self, ctx: LintContext) -> None:
-        deployment = _deployment(ctx)
-        if deployment is None:
-            return
-        for server in deployment.servers:
-            if server.kind != "gunicorn" or server.config_state == "unknown":
-                continue
+        for server in _gunicorn_servers_with_known_config(ctx):
             access = server.setting("accesslog")
             customised = any(server.setting(name) is not None for name in _LOG_CUSTOMISATION)
             if access is None and not customised:
