@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
-from fastlint.python.model import _unwrap_annotation as unwrap_annotation
-from fastlint.python.model import walk
+from fastlint.python.model import unwrap_annotation, walk
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope

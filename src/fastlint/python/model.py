@@ -215,7 +215,7 @@ class ModuleModel:
             finally:
                 self._resolving.discard(key)
         if binding.kind == "param" and binding.annotation is not None and binding.scope:
-            annotation = _unwrap_annotation(binding.annotation)
+            annotation = unwrap_annotation(binding.annotation)
             if annotation is None:
                 return None
             resolved = self.resolve(annotation, binding.scope)
@@ -231,14 +231,14 @@ class ModuleModel:
 _BUILTINS = frozenset({"open", "input", "print", "len", "int", "str", "bool", "float", "range"})
 
 
-def _unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
+def unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
     """``Annotated[Session, Depends(x)]`` → ``Session``; ``Optional[X]`` → ``X``."""
     if isinstance(annotation, cst.Subscript) and annotation.slice:
         head = annotation.value
         name = head.attr.value if isinstance(head, cst.Attribute) else getattr(head, "value", "")
         first = annotation.slice[0].slice
         if name in ("Annotated", "Optional") and isinstance(first, cst.Index):
-            return _unwrap_annotation(first.value)
+            return unwrap_annotation(first.value)
         return None
     if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
         return None
