@@ -94,7 +94,8 @@ def test_moderately_nested_code_is_still_linted(project: Path) -> None:
     # Deep but legal: CPython accepts 150 brackets, so fastlint must lint it, not skip it.
     body = "x = " + "(" * 150 + "1" + ")" * 150 + "\n"
     (project / "nested.py").write_text(GOOD + body)
-    assert findings(run(project), "nested.py") == findings(run(project), "good.py")
+    diagnostics = run(project)
+    assert findings(diagnostics, "nested.py") == findings(diagnostics, "good.py")
 
 
 # ---------------------------------------------------------------------------- encodings, bytes
@@ -276,3 +277,22 @@ def test_worker_process_that_dies(
     assert [d.code for d in diagnostics if d.path == "dies.py"] == ["FL000"]
     for index in range(8):
         assert findings(diagnostics, f"other{index}.py") == good_alone
+
+
+# ---------------------------------------------------------------------------- the command line
+
+
+def test_command_line_reports_hostile_files_and_exits_1(project: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    (project / "deep.py").write_text("x = " + "(" * 3000 + ")" * 3000 + "\n")
+    (project / "latin1.py").write_bytes(b"x = '\xe9'\n")
+    (project / "Dockerfile").write_bytes(b"\x00\x01")
+    result = CliRunner().invoke(cli, [str(project), "--format", "json", "--quiet"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    fl000 = sorted(Path(d["path"]).name for d in report["diagnostics"] if d["code"] == "FL000")
+    assert fl000 == ["Dockerfile", "deep.py", "latin1.py"]

@@ -126,7 +126,9 @@ def _too_deep_for_libcst(text: str) -> bool:
     if naive_depth <= _MAX_BRACKETS // 2 and not _LONG_LINE.search(text):
         return False
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. SyntaxWarning for "\d" on Python 3.12+
+            tree = ast.parse(text)
     except SyntaxError as error:
         # Not CPython's grammar (newer syntax, or broken): trust the bracket count alone.
         return "too many nested" in str(error.msg) or naive_depth > _MAX_BRACKETS
