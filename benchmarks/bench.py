@@ -1,0 +1,264 @@
+"""Time fastlint against its peers on a large real codebase (prefect 3.9.1). Not run by CI.
+
+    python benchmarks/bench.py                 # 3 runs of each tool, Markdown table on stdout
+    python benchmarks/bench.py --runs 5 --install-flake8
+
+The sdist is fetched once into benchmarks/.cache/ (gitignored) with
+``pip download --no-deps --no-binary :all:`` and unpacked there. Each timed command runs under a
+fresh wrapper process that reports the command's wall time and the peak RSS of its process tree
+(``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``: the largest single process, not a sum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PIP_DOWNLOAD = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+PACKAGE, VERSION = "prefect", "3.9.1"
+
+# Runs ``argv`` with output discarded; prints wall and CPU seconds (user + system, all processes:
+# the fairer number on a busy machine), peak child RSS (KiB) and the exit code.
+WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"wall": wall, "cpu": cpu, "rss_kib": usage.ru_maxrss, "code": code}))
+"""
+
+
+@dataclass
+class Measurement:
+    label: str
+    command: list[str]
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    rss_kib: list[int] = field(default_factory=list)
+    codes: list[int] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.walls) and all(code in (0, 1) for code in self.codes)
+
+
+def fetch_tree(cache: Path) -> Path:
+    """The unpacked sdist, downloading and unpacking it the first time."""
+    cache.mkdir(parents=True, exist_ok=True)
+    tree = cache / f"{PACKAGE}-{VERSION}"
+    if tree.is_dir():
+        return tree
+    archive = cache / f"{PACKAGE}-{VERSION}.tar.gz"
+    if not archive.exists():
+        print(f"downloading {PACKAGE}=={VERSION} sdist into {cache} ...", file=sys.stderr)
+        subprocess.run(
+            [*PIP_DOWNLOAD, f"{PACKAGE}=={VERSION}", "--dest", str(cache)],
+            check=True,
+        )
+    with tarfile.open(archive) as handle:
+        members = [m for m in handle.getmembers() if m.isfile() or m.isdir()]
+        handle.extractall(cache, members=members)  # regular files and folders only
+    return tree
+
+
+def tree_size(tree: Path) -> tuple[int, int]:
+    files = [p for p in tree.rglob("*.py") if p.is_file()]
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    return len(files), lines
+
+
+def time_command(measurement: Measurement, runs: int, cwd: Path) -> Measurement:
+    for _ in range(runs):
+        completed = subprocess.run(
+            [sys.executable, "-c", WRAPPER, *measurement.command],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(completed.stdout)
+        measurement.walls.append(result["wall"])
+        measurement.cpus.append(result["cpu"])
+        measurement.rss_kib.append(result["rss_kib"])
+        measurement.codes.append(result["code"])
+    return measurement
+
+
+def fastlint_help(fastlint: list[str]) -> str:
+    return subprocess.run([*fastlint, "--help"], capture_output=True, text=True).stdout
+
+
+def version_of(command: list[str]) -> str:
+    try:
+        out = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "?"
+
+
+def find_flake8(install: bool, scratch: Path) -> tuple[list[str] | None, str]:
+    """A flake8 that has flake8-async, or None and why not."""
+    candidates = [Path(sys.executable).with_name("flake8"), shutil.which("flake8")]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            versions = subprocess.run(
+                [str(candidate), "--version"], capture_output=True, text=True
+            ).stdout
+            if "flake8-async" in versions or "flake8_async" in versions:
+                return [str(candidate)], _flake8_versions(versions)
+    if not install:
+        return None, "not installed (flake8 + flake8-async; pass --install-flake8)"
+    venv = scratch / "flake8-venv"
+    print("installing flake8 + flake8-async into a temporary venv ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "flake8", "flake8-async"],
+        check=True,
+    )
+    flake8 = str(venv / "bin" / "flake8")
+    versions = subprocess.run([flake8, "--version"], capture_output=True, text=True).stdout
+    return [flake8], _flake8_versions(versions)
+
+
+def _flake8_versions(text: str) -> str:
+    """`7.5.0 (flake8-async: 26.8.1, ...) CPython` → `flake8 7.5.0, flake8-async 26.8.1`."""
+    flake8 = re.match(r"\s*([\d.]+)", text)
+    plugin = re.search(r"flake8[-_]async: ([\d.]+)", text)
+    return (
+        f"flake8 {flake8.group(1) if flake8 else '?'}, "
+        f"flake8-async {plugin.group(1) if plugin else '?'}"
+    )
+
+
+def machine_info() -> dict[str, str]:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "CPU": cpu,
+        "cores": f"{usable} usable ({os.cpu_count()} online)",
+        "Python": platform.python_version(),
+        "OS": platform.platform(),
+        # Other work on the machine inflates wall times; CPU seconds are steadier.
+        "load average (1 min) at the end": f"{os.getloadavg()[0]:.1f}",
+    }
+
+
+def markdown(
+    measurements: list[Measurement], ruff_median: float | None, info: dict[str, str]
+) -> str:
+    rows = [
+        "| tool | median wall (s) | min wall (s) | CPU (s) | runs | x ruff | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in measurements:
+        if not m.walls:
+            rows.append(f"| {m.label} | {m.note or 'n/a'} | | | | | |")
+            continue
+        ratio = f"{m.median / ruff_median:,.0f}x" if ruff_median else "?"
+        status = "" if m.ok else f" (exit {sorted(set(m.codes))})"
+        note = f" ({m.note})" if m.note else ""
+        rows.append(
+            f"| {m.label}{note}{status} | {m.median:.2f} | {min(m.walls):.2f} "
+            f"| {statistics.median(m.cpus):.2f} | {len(m.walls)} "
+            f"| {ratio} | {max(m.rss_kib) / 1024:.0f} |"
+        )
+    facts = [f"- {key}: {value}" for key, value in info.items()]
+    return "\n".join([*rows, "", *facts])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (default 3)")
+    parser.add_argument("--flake8-runs", type=int, default=1, help="flake8 takes minutes")
+    parser.add_argument("--cache", type=Path, default=HERE / ".cache", help="download folder")
+    parser.add_argument("--install-flake8", action="store_true", help="into a temporary venv")
+    parser.add_argument("--skip-flake8", action="store_true")
+    args = parser.parse_args()
+
+    tree = fetch_tree(args.cache)
+    files, lines = tree_size(tree)
+    fastlint = [sys.executable, "-m", "fastlint"]
+    help_text = fastlint_help(fastlint)
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    base = [*fastlint, ".", "--format", "json", "--quiet", "--exit-zero"]
+
+    with tempfile.TemporaryDirectory(prefix="fastlint-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        measurements: list[Measurement] = []
+        if "--no-cache" in help_text:
+            cold = Measurement("fastlint cold", [*base, "--no-cache"])
+        else:
+            cold = Measurement("fastlint", base, note="no cache yet")
+        measurements.append(time_command(cold, args.runs, tree))
+        if "--cache-dir" in help_text:
+            warm = Measurement("fastlint warm", [*base, "--cache-dir", str(scratch / "cache")])
+            time_command(Measurement("prime", warm.command), 1, tree)
+            measurements.append(time_command(warm, args.runs, tree))
+        else:
+            measurements.append(Measurement("fastlint warm", [], note="no cache yet"))
+
+        ruff_median = None
+        if ruff:
+            ruff_cmd = [ruff, "check", "--select", "ASYNC,FAST", "--no-cache", "--exit-zero", "."]
+            ruff_m = time_command(
+                Measurement("ruff check --select ASYNC,FAST", ruff_cmd), args.runs, tree
+            )
+            measurements.append(ruff_m)
+            ruff_median = ruff_m.median
+        else:
+            measurements.append(Measurement("ruff", [], note="not installed"))
+
+        if args.skip_flake8:
+            measurements.append(Measurement("flake8 --select ASYNC", [], note="skipped"))
+        else:
+            flake8, flake8_version = find_flake8(args.install_flake8, scratch)
+            if flake8 is None:
+                measurements.append(Measurement("flake8 --select ASYNC", [], note=flake8_version))
+            else:
+                command = [*flake8, "--select", "ASYNC", "--exit-zero", "."]
+                measurements.append(
+                    time_command(
+                        Measurement("flake8 --select ASYNC", command, note=flake8_version),
+                        args.flake8_runs,
+                        tree,
+                    )
+                )
+
+    info = machine_info()
+    info["tree"] = f"{PACKAGE} {VERSION} sdist: {files} .py files, {lines:,} lines"
+    info["fastlint"] = version_of(fastlint)
+    if ruff:
+        info["ruff"] = version_of([ruff])
+    info["date"] = time.strftime("%Y-%m-%d", time.gmtime())
+    print(markdown(measurements, ruff_median, info))
+
+
+if __name__ == "__main__":
+    main()
