@@ -47,3 +47,12 @@ def test_repeated_code_falls_back_to_the_position_provider() -> None:
     module = _module("import time\n\ndef f():\n    time.sleep(1)\n    time.sleep(1)\n")
     calls = walk(module.tree, lambda n: isinstance(n, cst.Call))
     assert [module.location(call).line for call in calls] == [4, 5]
+
+
+def test_multi_line_code_is_not_matched_against_a_shallower_twin() -> None:
+    # Detached, the nested call renders with only its own relative indentation, which is exactly
+    # the module-level twin's text: a text search would put the finding on line 6.
+    source = "def f(x):\n    if x:\n        g(\n            1,\n        )\ng(\n    1,\n)\n"
+    module = _module(source)
+    nested = walk(module.tree, lambda n: isinstance(n, cst.Call))[0]
+    assert module.location(nested).line == 3

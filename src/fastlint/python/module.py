@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastlint.diagnostics import Location
-from fastlint.python.model import ModuleModel, build_model
+from fastlint.python.model import ModuleModel, build_model, children
 
 
 class PythonModule:
@@ -40,21 +40,59 @@ class PythonModule:
         return line, offset - self._line_starts[line - 1] + 1
 
     def _locate_by_text(self, node: cst.BaseExpression) -> Location | None:
-        """The node's position when its source text occurs exactly once in the file.
+        """The node's position found by text search, without a whole-module position pass.
 
-        LibCST round-trips source exactly, so an expression's own code is a substring of the
-        file at its true position; when that substring is unique, its offset *is* the position.
-        This avoids a whole-module position pass for most reported nodes.
+        LibCST round-trips source exactly, and code on a single line renders the same detached
+        as in place (multi-line code does not: a detached block loses its outer indentation).
+        So a one-line node's code is a substring of the file at its true position. When it
+        occurs once in the file, that offset is the position; otherwise the nearest one-line
+        ancestor whose code is unique (e.g. ``total = fetch()`` around ``fetch()``) gives a
+        window in which the node's code must occur once. Anything else returns None.
         """
         if node.lpar:  # PositionProvider reports parenthesised expressions without the parens
             return None
-        code = self.tree.code_for_node(node)
-        start = self.text.find(code) if code else -1
-        if start < 0 or self.text.find(code, start + 1) >= 0:
+        try:
+            code = self.tree.code_for_node(node)
+        except Exception:  # LibCST's non-public CSTCodegenError: a detached node
+            return None
+        if not code or "\n" in code:
+            return None
+        start = _unique_find(self.text, code, 0, len(self.text))
+        if start is None:
+            start = self._find_within_unique_ancestor(node, code)
+        if start is None:
             return None
         line, column = self._offset_to_line_column(start)
         end_line, end_column = self._offset_to_line_column(start + len(code))
         return Location(line, column, end_line, end_column)
+
+    @cached_property
+    def _parents(self) -> dict[int, cst.CSTNode]:
+        parents: dict[int, cst.CSTNode] = {}
+        stack: list[cst.CSTNode] = [self.tree]
+        while stack:
+            parent = stack.pop()
+            for child in children(parent):
+                parents[id(child)] = parent
+                stack.append(child)
+        return parents
+
+    def _find_within_unique_ancestor(self, node: cst.CSTNode, code: str) -> int | None:
+        current = node
+        while True:
+            parent = self._parents.get(id(current))
+            if parent is None or isinstance(parent, cst.Module):
+                return None
+            current = parent
+            try:
+                parent_code = self.tree.code_for_node(parent)
+            except Exception:  # LibCST's non-public CSTCodegenError: some nodes
+                continue  # only render inside their own parent; try the next ancestor
+            if "\n" in parent_code:
+                return None
+            base = _unique_find(self.text, parent_code, 0, len(self.text))
+            if base is not None:
+                return _unique_find(self.text, code, base, base + len(parent_code))
 
     def location(self, node: cst.CSTNode) -> Location:
         if isinstance(node, cst.BaseExpression) and "_positions" not in self.__dict__:
@@ -72,6 +110,14 @@ class PythonModule:
     def code(self, node: cst.CSTNode) -> str:
         """Source text of ``node`` as written (for messages)."""
         return self.tree.code_for_node(node)
+
+
+def _unique_find(text: str, code: str, start: int, end: int) -> int | None:
+    """The offset of ``code`` in ``text[start:end]`` when it occurs there exactly once."""
+    found = text.find(code, start, end)
+    if found < 0 or text.find(code, found + 1, end) >= 0:
+        return None
+    return found
 
 
 def parse_python(text: str) -> cst.Module:
