@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 from pathlib import Path
@@ -250,4 +252,36 @@ def _sources(result: Any) -> dict[str, str]:
 
 
 def main() -> None:
-    cli.main(prog_name="fastlint")
+    """Console entry point: run the command, then leave without tearing the heap down.
+
+    A run over a large project leaves millions of small syntax-tree objects; a normal
+    interpreter exit spends a final garbage collection and then frees them one by one, which
+    measured 10-15 s on prefect 3.9.1 after the report was already written. The cyclic
+    collector stays off for the whole (short-lived) process, and the process exits as soon as
+    its output is flushed. In-process callers (``cli`` under click's test runner, ``lint()``)
+    are not affected.
+    """
+    gc.disable()
+    try:
+        cli.main(prog_name="fastlint")
+        code = EXIT_CLEAN
+    except SystemExit as exit_:
+        code = _exit_status(exit_.code)
+    _flush_and_exit(code)
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return EXIT_CLEAN
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") prints the message and exits 1
+    return 1
+
+
+def _flush_and_exit(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe (fastlint . | head) must not raise here.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
