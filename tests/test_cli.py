@@ -387,6 +387,14 @@ def test_python_dash_m(project: Path) -> None:
     assert done.stderr == ""
 
 
+def test_python_dash_m_exit_zero_and_output_file(project: Path) -> None:
+    # The console entry point leaves with os._exit: the file and the exit code must survive it.
+    done = _subprocess("--format", "json", "--output", "report.json", "--exit-zero", cwd=project)
+    assert done.returncode == 0
+    report = json.loads((project / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["diagnostics"] >= 1
+
+
 def test_python_dash_m_usage_error_has_no_traceback(project: Path) -> None:
     done = _subprocess("--select", "FL9", cwd=project)
     assert done.returncode == 2
