@@ -56,3 +56,10 @@ def test_multi_line_code_is_not_matched_against_a_shallower_twin() -> None:
     module = _module(source)
     nested = walk(module.tree, lambda n: isinstance(n, cst.Call))[0]
     assert module.location(nested).line == 3
+
+
+def test_starred_element_owns_a_comma_its_range_excludes() -> None:
+    module = _module("import os\n\ndef f(items):\n    os.system((*items, 'x'))\n")
+    starred = walk(module.tree, lambda n: isinstance(n, cst.StarredElement))[0]
+    assert module._locate_by_text(starred) is None
+    assert module.location(starred).end_column == 22  # `*items` (columns 16-21), not the comma

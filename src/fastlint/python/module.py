@@ -51,12 +51,16 @@ class PythonModule:
         """
         if node.lpar:  # PositionProvider reports parenthesised expressions without the parens
             return None
+        if getattr(node, "comma", cst.MaybeSentinel.DEFAULT) is not cst.MaybeSentinel.DEFAULT:
+            return None  # ``*args,``: the node's code includes a comma its range does not
         try:
             code = self.tree.code_for_node(node)
         except Exception:  # LibCST's non-public CSTCodegenError: a detached node
             return None
-        if not code or "\n" in code:
+        if not code:
             return None
+        if "\n" in code:
+            return self._locate_multi_line(code)
         start = _unique_find(self.text, code, 0, len(self.text))
         if start is None:
             start = self._find_within_unique_ancestor(node, code)
@@ -65,6 +69,27 @@ class PythonModule:
         line, column = self._offset_to_line_column(start)
         end_line, end_column = self._offset_to_line_column(start + len(code))
         return Location(line, column, end_line, end_column)
+
+    def _locate_multi_line(self, code: str) -> Location | None:
+        """Multi-line code: its first line renders as in place, and the number of lines is the
+        same; only the indentation of the later lines differs. A unique first line gives the
+        start, and the last line's content after the file line's indentation gives the end."""
+        first, _, rest = code.partition("\n")
+        start = _unique_find(self.text, first + "\n", 0, len(self.text)) if first else None
+        if start is None:
+            return None
+        line, column = self._offset_to_line_column(start)
+        end_line = line + code.count("\n")
+        if end_line > len(self._line_starts):
+            return None
+        last = rest.rsplit("\n", 1)[-1].lstrip()
+        line_start = self._line_starts[end_line - 1]
+        line_end = self.text.find("\n", line_start)
+        file_line = self.text[line_start : line_end if line_end >= 0 else len(self.text)]
+        indent = len(file_line) - len(file_line.lstrip())
+        if not last or not file_line[indent:].startswith(last):
+            return None
+        return Location(line, column, end_line, indent + len(last) + 1)
 
     @cached_property
     def _parents(self) -> dict[int, cst.CSTNode]:
