@@ -121,6 +121,16 @@ def _with_env_source(message: str) -> str:
     help="Colour output (NO_COLOR is respected).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Do not read or write the result cache (.fastlint_cache/ at the project root).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the result cache in DIR instead of .fastlint_cache/ at the project root.",
+)
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Show the documentation page of a rule and exit.")
 @click.version_option(
@@ -140,6 +150,8 @@ def cli(
     statistics: bool,
     color: str,
     quiet: bool,
+    no_cache: bool,
+    cache_dir: Path | None,
     list_rules: bool,
     explain: str | None,
 ) -> None:
@@ -188,9 +200,13 @@ def cli(
     except ConfigError as error:
         _fail(str(error))
 
-    from fastlint.engine import lint
+    from fastlint.cache import cached_lint, default_cache_dir
 
-    result = lint(targets, settings, progress=_progress_callback(quiet))
+    if no_cache:
+        cache_dir = None
+    elif cache_dir is None:
+        cache_dir = default_cache_dir(targets)
+    result = cached_lint(targets, settings, cache_dir=cache_dir, progress=_progress_callback(quiet))
     _write_report(result, fmt, output, color, statistics, quiet)
     if exit_zero:
         sys.exit(EXIT_CLEAN)
@@ -212,14 +228,13 @@ def _write_report(
     from fastlint.report import get_reporter
     from fastlint.report.base import ReportInput
 
-    deployment = result.deployment
     report = ReportInput(
         diagnostics=result.diagnostics,
         files=result.files,
         version=__version__,
         statistics=statistics,
-        deployment=deployment.to_dict() if deployment is not None else None,
-        sources=_sources(result),
+        deployment=result.deployment_summary(),
+        sources=result.sources(),
     )
     reporter_class = get_reporter(fmt)
     if output is not None:
@@ -234,21 +249,6 @@ def _write_report(
     reporter = reporter_class(sys.stdout, color=_use_color(color, sys.stdout))
     reporter.quiet = quiet
     reporter.write(report)
-
-
-def _sources(result: Any) -> dict[str, str]:
-    context = result.context
-    if context is None:
-        return {}
-    paths = {d.path for d in result.diagnostics}
-    sources: dict[str, str] = {}
-    for units in context.units.values():
-        for unit in units:
-            path = getattr(unit, "path", None)
-            text = getattr(unit, "text", None)
-            if path in paths and isinstance(text, str):
-                sources[path] = text
-    return sources
 
 
 def main() -> None:

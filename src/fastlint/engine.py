@@ -244,10 +244,24 @@ class LintResult:
     diagnostics: list[Diagnostic]
     files: int
     context: LintContext | None = None
+    texts: dict[str, str] = field(default_factory=dict)  # display path → text, files read
+    cached_deployment: dict[str, Any] | None = None  # set when the result comes from a cache
 
     @property
     def deployment(self) -> Any:
         return None if self.context is None else self.context.deployment
+
+    def deployment_summary(self) -> dict[str, Any] | None:
+        """The deployment model as plain data (what reports and the cache carry)."""
+        if self.context is None:
+            return self.cached_deployment
+        deployment = self.context.deployment
+        return None if deployment is None else deployment.to_dict()
+
+    def sources(self) -> dict[str, str]:
+        """Text of each file that has a finding, for source snippets in reports."""
+        paths = {d.path for d in self.diagnostics}
+        return {path: text for path, text in self.texts.items() if path in paths}
 
 
 def _unreadable(source: SourceFile, error: UnreadableFile) -> Diagnostic:
@@ -319,7 +333,12 @@ def _lint(
     reportable = {source.display: source.relpath for source in files if source.report}
     # A project rule that crashed has no file to blame: its FL000 names the project (".").
     diagnostics = finalize(raw, settings, texts, {**reportable, ".": "."})
-    return LintResult(diagnostics=diagnostics, files=len(reportable), context=ctx)
+    return LintResult(
+        diagnostics=diagnostics,
+        files=len(reportable),
+        context=ctx,
+        texts={path: text for path, (_, text) in texts.items()},
+    )
 
 
 def run_rules(ctx: LintContext) -> list[Diagnostic]:

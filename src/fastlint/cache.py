@@ -1,0 +1,167 @@
+"""A run-level result cache: an unchanged project is reported without parsing anything.
+
+The key covers everything a run's output depends on: fastlint's version and cache format, the
+Python and parser versions, the effective settings, the working folder and, for every file the
+run reads, its path, kind, whether it is reported on, and a hash of its bytes. A hit returns the
+stored diagnostics, deployment summary and source snippets; any difference is a miss and a full
+run, whose result is stored for next time.
+
+The granularity is the whole run: one changed file means a full run. Per-file results and
+cross-file facts that let a warm run re-analyse only what changed are the next step (see the
+speed issue). The cache is plain JSON, never pickle: a corrupt or foreign file is discarded,
+never trusted, and a cache folder that cannot be written is silently skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from fastlint import __version__
+from fastlint.config import Settings
+from fastlint.diagnostics import Diagnostic
+from fastlint.discovery import discover, find_project_root
+from fastlint.engine import LintResult, lint
+
+CACHE_FORMAT = 1
+DEFAULT_FOLDER = ".fastlint_cache"
+_DEPENDENCIES = ("libcst", "dockerfile-parse")
+
+
+def _versions() -> list[str]:
+    found = [__version__, str(CACHE_FORMAT), "{}.{}".format(*sys.version_info[:2])]
+    for name in _DEPENDENCIES:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=?")
+    return found
+
+
+def run_key(paths: Sequence[Path], settings: Settings, root: Path, cwd: Path) -> str:
+    """The hash of everything a run over ``paths`` depends on."""
+    digest = hashlib.sha256()
+    for part in (*_versions(), settings.fingerprint(), str(root), str(cwd)):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    for source in discover(paths, root, settings.all_excludes, cwd):
+        digest.update(
+            f"{source.relpath}\0{source.display}\0{source.kind.value}\0{source.report}\0".encode(
+                "utf-8", "surrogateescape"
+            )
+        )
+        try:
+            digest.update(hashlib.sha256(source.path.read_bytes()).digest())
+        except OSError as error:  # the run reports it as FL000; the key records why
+            digest.update(f"unreadable:{type(error).__name__}".encode())
+    return digest.hexdigest()
+
+
+def _entry_path(folder: Path, paths: Sequence[Path], cwd: Path) -> Path:
+    """One entry per (working folder, targets): ``fastlint app/`` and ``fastlint .`` coexist."""
+    targets = "\0".join(sorted(str(p) for p in paths))
+    name = hashlib.sha256(f"{cwd}\0{targets}".encode("utf-8", "surrogateescape")).hexdigest()
+    return folder / f"run-{name[:24]}.json"
+
+
+def load(entry: Path, key: str) -> LintResult | None:
+    """The stored result for ``key``, or None; a corrupt or foreign entry is removed."""
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        _discard(entry)
+        return None
+    try:
+        if data["format"] != CACHE_FORMAT or data["key"] != key:
+            return None  # another version or a changed project: the next store overwrites it
+        result = data["result"]
+        diagnostics = [Diagnostic.from_dict(item) for item in result["diagnostics"]]
+        files = int(result["files"])
+        deployment = result["deployment"]
+        texts = result["sources"]
+        if not isinstance(texts, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in texts.items()
+        ):
+            raise TypeError("sources")
+        if deployment is not None and not isinstance(deployment, dict):
+            raise TypeError("deployment")
+    except (KeyError, TypeError, ValueError):
+        _discard(entry)
+        return None
+    return LintResult(
+        diagnostics=diagnostics, files=files, texts=texts, cached_deployment=deployment
+    )
+
+
+def store(entry: Path, key: str, result: LintResult) -> None:
+    """Write ``result`` atomically; a folder that cannot be written is skipped silently."""
+    document = {
+        "format": CACHE_FORMAT,
+        "key": key,
+        "result": {
+            "diagnostics": [d.to_dict() for d in result.diagnostics],
+            "files": result.files,
+            "deployment": result.deployment_summary(),
+            "sources": result.sources(),
+        },
+    }
+    try:
+        _prepare_folder(entry.parent)
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream)
+        os.replace(temporary, entry)
+    except OSError:
+        return
+
+
+def _prepare_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Created by fastlint: its result cache is not source.\n*\n")
+
+
+def _discard(entry: Path) -> None:
+    with contextlib.suppress(OSError):
+        entry.unlink()
+
+
+def cached_lint(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    cache_dir: Path | None,
+    cwd: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LintResult:
+    """``engine.lint`` behind the run cache (``cache_dir`` None: no cache)."""
+    paths = list(paths) or [Path(".")]
+    cwd = (cwd or Path.cwd()).resolve()
+    root = find_project_root(paths[0]).resolve()
+    if cache_dir is None:
+        return lint(paths, settings, root=root, cwd=cwd, progress=progress)
+    folder = cache_dir if cache_dir.is_absolute() else cwd / cache_dir
+    key = run_key(paths, settings, root, cwd)
+    entry = _entry_path(folder, paths, cwd)
+    cached = load(entry, key)
+    if cached is not None:
+        return cached
+    result = lint(paths, settings, root=root, cwd=cwd, progress=progress)
+    store(entry, key, result)
+    return result
+
+
+def default_cache_dir(paths: Sequence[Path]) -> Path:
+    """``.fastlint_cache/`` at the project root of the first path."""
+    first = next(iter(paths), Path("."))
+    return find_project_root(first) / DEFAULT_FOLDER

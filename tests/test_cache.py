@@ -1,0 +1,138 @@
+"""The run cache: a hit skips analysis entirely, any change is a miss, bad entries are dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastlint import cache, engine
+from fastlint.cli import cli
+from fastlint.config import default_settings
+
+APP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\nversion = '0'\n")
+    (tmp_path / "app.py").write_text(APP)
+    return tmp_path
+
+
+def _run(project: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli, ["--format", "json", "--exit-zero", *args, "."])
+    assert result.exit_code == 0, result.output
+    return result.exit_code, result.output
+
+
+def _codes(output: str) -> list[str]:
+    return [d["code"] for d in json.loads(output)["diagnostics"]]
+
+
+def _forbid_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cache hit must not run the engine")
+
+    monkeypatch.setattr(cache, "lint", fail)
+
+
+def test_warm_run_reuses_the_result_without_analysing(project: Path, monkeypatch) -> None:
+    _, cold = _run(project, monkeypatch)
+    assert (project / ".fastlint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    _forbid_analysis(monkeypatch)
+    _, warm = _run(project, monkeypatch)
+    assert warm == cold
+    assert _codes(warm) == ["FL101"]
+
+
+def test_a_changed_file_is_a_miss(project: Path, monkeypatch) -> None:
+    _run(project, monkeypatch)
+    (project / "app.py").write_text(APP.replace("time.sleep(1)", "await asyncio.sleep(1)"))
+    _, output = _run(project, monkeypatch)
+    assert _codes(output) == []
+
+
+def test_a_new_file_is_a_miss(project: Path, monkeypatch) -> None:
+    _run(project, monkeypatch)
+    (project / "other.py").write_text(APP)
+    _, output = _run(project, monkeypatch)
+    assert _codes(output) == ["FL101", "FL101"]
+
+
+def test_changed_settings_are_a_miss(project: Path, monkeypatch) -> None:
+    _run(project, monkeypatch)
+    _, output = _run(project, monkeypatch, "--ignore", "FL101")
+    assert _codes(output) == []
+
+
+def test_no_cache_writes_nothing(project: Path, monkeypatch) -> None:
+    _run(project, monkeypatch, "--no-cache")
+    assert not (project / ".fastlint_cache").exists()
+
+
+def test_cache_dir_option(project: Path, monkeypatch, tmp_path_factory) -> None:
+    elsewhere = tmp_path_factory.mktemp("cache")
+    _run(project, monkeypatch, "--cache-dir", str(elsewhere))
+    assert list(elsewhere.glob("run-*.json"))
+    assert not (project / ".fastlint_cache").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "[]",
+        '{"format": 1}',
+        "KEY",  # replaced by a well-formed entry with a broken diagnostic below
+    ],
+)
+def test_corrupt_entries_are_discarded_not_trusted(project: Path, monkeypatch, content) -> None:
+    _run(project, monkeypatch)
+    (entry,) = (project / ".fastlint_cache").glob("run-*.json")
+    if content == "KEY":
+        data = json.loads(entry.read_text())
+        data["result"]["diagnostics"][0]["severity"] = "catastrophic"
+        content = json.dumps(data)
+    entry.write_text(content)
+    _, output = _run(project, monkeypatch)
+    assert _codes(output) == ["FL101"]
+    assert json.loads(entry.read_text())["format"] == cache.CACHE_FORMAT  # rewritten
+
+
+def test_an_entry_for_another_project_state_is_not_used(project: Path, monkeypatch) -> None:
+    _run(project, monkeypatch)
+    (entry,) = (project / ".fastlint_cache").glob("run-*.json")
+    data = json.loads(entry.read_text())
+    data["result"]["diagnostics"] = []  # what a foreign or stale entry could claim
+    data["key"] = "0" * 64
+    entry.write_text(json.dumps(data))
+    _, output = _run(project, monkeypatch)
+    assert _codes(output) == ["FL101"]
+
+
+def test_an_unwritable_cache_never_fails_the_run(project: Path, monkeypatch) -> None:
+    blocker = project / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    _, output = _run(project, monkeypatch, "--cache-dir", str(blocker / "cache"))
+    assert _codes(output) == ["FL101"]
+
+
+def test_hit_keeps_snippets_and_deployment(project: Path) -> None:
+    (project / "Procfile").write_text("web: uvicorn app:app --reload\n")
+    folder = project / ".cache"
+    settings = default_settings()
+    cold = cache.cached_lint([project], settings, cache_dir=folder, cwd=project)
+    warm = cache.cached_lint([project], settings, cache_dir=folder, cwd=project)
+    assert warm.context is None  # nothing was parsed
+    assert warm.diagnostics == cold.diagnostics
+    assert warm.sources() == cold.sources() and "app.py" in warm.sources()
+    assert warm.deployment_summary() == cold.deployment_summary() is not None
+
+
+def test_engine_results_carry_what_the_cache_stores(project: Path) -> None:
+    result = engine.lint([project], default_settings(), root=project, cwd=project)
+    assert result.sources() == {"app.py": APP}
