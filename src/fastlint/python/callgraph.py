@@ -200,6 +200,8 @@ class CallGraph:
     ) -> tuple[BlockingLeaf | None, bool]:
         from fastlint.python import catalogue
 
+        if catalogue.passes_non_blocking_flag(path, site.node):
+            return None, False
         leaf = catalogue.match(path, self.extra_patterns) or _celery_publish(
             self.project, module, path
         )

@@ -20,7 +20,10 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+import libcst as cst
+
 from fastlint.python.callgraph import BlockingLeaf
+from fastlint.python.model import walk
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,29 @@ SAFE: tuple[str, ...] = (
     "boto3.{Session,session.Session}().client().{get_paginator,get_waiter,can_paginate,"
     "generate_presigned_url,generate_presigned_post,close}",
 )
+
+# Calls that return at once when an argument names this flag: ``os.waitpid(-1, os.WNOHANG)``
+# polls for exited children instead of waiting for one.
+NON_BLOCKING_FLAGS: dict[str, str] = {
+    "os.waitpid": "WNOHANG",
+    "os.wait3": "WNOHANG",
+    "os.wait4": "WNOHANG",
+    "os.waitid": "WNOHANG",
+}
+
+
+def passes_non_blocking_flag(path: str | None, call: cst.Call) -> bool:
+    """Whether ``call`` (resolved to ``path``) is told not to block, e.g. ``os.WNOHANG``."""
+    flag = NON_BLOCKING_FLAGS.get(path or "")
+    if flag is None:
+        return False
+    return any(walk(arg.value, lambda n: _names(n, flag)) for arg in call.args)
+
+
+def _names(node: cst.CSTNode, flag: str) -> bool:
+    return (isinstance(node, cst.Name) and node.value == flag) or (
+        isinstance(node, cst.Attribute) and node.attr.value == flag
+    )
 
 
 # ---------------------------------------------------------------------------- matching
