@@ -22,7 +22,7 @@ from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.python.module import PythonModule, module_name_for, parse_python
 from fastlint.python.project import Project
 from fastlint.registry import Option, engine_option
-from fastlint.rules.base import FileRule, ProjectRule
+from fastlint.rules.base import FileRule, ProjectRule, PythonRule
 from fastlint.suppressions import Suppressions, parse_suppressions
 
 MAX_FILE_SIZE = engine_option(
@@ -341,15 +341,26 @@ def _lint(
     )
 
 
+def _should_check(rule: FileRule, unit: Any, reportable: set[str]) -> bool:
+    """File rules check the files being reported on (others are context only), and Python
+    rules skip test code unless they are about tests."""
+    if unit.path not in reportable:
+        return False
+    if isinstance(rule, PythonRule) and not rule.checks_test_code:
+        return not unit.is_test_code
+    return True
+
+
 def run_rules(ctx: LintContext) -> list[Diagnostic]:
     sink: list[Diagnostic] = []
+    reportable = {source.display for source in ctx.files if source.report}
     for code, rule_cls in registry.all_rules().items():
         if not ctx.settings.is_enabled(code):
             continue
         rule = rule_cls(ctx.settings.options, sink)
         if isinstance(rule, FileRule):
             for unit in ctx.units_of(rule.kind):
-                if unit.source.report if hasattr(unit, "source") else True:
+                if _should_check(rule, unit, reportable):
                     _guarded(rule, lambda r=rule, u=unit: r.check(u, ctx), sink, unit)
         elif isinstance(rule, ProjectRule):
             _guarded(rule, lambda r=rule: r.check(ctx), sink, None)

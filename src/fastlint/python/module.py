@@ -132,6 +132,20 @@ class PythonModule:
             code_range.end.column + 1,
         )
 
+    @cached_property
+    def is_test_code(self) -> bool:
+        """Whether this is test code (``tests/``, ``test_*.py``, ``conftest.py``...), which never
+        serves production traffic. Judged on the module name, relative to the project root
+        (``tests.test_api``), never on folders above the project."""
+        *packages, name = self.name.split(".")
+        return (
+            "tests" in packages
+            or "test" in packages
+            or name == "conftest"
+            or name.startswith("test_")
+            or name.endswith("_test")
+        )
+
     def code(self, node: cst.CSTNode) -> str:
         """Source text of ``node`` as written (for messages)."""
         return self.tree.code_for_node(node)

@@ -51,20 +51,6 @@ def _method_call(unit: PythonModule, site: CallSite, ctx: LintContext) -> tuple[
     return None if cls is None else (cls, func.attr.value)
 
 
-def _is_test_module(unit: PythonModule) -> bool:
-    """Test code builds throwaway apps (``FastAPI(debug=True)`` in a conftest) that never serve
-    production traffic; app-surface rules skip it. Judged on the module name, which is relative
-    to the project root (``tests.test_api``), never on folders above the project."""
-    *packages, name = unit.name.split(".")
-    return (
-        "tests" in packages
-        or "test" in packages
-        or name == "conftest"
-        or name.startswith("test_")
-        or name.endswith("_test")
-    )
-
-
 def _short(cls: str) -> str:
     return cls.rsplit(".", 1)[-1]
 
@@ -131,8 +117,6 @@ class OnEventHandler(PythonRule):
     )
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
-        if _is_test_module(unit):
-            return
         for site in unit.model.calls:
             method = _method_call(unit, site, ctx)
             if method is not None and method[1] in _EVENT_METHODS:
@@ -283,8 +267,6 @@ class CorsWildcard(PythonRule):
     )
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
-        if _is_test_module(unit):
-            return
         for site in unit.model.calls:
             options = _cors_options(unit, site, ctx)
             if options is not None:
@@ -370,8 +352,6 @@ class DocsExposed(PythonRule):
     )
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
-        if _is_test_module(unit):
-            return
         for site in unit.model.calls:
             resolved = ctx.project.resolve(unit, site.node.func, site.scope)
             # Exactly FastAPI: a project subclass may set its own openapi_url default.
@@ -418,8 +398,6 @@ class DebugEnabled(PythonRule):
     )
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
-        if _is_test_module(unit):
-            return
         for site in unit.model.calls:
             cls = _constructed_class(unit, site, ctx)
             if cls not in _APPS:

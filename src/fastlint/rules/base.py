@@ -81,6 +81,9 @@ class FileRule(Rule):
 
 class PythonRule(FileRule):
     kind = FileKind.PYTHON
+    # Production-readiness rules skip test code (a blocking call in an async test, a throwaway
+    # FastAPI(debug=True) in a conftest); a rule that is about tests sets this to True.
+    checks_test_code: ClassVar[bool] = False
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         raise NotImplementedError
