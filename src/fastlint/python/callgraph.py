@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
-from fastlint.python.model import unwrap_annotation, walk
+from fastlint.python.model import self_assignments, unwrap_annotation
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
@@ -337,24 +337,8 @@ def _instance_attributes(
                         scope = class_info.scope
                         # Class attributes resolve in the scope around the class body.
                         record(target.value, small.value, scope)
-    for method in class_info.methods.values():
-        if not method.params:
-            continue
-        receiver = method.params[0].name
-        for node in walk(method.node, lambda n: isinstance(n, (cst.Assign, cst.AnnAssign))):
-            targets = (
-                [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            )
-            value = node.value
-            if value is None:
-                continue
-            for target in targets:
-                if (
-                    isinstance(target, cst.Attribute)
-                    and isinstance(target.value, cst.Name)
-                    and target.value.value == receiver
-                ):
-                    record(target.attr.value, value, method.scope)
+    for attribute, value, scope in self_assignments(class_info):
+        record(attribute, value, scope)
     return {name: path for name, path in found.items() if path is not None}
 
 

@@ -656,6 +656,33 @@ def has_star_kwargs(call: cst.Call) -> bool:
     return any(arg.star == "**" for arg in call.args)
 
 
+def self_assignments(class_info: ClassInfo) -> list[tuple[str, cst.BaseExpression, Scope]]:
+    """``(attribute, value, method scope)`` for every ``self.<attribute> = value`` (or annotated
+    assignment with a value) in the class's methods, ``self`` being each method's first
+    parameter."""
+    found: list[tuple[str, cst.BaseExpression, Scope]] = []
+    for method in class_info.methods.values():
+        if not method.params:
+            continue
+        receiver = method.params[0].name
+        for node in walk(method.node.body, lambda n: isinstance(n, (cst.Assign, cst.AnnAssign))):
+            if isinstance(node, cst.Assign):
+                targets = [target.target for target in node.targets]
+            else:
+                targets = [node.target]  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            if value is None:
+                continue
+            for target in targets:
+                if (
+                    isinstance(target, cst.Attribute)
+                    and isinstance(target.value, cst.Name)
+                    and target.value.value == receiver
+                ):
+                    found.append((target.attr.value, value, method.scope))
+    return found
+
+
 def walk(
     node: cst.CSTNode | Sequence[cst.CSTNode], predicate: Callable[[cst.CSTNode], bool]
 ) -> list[cst.CSTNode]:

@@ -31,7 +31,7 @@ from fastlint.python.model import (
     has_star_kwargs,
     keyword,
     positional,
-    walk,
+    self_assignments,
 )
 from fastlint.python.module import PythonModule
 
@@ -541,25 +541,10 @@ def _attribute_values(owner: ClassInfo) -> dict[str, list[tuple[cst.BaseExpressi
             if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                 entry = (small.annotation.annotation, owner.scope, True)
                 found.setdefault(small.target.value, []).append(entry)
-    for method in owner.methods.values():
-        if not method.params or not isinstance(method.node, cst.FunctionDef):
-            continue
-        receiver = method.params[0].name
-        for node in walk(method.node.body, lambda n: isinstance(n, (cst.Assign, cst.AnnAssign))):
-            if isinstance(node, cst.Assign):
-                targets = [target.target for target in node.targets]
-            else:
-                targets = [node.target]  # type: ignore[attr-defined]
-            value = node.value  # type: ignore[attr-defined]
-            if value is None or (isinstance(value, cst.Name) and value.value == "None"):
-                continue  # ``self.db = None`` before it is opened says nothing
-            for target in targets:
-                if (
-                    isinstance(target, cst.Attribute)
-                    and isinstance(target.value, cst.Name)
-                    and target.value.value == receiver
-                ):
-                    found.setdefault(target.attr.value, []).append((value, method.scope, False))
+    for attribute, value, scope in self_assignments(owner):
+        if isinstance(value, cst.Name) and value.value == "None":
+            continue  # ``self.db = None`` before it is opened says nothing
+        found.setdefault(attribute, []).append((value, scope, False))
     return found
 
 
