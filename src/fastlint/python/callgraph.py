@@ -9,6 +9,7 @@ chains see through helpers that block in their way.
 from __future__ import annotations
 
 import weakref
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -89,75 +90,101 @@ class Chain:
         return " → ".join([*helpers, f"{self.leaf.description} ({self.leaf.category})"])
 
 
-_RANK = {"warning": 1, "error": 2}
-
-
-def _better(candidate: Chain, current: Chain | None) -> bool:
-    if current is None:
-        return True
-    return _RANK.get(candidate.leaf.severity, 2) > _RANK.get(current.leaf.severity, 2)
-
-
 class CallGraph:
     """Every project function's facts, and for each sync function the chain by which it blocks.
 
-    Built once per run (see :func:`call_graph`); chains are found by a fixpoint over the sync
-    functions, so recursion and cycles terminate and every member of a cycle sees the leaves of
-    the others.
+    Built on demand, one function at a time: a run that reports on one file reads the
+    modules its call chains reach, no others. A function's chain is the shortest one to an
+    ``error`` leaf, else the shortest to a ``warning`` leaf, exploring calls in source order; it
+    depends only on the functions reachable from it, so it is the same whichever modules a run
+    happened to load first, and cycles end.
     """
 
     def __init__(self, project: Project, extra_patterns: tuple[str, ...] = ()) -> None:
         self.project = project
         self.extra_patterns = extra_patterns
-        self.functions: dict[str, FunctionFacts] = {}
-        self._by_id: dict[int, FunctionFacts] = {}
-        self._chains: dict[str, Chain] = {}
+        self.functions: dict[str, FunctionFacts | None] = {}  # by path, as chains ask
+        self._by_id: dict[int, FunctionFacts] = {}  # by id() of the FunctionInfo
+        self._chains: dict[str, Chain | None] = {}
         self._attributes: dict[int, dict[str, str]] = {}
         self._returns: dict[int, str | None] = {}
-        self._build()
-        self._propagate()
 
     # -- queries --------------------------------------------------------------
 
     def facts(self, function: FunctionInfo) -> FunctionFacts | None:
-        return self._by_id.get(id(function))
+        found = self._by_id.get(id(function))
+        if found is None:
+            module = self.project.module_of(function)
+            if module is not None:
+                found = self._build(module, function)
+        return found
 
     def chain(self, path: str) -> Chain | None:
         """How calling the project function at ``path`` blocks, if it does."""
-        return self._chains.get(path)
+        if path not in self._chains:
+            self._chains[path] = self._shortest_chain(path, "error") or self._shortest_chain(
+                path, "warning"
+            )
+        return self._chains[path]
+
+    def _facts_at(self, path: str) -> FunctionFacts | None:
+        if path not in self.functions:
+            function = self.project.function_at(path)
+            self.functions[path] = None if function is None else self.facts(function)
+        return self.functions[path]
+
+    def _shortest_chain(self, path: str, severity: str) -> Chain | None:
+        """Breadth-first through sync calls that run their callee now (not awaited), to the
+        nearest function that calls a ``severity`` leaf itself."""
+        start = self._facts_at(path)
+        if start is None or not start.can_block_caller:
+            return None
+        queue: deque[tuple[FunctionFacts, tuple[FunctionFacts, ...]]] = deque([(start, ())])
+        seen = {path}
+        while queue:
+            facts, above = queue.popleft()
+            steps = (*above, facts)
+            for leaf_site in facts.leaves:
+                if leaf_site.leaf.severity == severity:
+                    return Chain(
+                        tuple(f.path for f in steps), tuple(f.label for f in steps), leaf_site.leaf
+                    )
+            for edge in facts.edges:
+                if edge.site.awaited or edge.callee in seen:
+                    continue
+                seen.add(edge.callee)
+                callee = self._facts_at(edge.callee)
+                if callee is not None and callee.can_block_caller:
+                    queue.append((callee, steps))
+        return None
 
     # -- building -------------------------------------------------------------
 
-    def _build(self) -> None:
-        for module in self.project.modules:
-            prefix = module.name.rsplit(".", 1)[-1]
-            for function in module.model.functions:
-                qualname = readable_qualname(function)
-                facts = FunctionFacts(
-                    path=function.path,
-                    label=f"{prefix}.{qualname}" if prefix else qualname,
-                    is_async=function.is_async,
-                    can_block_caller=_runs_when_called(self.project, module, function),
-                )
-                self._by_id[id(function)] = facts
-                self.functions.setdefault(function.path, facts)
-        for module in self.project.modules:
-            for site in module.model.calls:
-                if site.function is None:
-                    continue
-                facts = self._by_id[id(site.function)]
-                path = self.project.resolve(module, site.node.func, site.scope)
-                if path is None:
-                    path = self._instance_attribute_path(module, site)
-                if path is not None and "()" in path:
-                    path = self._through_returns(path)
-                leaf, catalogued = self._classify(module, site, path)
-                if leaf is not None:
-                    facts.leaves.append(LeafSite(site, leaf, catalogued))
-                    continue
-                callee = resolve_callee(self.project, module, site, path)
-                if callee is not None and callee is not site.function:
-                    facts.edges.append(Edge(site, callee.path))
+    def _build(self, module: PythonModule, function: FunctionInfo) -> FunctionFacts:
+        """One function's facts: each call it makes directly is a blocking leaf, an edge to a
+        project function, or neither. Only functions a query reaches are ever built."""
+        prefix = module.name.rsplit(".", 1)[-1]
+        qualname = readable_qualname(function)
+        facts = self._by_id[id(function)] = FunctionFacts(
+            path=function.path,
+            label=f"{prefix}.{qualname}" if prefix else qualname,
+            is_async=function.is_async,
+            can_block_caller=_runs_when_called(self.project, module, function),
+        )
+        for site in function.calls:
+            path = self.project.resolve(module, site.node.func, site.scope)
+            if path is None:
+                path = self._instance_attribute_path(module, site)
+            if path is not None and "()" in path:
+                path = self._through_returns(path)
+            leaf, catalogued = self._classify(module, site, path)
+            if leaf is not None:
+                facts.leaves.append(LeafSite(site, leaf, catalogued))
+                continue
+            callee = resolve_callee(self.project, module, site, path)
+            if callee is not None and callee is not function:
+                facts.edges.append(Edge(site, callee.path))
+        return facts
 
     def _through_returns(self, path: str) -> str:
         """``app.clients.get_client().get`` → ``httpx.Client().get`` when the project function
@@ -212,34 +239,6 @@ class CallGraph:
             if leaf is not None:
                 return leaf, False
         return None, False
-
-    def _propagate(self) -> None:
-        candidates = [facts for facts in self.functions.values() if facts.can_block_caller]
-        for facts in candidates:
-            worst = None
-            for leaf_site in facts.leaves:
-                chain = Chain((facts.path,), (facts.label,), leaf_site.leaf)
-                if _better(chain, worst):
-                    worst = chain
-            if worst is not None:
-                self._chains[facts.path] = worst
-        changed = True
-        while changed:
-            changed = False
-            for facts in candidates:
-                current = self._chains.get(facts.path)
-                for edge in facts.edges:
-                    if edge.site.awaited:
-                        continue
-                    below = self._chains.get(edge.callee)
-                    if below is None or facts.path in below.steps:
-                        continue
-                    chain = Chain(
-                        (facts.path, *below.steps), (facts.label, *below.labels), below.leaf
-                    )
-                    if _better(chain, current):
-                        self._chains[facts.path] = current = chain
-                        changed = True
 
 
 def readable_qualname(function: FunctionInfo) -> str:
