@@ -15,6 +15,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable
 
+import libcst as cst
+
 from fastlint import registry
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic, Location, Severity
@@ -144,21 +146,38 @@ def _too_deep_for_libcst(text: str) -> bool:
     return deepest > _MAX_EXPRESSION_DEPTH
 
 
-def load_python(source: SourceFile, text: str, root: Path) -> PythonModule:
+def _parse_guarded(text: str) -> cst.Module:
+    """The LibCST tree, or UnreadableFile saying why the file cannot have one."""
     if _too_deep_for_libcst(text):
         raise UnreadableFile("expression nesting too deep for the parser", text=text)
     try:
-        tree = parse_python(text)
+        return parse_python(text)
     except RecursionError:
         raise UnreadableFile("expression nesting too deep for the parser", text=text) from None
     except Exception as error:  # libcst.ParserSyntaxError and friends
         reason, location = _syntax_error(text, error)
         raise UnreadableFile(reason, location, text) from None
+
+
+def load_python(source: SourceFile, text: str, root: Path) -> PythonModule:
+    tree = _parse_guarded(text)
     name, is_package = module_name_for(tuple(source.relpath.split("/")))
     try:
         return PythonModule(source.display, text, tree, name, is_package)
     except RecursionError:
         raise UnreadableFile("expression nesting too deep to analyse") from None
+
+
+def _deferred_python(source: SourceFile, text: str, root: Path) -> PythonModule:
+    name, is_package = module_name_for(tuple(source.relpath.split("/")))
+    return PythonModule.deferred(
+        source.display, text, name, is_package, lambda: _parse_guarded(text)
+    )
+
+
+def _empty_python(source: SourceFile, text: str) -> PythonModule:
+    name, is_package = module_name_for(tuple(source.relpath.split("/")))
+    return PythonModule.empty(source.display, text, name, is_package)
 
 
 def _syntax_error(text: str, error: Exception) -> tuple[str, Location]:
@@ -317,12 +336,18 @@ def _lint(
     for index, source in enumerate(files):
         try:
             text = read_text(source, max_size)
-            unit = _load(source, text, root)
+            if source.kind is FileKind.PYTHON and not source.report:
+                unit = _deferred_python(source, text, root)  # parsed if a rule needs it
+            else:
+                unit = _load(source, text, root)
         except UnreadableFile as error:
             if source.report:
                 raw.append(_unreadable(source, error))
             if error.text is not None:
                 texts[source.display] = (source.kind, error.text)
+                if source.kind is FileKind.PYTHON:
+                    # Imports of it still resolve to it, as when it is context only.
+                    ctx.units.setdefault(source.kind, []).append(_empty_python(source, error.text))
         else:
             texts[source.display] = (source.kind, text)
             ctx.units.setdefault(source.kind, []).append(unit)

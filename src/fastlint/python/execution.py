@@ -9,6 +9,7 @@ handlers) runs once, which makes a blocking call there a warning rather than an 
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import TYPE_CHECKING
 
@@ -108,14 +109,20 @@ def _looks_like_lifespan(project: Project, function: FunctionInfo) -> bool:
     return app_class(project.resolve(module, first.annotation, module.model.scope)) is not None
 
 
+# ``lifespan=`` / ``on_startup=`` / ``on_shutdown=`` keywords, or an ``on_event(`` call.
+_LIFECYCLE_SPELLING = re.compile(r"\b(?:lifespan|on_startup|on_shutdown)\s*=|\bon_event\s*\(")
+
+
 def _find_lifecycle_functions(project: Project) -> dict[str, str]:
     """Functions passed as ``lifespan=`` / ``on_startup=`` / ``on_shutdown=`` to an app or router,
     and functions decorated with ``@app.on_event("startup" | "shutdown")``."""
     phases: dict[str, str] = {}
     for module in project.modules:
-        if "lifespan" not in module.text and "on_" not in module.text:
-            continue
+        if not _LIFECYCLE_SPELLING.search(module.text):
+            continue  # without parsing it: every registration below is spelt like this
         for site in module.model.calls:
+            if not _may_register(site.node):
+                continue
             path = project.resolve(module, site.node.func, site.scope)
             if path is None:
                 continue
@@ -134,6 +141,21 @@ def _find_lifecycle_functions(project: Project) -> dict[str, str]:
                 if value in (STARTUP, SHUTDOWN):
                     _record_decorated(module, site, str(value), phases)
     return phases
+
+
+_LIFECYCLE_KEYWORDS = ("lifespan", "on_startup", "on_shutdown")
+
+
+def _may_register(call: cst.Call) -> bool:
+    """Whether a call could register a lifecycle function, by its spelling alone: resolving
+    every call of a module would read every module it imports."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    if name == "on_event":
+        return True
+    return any(
+        arg.keyword is not None and arg.keyword.value in _LIFECYCLE_KEYWORDS for arg in call.args
+    )
 
 
 def _is_router_class(path: str) -> bool:

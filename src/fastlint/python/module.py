@@ -1,9 +1,17 @@
-"""A parsed Python file: its text, LibCST tree, model, and lazily computed positions."""
+"""A Python file: its text, LibCST tree, model, and lazily computed positions.
+
+A module the run reports on is parsed when it is read. A module that is only context (a
+pre-commit run names two files; the rest of the project is there to resolve imports and call
+chains) is *deferred*: its text is read, but it is parsed the first time a rule asks for its tree
+or model. Whole-project scans look at ``text`` for their tokens first, so a run that reports on
+one file parses that file and the modules its findings actually depend on.
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from functools import cached_property
+from typing import Callable
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -16,9 +24,56 @@ class PythonModule:
     def __init__(self, path: str, text: str, tree: cst.Module, name: str, is_package: bool):
         self.path = path
         self.text = text
-        self.tree = tree
         self.name = name
-        self.model: ModuleModel = build_model(tree, name, is_package)
+        self.is_package = is_package
+        self._parse: Callable[[], cst.Module] | None = None
+        self._tree: cst.Module | None = tree
+        self._model: ModuleModel | None = build_model(tree, name, is_package)
+
+    @classmethod
+    def deferred(
+        cls, path: str, text: str, name: str, is_package: bool, parse: Callable[[], cst.Module]
+    ) -> PythonModule:
+        """A module parsed on first use by ``parse``. If that fails (the file does not parse:
+        it is context only, so its FL000 is not reported), the module is empty."""
+        module = cls.__new__(cls)
+        module.path, module.text, module.name, module.is_package = path, text, name, is_package
+        module._parse, module._tree, module._model = parse, None, None
+        return module
+
+    @classmethod
+    def empty(cls, path: str, text: str, name: str, is_package: bool) -> PythonModule:
+        """A module whose file does not parse: it exists (imports of it resolve no further),
+        but defines nothing. A reported file and a context file that fail alike look alike."""
+        return cls(path, text, cst.Module(body=[]), name, is_package)
+
+    @property
+    def tree(self) -> cst.Module:
+        if self._tree is None:
+            self._load()
+        assert self._tree is not None
+        return self._tree
+
+    @property
+    def model(self) -> ModuleModel:
+        if self._model is None:
+            self._load()
+        assert self._model is not None
+        return self._model
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    def _load(self) -> None:
+        assert self._parse is not None
+        try:
+            tree = self._parse()
+            model = build_model(tree, self.name, self.is_package)
+        except Exception:  # UnreadableFile, RecursionError: an empty module
+            tree = cst.Module(body=[])
+            model = build_model(tree, self.name, self.is_package)
+        self._tree, self._model, self._parse = tree, model, None
 
     @cached_property
     def _positions(self):  # type: ignore[no-untyped-def]

@@ -692,6 +692,8 @@ def find_engines(project: Project) -> list[EngineFact]:
     if not uses_sqlalchemy(project):
         return facts
     for module in project.modules:
+        if "engine" not in module.text:
+            continue  # every constructor in PATHS is *engine*: skip the module unparsed
         for site in module.model.calls:
             is_async = engine_constructor(project, module, site)
             if is_async is not None:

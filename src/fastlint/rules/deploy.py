@@ -266,7 +266,7 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
     settings: list[Setting] = []
     cpus = int(ctx.settings.options.get("assumed-cpus", DEFAULT_ASSUMED_CPUS))
     for module in ctx.project.modules:
-        if "uvicorn" not in module.text:
+        if "uvicorn" not in module.text or "workers" not in module.text:
             continue
         for call in module.model.calls:
             expr = keyword(call.node, "workers")

@@ -1,0 +1,108 @@
+"""Linting some files of a project (pre-commit passes the staged ones) reads the rest as
+context, parses only the modules the findings depend on, and reports exactly what a whole-project
+run reports for those files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixture_support import fixture_files, lint_root
+
+from fastlint.config import build_settings, read_table
+from fastlint.discovery import FileKind
+from fastlint.engine import lint
+
+PYTHON_FIXTURES = [(root, path) for root, path in fixture_files() if path.suffix == ".py"]
+
+
+@pytest.mark.parametrize(
+    ("root", "path"),
+    PYTHON_FIXTURES,
+    ids=[str(path.relative_to(root.parent)) for root, path in PYTHON_FIXTURES],
+)
+def test_one_file_run_reports_what_the_whole_run_reports(root: Path, path: Path) -> None:
+    config = root / "pyproject.toml"
+    settings = build_settings(read_table(config) if config.exists() else {})
+    rel = path.relative_to(root).as_posix()
+    alone = lint([path], settings, root=root, cwd=root).diagnostics
+    whole = [d for d in lint_root(root) if d.path == rel]
+    assert alone == whole
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+SERVICE = {
+    "pyproject.toml": "[project]\nname = 'svc'\n",
+    "app/__init__.py": "",
+    "app/main.py": (
+        "from fastapi import FastAPI\n"
+        "from app.rates import fetch_rates\n"
+        "app = FastAPI(openapi_url=None)\n"
+        "@app.get('/rates')\n"
+        "async def rates():\n"
+        "    return fetch_rates()\n"
+    ),
+    "app/rates.py": (
+        "from app.http import get_json\n"
+        "def fetch_rates():\n"
+        "    return get_json('https://rates.example')\n"
+    ),
+    "app/http.py": (
+        "import requests\ndef get_json(url):\n    return requests.get(url, timeout=5).json()\n"
+    ),
+    # Context the finding does not depend on: never parsed, and its syntax error unreported.
+    "app/reports.py": "import requests\ndef nightly():\n    return requests.get('x', timeout=5)\n",
+    "app/broken.py": "def oops(:\n",
+    "app/admin.py": "import time\ndef pause():\n    time.sleep(1)\n",
+}
+
+
+def modules_by_path(result) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {unit.path: unit for unit in result.context.units_of(FileKind.PYTHON)}
+
+
+def test_a_one_file_run_parses_only_what_its_findings_depend_on(tmp_path: Path) -> None:
+    write(tmp_path, SERVICE)
+    result = lint([tmp_path / "app/main.py"], build_settings({}), root=tmp_path, cwd=tmp_path)
+    assert [(d.code, d.path, d.line) for d in result.diagnostics] == [("FL102", "app/main.py", 6)]
+    assert "rates.fetch_rates() → http.get_json() → requests.get" in result.diagnostics[0].message
+    loaded = {path for path, unit in modules_by_path(result).items() if unit.is_loaded}
+    assert loaded == {"app/main.py", "app/rates.py", "app/http.py"}
+
+
+def test_a_whole_run_still_parses_and_reports_everything(tmp_path: Path) -> None:
+    write(tmp_path, SERVICE)
+    result = lint([tmp_path], build_settings({}), root=tmp_path, cwd=tmp_path)
+    assert ("FL000", "app/broken.py") in {(d.code, d.path) for d in result.diagnostics}
+    assert all(unit.is_loaded for unit in modules_by_path(result).values())
+
+
+def test_a_context_module_that_does_not_parse_is_an_empty_module(tmp_path: Path) -> None:
+    """Imported from a module that does not parse: nothing resolves through it, whether it
+    is reported (FL000) or context only (silent), and the importer's findings are the same."""
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/broken.py": "import requests\ndef get(:\n",
+            "app/main.py": (
+                "from app.broken import get\n"
+                "import time\n"
+                "async def handler():\n"
+                "    get()\n"
+                "    time.sleep(1)\n"
+            ),
+        },
+    )
+    settings = build_settings({})
+    alone = lint([tmp_path / "app/main.py"], settings, root=tmp_path, cwd=tmp_path)
+    whole = lint([tmp_path], settings, root=tmp_path, cwd=tmp_path)
+    assert [(d.code, d.line) for d in alone.diagnostics] == [("FL101", 5)]
+    assert [d for d in whole.diagnostics if d.path == "app/main.py"] == alone.diagnostics
+    assert ("FL000", "app/broken.py") in {(d.code, d.path) for d in whole.diagnostics}
