@@ -37,7 +37,7 @@ def _forbid_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("a cache hit must not run the engine")
 
-    monkeypatch.setattr(cache, "lint", fail)
+    monkeypatch.setattr(cache, "_lint", fail)
 
 
 def test_warm_run_reuses_the_result_without_analysing(project: Path, monkeypatch) -> None:
@@ -136,3 +136,19 @@ def test_hit_keeps_snippets_and_deployment(project: Path) -> None:
 def test_engine_results_carry_what_the_cache_stores(project: Path) -> None:
     result = engine.lint([project], default_settings(), root=project, cwd=project)
     assert result.sources() == {"app.py": APP}
+
+
+def test_a_warm_json_run_imports_neither_libcst_nor_rich(project: Path) -> None:
+    """Start-up stays light: a cache hit needs no parser, no rule implementation and no
+    terminal renderer (``-X importtime`` lists every module the process imported)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-X", "importtime", "-m", "fastlint", "--format", "json", "."]
+    subprocess.run(command, cwd=project, capture_output=True, timeout=120)  # fills the cache
+    warm = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
+    assert warm.returncode == 1 and json.loads(warm.stdout)["diagnostics"]
+    imported = {line.split("|")[-1].strip() for line in warm.stderr.splitlines() if "|" in line}
+    assert "fastlint.cache" in imported
+    assert not {name for name in imported if name.split(".")[0] in ("libcst", "rich")}
+    assert "fastlint.engine" not in imported

@@ -319,7 +319,9 @@ def test_find_engines_on_the_multimodule_fixture() -> None:
 
 
 def test_sync_session_calls_are_registered_as_blocking_leaves() -> None:
-    import fastlint.rules  # noqa: F401 - importing the rules registers the classifier
+    from fastlint import registry
+
+    registry.all_rules()  # importing the rules registers the classifier
     from fastlint.python.callgraph import LEAF_CLASSIFIERS
     from fastlint.python.sqla import blocking_leaf
 

@@ -29,7 +29,7 @@ from fastlint import __version__
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic
 from fastlint.discovery import discover, find_project_root
-from fastlint.engine import LintResult, lint
+from fastlint.result import LintResult
 
 CACHE_FORMAT = 1
 DEFAULT_FOLDER = ".fastlint_cache"
@@ -149,16 +149,28 @@ def cached_lint(
     cwd = (cwd or Path.cwd()).resolve()
     root = find_project_root(paths[0]).resolve()
     if cache_dir is None:
-        return lint(paths, settings, root=root, cwd=cwd, progress=progress)
+        return _lint(paths, settings, root, cwd, progress)
     folder = cache_dir if cache_dir.is_absolute() else cwd / cache_dir
     key = run_key(paths, settings, root, cwd)
     entry = _entry_path(folder, paths, cwd)
     cached = load(entry, key)
     if cached is not None:
         return cached
-    result = lint(paths, settings, root=root, cwd=cwd, progress=progress)
+    result = _lint(paths, settings, root, cwd, progress)
     store(entry, key, result)
     return result
+
+
+def _lint(
+    paths: Sequence[Path],
+    settings: Settings,
+    root: Path,
+    cwd: Path,
+    progress: Callable[[int, int], None] | None,
+) -> LintResult:
+    from fastlint.engine import lint  # LibCST and every rule: imported only on a cache miss
+
+    return lint(paths, settings, root=root, cwd=cwd, progress=progress)
 
 
 def default_cache_dir(paths: Sequence[Path]) -> Path:

@@ -162,8 +162,6 @@ def _check_types(table: Mapping[str, Any]) -> None:
 def _options(table: Mapping[str, Any]) -> dict[str, Any]:
     if not table:
         return {}
-    import fastlint.engine  # noqa: F401  (declares the engine's own options, e.g. max-file-size)
-
     known = registry.known_options()
     options: dict[str, Any] = {}
     for name, value in table.items():

@@ -23,18 +23,10 @@ from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.python.module import PythonModule, module_name_for, parse_python
 from fastlint.python.project import Project
-from fastlint.registry import Option, engine_option
+from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
+from fastlint.rules.catalog import MAX_FILE_SIZE
 from fastlint.suppressions import Suppressions, parse_suppressions
-
-MAX_FILE_SIZE = engine_option(
-    Option(
-        "max-file-size",
-        int,
-        2_000_000,
-        "Files larger than this many bytes are skipped with FL000 (generated code, data dumps).",
-    )
-)
 
 
 class UnreadableFile(Exception):
@@ -256,31 +248,6 @@ class LintContext:
         from fastlint.deploy.model import build_deployment
 
         return build_deployment(self)
-
-
-@dataclass
-class LintResult:
-    diagnostics: list[Diagnostic]
-    files: int
-    context: LintContext | None = None
-    texts: dict[str, str] = field(default_factory=dict)  # display path → text, files read
-    cached_deployment: dict[str, Any] | None = None  # set when the result comes from a cache
-
-    @property
-    def deployment(self) -> Any:
-        return None if self.context is None else self.context.deployment
-
-    def deployment_summary(self) -> dict[str, Any] | None:
-        """The deployment model as plain data (what reports and the cache carry)."""
-        if self.context is None:
-            return self.cached_deployment
-        deployment = self.context.deployment
-        return None if deployment is None else deployment.to_dict()
-
-    def sources(self) -> dict[str, str]:
-        """Text of each file that has a finding, for source snippets in reports."""
-        paths = {d.path for d in self.diagnostics}
-        return {path: text for path, text in self.texts.items() if path in paths}
 
 
 def _unreadable(source: SourceFile, error: UnreadableFile) -> Diagnostic:

@@ -1,7 +1,8 @@
 """Rule metadata and lookup by code or prefix.
 
-Rule classes register themselves with :func:`register` when their module is imported;
-:func:`all_rules` imports the rule package once so every rule is known.
+Rule metadata is data in :mod:`fastlint.rules.catalog`, readable without importing any rule
+implementation. Rule classes register themselves with :func:`register` when their module is
+imported; :func:`all_rules` imports them all.
 """
 
 from __future__ import annotations
@@ -46,52 +47,58 @@ PARSE_ERROR = RuleMeta(
 )
 
 _RULES: dict[str, Any] = {}
-_ENGINE_OPTIONS: dict[str, Option] = {}
 
 
 def register(rule_cls: Any) -> Any:
-    """Class decorator: add a rule class to the registry (codes are unique)."""
+    """Class decorator: add a rule class to the registry (codes are unique, and the class's
+    meta must be its entry in the catalog)."""
     code = rule_cls.meta.code
     if code in _RULES or code == PARSE_ERROR.code:
         raise RuntimeError(f"rule code {code} registered twice")
+    if _catalog().get(code) is not rule_cls.meta:
+        raise RuntimeError(f"rule {code}'s meta is not its entry in fastlint.rules.catalog")
     _RULES[code] = rule_cls
     return rule_cls
 
 
-def engine_option(option: Option) -> Option:
-    """Declare an option the engine itself reads (e.g. max-file-size)."""
-    _ENGINE_OPTIONS[option.name] = option
-    return option
+def _catalog() -> dict[str, RuleMeta]:
+    from fastlint.rules import catalog
 
-
-def _load() -> None:
-    import fastlint.rules  # noqa: F401  (imports every rule module)
+    return {meta.code: meta for meta in catalog.RULES}
 
 
 def all_rules() -> dict[str, Any]:
-    """Every registered rule class by code, sorted by code."""
-    _load()
+    """Every rule class by code, sorted by code (imports the rule implementations)."""
+    from fastlint.rules import load
+
+    load()
+    missing = sorted(set(_catalog()) - set(_RULES))
+    if missing:
+        raise RuntimeError(f"no rule class for {', '.join(missing)} in the catalog")
     return dict(sorted(_RULES.items()))
 
 
 def all_metas() -> list[RuleMeta]:
-    return [PARSE_ERROR] + [cls.meta for cls in all_rules().values()]
+    """FL000 and every rule's metadata, by code, without importing any rule implementation."""
+    return [PARSE_ERROR, *sorted(_catalog().values(), key=lambda meta: meta.code)]
 
 
 def meta_for(code: str) -> RuleMeta:
     if code == PARSE_ERROR.code:
         return PARSE_ERROR
-    rules = all_rules()
-    if code not in rules:
+    metas = _catalog()
+    if code not in metas:
         raise UnknownRuleError(f"unknown rule code '{code}'")
-    return rules[code].meta
+    return metas[code]
 
 
 def known_options() -> dict[str, Option]:
     """Every option any rule or the engine declares, by name."""
-    options = dict(_ENGINE_OPTIONS)
-    for cls in all_rules().values():
-        for option in cls.meta.options:
+    from fastlint.rules import catalog
+
+    options = {option.name: option for option in catalog.ENGINE_OPTIONS}
+    for meta in catalog.RULES:
+        for option in meta.options:
             options[option.name] = option
     return options
 

@@ -31,12 +31,11 @@ from fastlint.deploy.shell import line_text, script_commands
 from fastlint.discovery import FileKind
 from fastlint.python.model import UNKNOWN, keyword, positional
 from fastlint.python.module import PythonModule
+from fastlint.rules.catalog import DEFAULT_ASSUMED_CPUS, DEFAULT_MAX_DB_CONNECTIONS
 
 if TYPE_CHECKING:
     from fastlint.engine import LintContext
 
-DEFAULT_ASSUMED_CPUS = 4
-DEFAULT_MAX_DB_CONNECTIONS = 100
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 _INITS = frozenset({"tini", "tini-static", "dumb-init", "catatonit", "s6-overlay", "init"})

@@ -1,4 +1,6 @@
-"""Rule modules. Importing this package registers every rule; add a module to ``RULE_MODULES``."""
+"""Rule modules. Their metadata lives in :mod:`fastlint.rules.catalog` (cheap to import);
+:func:`load` imports the implementations, which register their classes. Add a module to
+``RULE_MODULES`` and its rules' metadata to the catalog."""
 
 from __future__ import annotations
 
@@ -12,5 +14,8 @@ RULE_MODULES = (
     "fastlint.rules.deploy",
 )
 
-for _name in RULE_MODULES:
-    importlib.import_module(_name)
+
+def load() -> None:
+    """Import every rule module (each registers its rule classes once)."""
+    for name in RULE_MODULES:
+        importlib.import_module(name)

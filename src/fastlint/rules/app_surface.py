@@ -24,7 +24,8 @@ from fastlint.python.frameworks import (
 )
 from fastlint.python.model import UNKNOWN, CallSite, has_star_kwargs, keyword, positional
 from fastlint.python.module import PythonModule
-from fastlint.registry import RuleMeta, register
+from fastlint.registry import register
+from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
 
 if TYPE_CHECKING:
@@ -107,14 +108,7 @@ def _passes_lifespan(call: cst.Call) -> bool:
 
 @register
 class OnEventHandler(PythonRule):
-    meta = RuleMeta(
-        code="FL201",
-        name="on-event-handler",
-        severity=Severity.WARNING,
-        front_end="python",
-        summary="Startup/shutdown code registered with the deprecated on_event / on_startup API "
-        "(error when the app also has a lifespan, which makes it never run).",
-    )
+    meta = catalog.FL201
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
@@ -258,13 +252,7 @@ def _glob_as_regex(origin: str) -> str:
 
 @register
 class CorsWildcard(PythonRule):
-    meta = RuleMeta(
-        code="FL401",
-        name="cors-wildcard",
-        severity=Severity.WARNING,
-        front_end="python",
-        summary="CORSMiddleware admits every origin (error with credentials) or a glob origin.",
-    )
+    meta = catalog.FL401
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
@@ -343,13 +331,7 @@ class CorsWildcard(PythonRule):
 
 @register
 class DocsExposed(PythonRule):
-    meta = RuleMeta(
-        code="FL402",
-        name="docs-exposed",
-        severity=Severity.WARNING,
-        front_end="python",
-        summary="FastAPI app serves its OpenAPI schema (and docs) unconditionally.",
-    )
+    meta = catalog.FL402
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
@@ -389,13 +371,7 @@ class DocsExposed(PythonRule):
 
 @register
 class DebugEnabled(PythonRule):
-    meta = RuleMeta(
-        code="FL403",
-        name="debug-enabled",
-        severity=Severity.WARNING,
-        front_end="python",
-        summary="FastAPI/Starlette app created with debug=True.",
-    )
+    meta = catalog.FL403
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:

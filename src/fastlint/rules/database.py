@@ -30,7 +30,8 @@ from fastlint.python.sqla import (
     sync_db_call,
     uses_sqlalchemy,
 )
-from fastlint.registry import RuleMeta, register
+from fastlint.registry import register
+from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
 
 if TYPE_CHECKING:
@@ -46,13 +47,7 @@ if blocking_leaf not in callgraph.LEAF_CLASSIFIERS:
 
 @register
 class SyncDbSessionInAsync(PythonRule):
-    meta = RuleMeta(
-        code="FL103",
-        name="sync-db-session-in-async",
-        severity=Severity.ERROR,
-        front_end="python",
-        summary="A synchronous SQLAlchemy Session/Engine/Connection used inside an async def.",
-    )
+    meta = catalog.FL103
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         project = ctx.project
@@ -107,14 +102,7 @@ class SyncDbSessionInAsync(PythonRule):
 
 @register
 class SessionWithoutFinally(PythonRule):
-    meta = RuleMeta(
-        code="FL301",
-        name="session-without-finally",
-        severity=Severity.ERROR,
-        front_end="python",
-        summary="A session or connection is opened without a with block or a finally that "
-        "closes it.",
-    )
+    meta = catalog.FL301
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         if not uses_sqlalchemy(ctx.project):
@@ -316,13 +304,7 @@ def _mentions(tree: cst.CSTNode, name: str) -> bool:
 
 @register
 class EnginePerRequest(PythonRule):
-    meta = RuleMeta(
-        code="FL302",
-        name="engine-per-request",
-        severity=Severity.WARNING,
-        front_end="python",
-        summary="create_engine() / create_async_engine() runs on every request.",
-    )
+    meta = catalog.FL302
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         if not uses_sqlalchemy(ctx.project):

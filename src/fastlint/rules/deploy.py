@@ -20,7 +20,8 @@ from fastlint.deploy.model import (
 from fastlint.diagnostics import Severity
 from fastlint.python.frameworks import app_class, instance_class
 from fastlint.python.model import keyword
-from fastlint.registry import Option, RuleMeta, register
+from fastlint.registry import register
+from fastlint.rules import catalog
 from fastlint.rules.base import ProjectRule
 
 if TYPE_CHECKING:
@@ -98,13 +99,7 @@ def worker_class_kind(ctx: LintContext, name: Any) -> str:
 
 @register
 class DevServerInContainer(ProjectRule):
-    meta = RuleMeta(
-        code="FL502",
-        name="dev-server-in-container",
-        severity=Severity.ERROR,
-        front_end="deploy",
-        summary="The container's start command runs a reloader or development server.",
-    )
+    meta = catalog.FL502
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
@@ -142,13 +137,7 @@ class DevServerInContainer(ProjectRule):
 
 @register
 class SignalsNotForwarded(ProjectRule):
-    meta = RuleMeta(
-        code="FL504",
-        name="signals-not-forwarded",
-        severity=Severity.WARNING,
-        front_end="deploy",
-        summary="A shell stays PID 1 and the server never receives SIGTERM.",
-    )
+    meta = catalog.FL504
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
@@ -186,13 +175,7 @@ class SignalsNotForwarded(ProjectRule):
 
 @register
 class CpuCountWorkers(ProjectRule):
-    meta = RuleMeta(
-        code="FL601",
-        name="cpu-count-workers",
-        severity=Severity.ERROR,
-        front_end="deploy",
-        summary="Worker count derived from the CPU count, which sees the host's CPUs.",
-    )
+    meta = catalog.FL601
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
@@ -284,13 +267,7 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
 
 @register
 class GunicornWithoutAsgiWorker(ProjectRule):
-    meta = RuleMeta(
-        code="FL602",
-        name="gunicorn-without-asgi-worker",
-        severity=Severity.ERROR,
-        front_end="deploy",
-        summary="Gunicorn serves an ASGI app with its default (WSGI) worker class.",
-    )
+    meta = catalog.FL602
 
     def check(self, ctx: LintContext) -> None:
         for server in _gunicorn_servers_with_known_config(ctx):
@@ -356,13 +333,7 @@ def _is_fastapi_project(ctx: LintContext) -> bool:
 
 @register
 class DeprecatedUvicornWorker(ProjectRule):
-    meta = RuleMeta(
-        code="FL603",
-        name="deprecated-uvicorn-worker",
-        severity=Severity.WARNING,
-        front_end="deploy",
-        summary="uvicorn.workers.UvicornWorker is deprecated; use the uvicorn-worker package.",
-    )
+    meta = catalog.FL603
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
@@ -402,13 +373,7 @@ class DeprecatedUvicornWorker(ProjectRule):
 
 @register
 class HardCodedWorkers(ProjectRule):
-    meta = RuleMeta(
-        code="FL604",
-        name="hard-coded-workers",
-        severity=Severity.INFO,
-        front_end="deploy",
-        summary="A literal worker count silently overrides WEB_CONCURRENCY.",
-    )
+    meta = catalog.FL604
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
@@ -442,13 +407,7 @@ class HardCodedWorkers(ProjectRule):
 
 @register
 class AccessLogNotStdout(ProjectRule):
-    meta = RuleMeta(
-        code="FL605",
-        name="access-log-not-stdout",
-        severity=Severity.INFO,
-        front_end="deploy",
-        summary="Gunicorn writes no access log, or writes logs to a file inside the container.",
-    )
+    meta = catalog.FL605
 
     def check(self, ctx: LintContext) -> None:
         for server in _gunicorn_servers_with_known_config(ctx):
@@ -494,27 +453,7 @@ class AccessLogNotStdout(ProjectRule):
 
 @register
 class PoolExceedsDbConnections(ProjectRule):
-    meta = RuleMeta(
-        code="FL303",
-        name="pool-exceeds-db-connections",
-        severity=Severity.ERROR,
-        front_end="deploy",
-        summary="Worker processes times per-process pool exceed the database's connections.",
-        options=(
-            Option(
-                "max-db-connections",
-                int,
-                100,
-                "Connections the database accepts (PostgreSQL's default max_connections is 100).",
-            ),
-            Option(
-                "assumed-cpus",
-                int,
-                DEFAULT_ASSUMED_CPUS,
-                "CPU count used to evaluate worker counts derived from the CPU count.",
-            ),
-        ),
-    )
+    meta = catalog.FL303
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)

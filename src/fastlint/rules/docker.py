@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastlint.diagnostics import Severity
 from fastlint.discovery import FileKind
 from fastlint.docker.images import (
     is_full_python_image,
@@ -14,7 +13,8 @@ from fastlint.docker.images import (
 )
 from fastlint.docker.model import DockerfileModel, Stage, is_dynamic, substitute
 from fastlint.docker.packages import package_changes
-from fastlint.registry import Option, RuleMeta, register
+from fastlint.registry import register
+from fastlint.rules import catalog
 from fastlint.rules.base import FileRule
 
 if TYPE_CHECKING:
@@ -30,22 +30,7 @@ def _describe_stage(stage: Stage) -> str:
 @register
 class ContainerRunsAsRoot(FileRule):
     kind = FileKind.DOCKERFILE
-    meta = RuleMeta(
-        code="FL501",
-        name="container-runs-as-root",
-        severity=Severity.ERROR,
-        front_end="dockerfile",
-        summary="The final image runs as root: no USER, or USER root / 0.",
-        options=(
-            Option(
-                "nonroot-base-images",
-                list,
-                [],
-                "Base images (globs, e.g. 'registry.example.com/base/python:*') that already "
-                "run as a non-root user, so a final stage built on them needs no USER.",
-            ),
-        ),
-    )
+    meta = catalog.FL501
 
     def check(self, unit: DockerfileModel, ctx: LintContext) -> None:
         final = unit.final_stage
@@ -108,13 +93,7 @@ def _describe_stage_of(unit: DockerfileModel, instruction: object) -> str:
 @register
 class BuildToolchainInFinalImage(FileRule):
     kind = FileKind.DOCKERFILE
-    meta = RuleMeta(
-        code="FL503",
-        name="build-toolchain-in-final-image",
-        severity=Severity.WARNING,
-        front_end="dockerfile",
-        summary="Compilers or -dev headers (or the full python:X image) end up in the final image.",
-    )
+    meta = catalog.FL503
 
     def check(self, unit: DockerfileModel, ctx: LintContext) -> None:
         final = unit.final_stage

@@ -21,20 +21,12 @@ from fastlint.python.callgraph import (
 )
 from fastlint.python.model import CallSite, FunctionInfo
 from fastlint.python.module import PythonModule
-from fastlint.registry import Option, RuleMeta, register
+from fastlint.registry import register
+from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
 
 if TYPE_CHECKING:
     from fastlint.engine import LintContext
-
-BLOCKING_CALLS = Option(
-    "blocking-calls",
-    list,
-    [],
-    "Extra blocking calls, as qualified names with optional globs "
-    '(["mylib.slow_fn", "supabase.Client.table", "vendor.sdk.*"]); added to the built-in '
-    "catalogue for FL101 and FL102.",
-)
 
 _PHASE_TEXT = {
     execution.STARTUP: "runs once at startup, so it delays startup and readiness rather than "
@@ -71,15 +63,7 @@ def _severity(leaf: BlockingLeaf, phase: str) -> Severity:
 
 @register
 class BlockingCallInAsync(_EventLoopRule):
-    meta = RuleMeta(
-        code="FL101",
-        name="blocking-call-in-async",
-        severity=Severity.ERROR,
-        front_end="python",
-        summary="A known blocking call (sleep, sync HTTP, subprocess, hashing, sync drivers) "
-        "directly inside an async def.",
-        options=(BLOCKING_CALLS,),
-    )
+    meta = catalog.FL101
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for _, facts in self.coroutines(unit, ctx):
@@ -116,14 +100,7 @@ class BlockingCallInAsync(_EventLoopRule):
 
 @register
 class BlockingCallViaHelper(_EventLoopRule):
-    meta = RuleMeta(
-        code="FL102",
-        name="blocking-call-via-helper",
-        severity=Severity.ERROR,
-        front_end="python",
-        summary="An async def calls a sync project function that blocks, at any depth.",
-        options=(BLOCKING_CALLS,),
-    )
+    meta = catalog.FL102
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for function, facts in self.coroutines(unit, ctx):
