@@ -235,6 +235,7 @@ class LintContext:
     settings: Settings
     files: list[SourceFile]
     units: dict[FileKind, list[Any]] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)  # display paths reported as FL000
 
     def units_of(self, kind: FileKind) -> list[Any]:
         return self.units.get(kind, [])
@@ -310,6 +311,7 @@ def _lint(
         except UnreadableFile as error:
             if source.report:
                 raw.append(_unreadable(source, error))
+                ctx.unreadable.add(source.display)
             if error.text is not None:
                 texts[source.display] = (source.kind, error.text)
                 if source.kind is FileKind.PYTHON:
@@ -345,7 +347,9 @@ def _should_check(rule: FileRule, unit: Any, reportable: set[str]) -> bool:
 
 def run_rules(ctx: LintContext) -> list[Diagnostic]:
     sink: list[Diagnostic] = []
-    reportable = {source.display for source in ctx.files if source.report}
+    # An FL000 file is in the project as an empty module (imports of it resolve no further),
+    # but no file rule checks it: its FL000 says so.
+    reportable = {source.display for source in ctx.files if source.report} - ctx.unreadable
     for code, rule_cls in registry.all_rules().items():
         if not ctx.settings.is_enabled(code):
             continue
