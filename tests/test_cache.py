@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,34 @@ def test_a_warm_json_run_imports_neither_libcst_nor_rich(project: Path) -> None:
     assert "fastlint.cache" in imported
     assert not {name for name in imported if name.split(".")[0] in ("libcst", "rich")}
     assert "fastlint.engine" not in imported
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_does_not_block_the_cache_key(project: Path) -> None:
+    """The cache hashes every file before the engine's own guards run: a FIFO named like a
+    source file must be skipped there too, not read (which blocks forever)."""
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(project / "pipe.py")
+    command = [sys.executable, "-m", "fastlint", "--format", "json", "."]
+    completed = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
+    codes = {(d["code"], d["path"]) for d in json.loads(completed.stdout)["diagnostics"]}
+    assert ("FL000", "pipe.py") in codes and ("FL101", "app.py") in codes
+
+
+def test_a_file_over_max_file_size_is_not_read_for_the_key(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "dump.py").write_text("x = 1\n" * 10)
+    settings = default_settings()
+    assert len(APP) < 55 < len("x = 1\n" * 10)
+    small = replace(settings, options={**settings.options, "max-file-size": 55})
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    key = cache.run_key([project], small, project, project)
+    assert "app.py" in read and "dump.py" not in read
+    (project / "dump.py").write_text("x = 2\n" * 11)  # a new size is a new key
+    assert cache.run_key([project], small, project, project) != key

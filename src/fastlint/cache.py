@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic
 from fastlint.discovery import discover, find_project_root
 from fastlint.result import LintResult
+from fastlint.rules.catalog import MAX_FILE_SIZE
 
 CACHE_FORMAT = 1
 DEFAULT_FOLDER = ".fastlint_cache"
@@ -49,6 +51,7 @@ def _versions() -> list[str]:
 def run_key(paths: Sequence[Path], settings: Settings, root: Path, cwd: Path) -> str:
     """The hash of everything a run over ``paths`` depends on."""
     digest = hashlib.sha256()
+    max_size = int(settings.options.get(MAX_FILE_SIZE.name, MAX_FILE_SIZE.default))
     for part in (*_versions(), settings.fingerprint(), str(root), str(cwd)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for source in discover(paths, root, settings.all_excludes, cwd):
@@ -57,11 +60,22 @@ def run_key(paths: Sequence[Path], settings: Settings, root: Path, cwd: Path) ->
                 "utf-8", "surrogateescape"
             )
         )
-        try:
-            digest.update(hashlib.sha256(source.path.read_bytes()).digest())
-        except OSError as error:  # the run reports it as FL000; the key records why
-            digest.update(f"unreadable:{type(error).__name__}".encode())
+        digest.update(_content_key(source.path, max_size))
     return digest.hexdigest()
+
+
+def _content_key(path: Path, max_size: int) -> bytes:
+    """The file's content hash; for what the run skips unread (a pipe, a device, a file over
+    max-file-size) what the engine's FL000 says instead: reading a pipe would block forever."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return b"not a regular file"
+        if info.st_size > max_size:
+            return f"over max-file-size:{info.st_size}".encode()
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError as error:  # the run reports it as FL000; the key records why
+        return f"unreadable:{type(error).__name__}".encode()
 
 
 def _entry_path(folder: Path, paths: Sequence[Path], cwd: Path) -> Path:
