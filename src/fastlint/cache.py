@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import json
 import os
-import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -30,8 +29,8 @@ from fastlint import __version__
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic
 from fastlint.discovery import discover, find_project_root
+from fastlint.reading import UnreadableFile, max_file_size, read_bytes
 from fastlint.result import LintResult
-from fastlint.rules.catalog import MAX_FILE_SIZE
 
 CACHE_FORMAT = 1
 DEFAULT_FOLDER = ".fastlint_cache"
@@ -51,7 +50,7 @@ def _versions() -> list[str]:
 def run_key(paths: Sequence[Path], settings: Settings, root: Path, cwd: Path) -> str:
     """The hash of everything a run over ``paths`` depends on."""
     digest = hashlib.sha256()
-    max_size = int(settings.options.get(MAX_FILE_SIZE.name, MAX_FILE_SIZE.default))
+    max_size = max_file_size(settings)
     for part in (*_versions(), settings.fingerprint(), str(root), str(cwd)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for source in discover(paths, root, settings.all_excludes, cwd):
@@ -65,17 +64,12 @@ def run_key(paths: Sequence[Path], settings: Settings, root: Path, cwd: Path) ->
 
 
 def _content_key(path: Path, max_size: int) -> bytes:
-    """The file's content hash; for what the run skips unread (a pipe, a device, a file over
-    max-file-size) what the engine's FL000 says instead: reading a pipe would block forever."""
+    """The file's content hash or, for a file the run skips unread (a pipe would block
+    forever; a file over max-file-size), the reason its FL000 will give."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            return b"not a regular file"
-        if info.st_size > max_size:
-            return f"over max-file-size:{info.st_size}".encode()
-        return hashlib.sha256(path.read_bytes()).digest()
-    except OSError as error:  # the run reports it as FL000; the key records why
-        return f"unreadable:{type(error).__name__}".encode()
+        return hashlib.sha256(read_bytes(path, max_size)).digest()
+    except UnreadableFile as error:
+        return f"unreadable:{error.reason}".encode("utf-8", "surrogateescape")
 
 
 def _entry_path(folder: Path, paths: Sequence[Path], cwd: Path) -> Path:

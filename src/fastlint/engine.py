@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import errno
 import gc
 import re
-import stat
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,22 +21,10 @@ from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.python.module import PythonModule, module_name_for, parse_python
 from fastlint.python.project import Project
+from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
-from fastlint.rules.catalog import MAX_FILE_SIZE
 from fastlint.suppressions import Suppressions, parse_suppressions
-
-
-class UnreadableFile(Exception):
-    """A file fastlint cannot read or parse; becomes one FL000 diagnostic."""
-
-    def __init__(
-        self, reason: str, location: Location | None = None, text: str | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.location = location or Location(1, 1, 1, 1)
-        self.text = text  # set when the text was read but not parsed (ignore-file still works)
 
 
 @dataclass
@@ -55,47 +41,6 @@ class TextUnit:
     @cached_property
     def lines(self) -> list[str]:
         return self.text.splitlines()
-
-
-# ---------------------------------------------------------------------------- reading
-
-
-def read_text(source: SourceFile, max_size: int) -> str:
-    """The file's text, or UnreadableFile saying why not (too big, binary, not UTF-8, gone)."""
-    try:
-        info = source.path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            # A FIFO or device named like a source file would block or never end.
-            raise UnreadableFile("not a regular file (pipe, socket or device); skipped")
-        size = info.st_size
-        if size > max_size:
-            raise UnreadableFile(
-                f"file is {size:,} bytes, over max-file-size ({max_size:,}); skipped"
-            )
-        data = source.path.read_bytes()
-    except UnreadableFile:
-        raise
-    except FileNotFoundError:
-        if source.path.is_symlink():
-            raise UnreadableFile("broken symbolic link: its target does not exist") from None
-        raise UnreadableFile("file disappeared while fastlint was running") from None
-    except PermissionError:
-        raise UnreadableFile("permission denied reading the file") from None
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise UnreadableFile("symbolic link loop: the link points back to itself") from None
-        reason = error.strerror or type(error).__name__
-        raise UnreadableFile(f"cannot read the file: {reason}") from None
-    if b"\x00" in data:
-        raise UnreadableFile("file contains NUL bytes (binary?); skipped")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UnreadableFile(
-            f"file is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
-            Location(line, 1, line, 1),
-        ) from None
 
 
 # LibCST's native parser overflows its stack (a segfault: no traceback, no report) on brackets
@@ -151,25 +96,26 @@ def _parse_guarded(text: str) -> cst.Module:
         raise UnreadableFile(reason, location, text) from None
 
 
+def _module_name(source: SourceFile) -> tuple[str, bool]:
+    return module_name_for(tuple(source.relpath.split("/")))
+
+
 def load_python(source: SourceFile, text: str, root: Path) -> PythonModule:
     tree = _parse_guarded(text)
-    name, is_package = module_name_for(tuple(source.relpath.split("/")))
     try:
-        return PythonModule(source.display, text, tree, name, is_package)
+        return PythonModule(source.display, text, tree, *_module_name(source))
     except RecursionError:
         raise UnreadableFile("expression nesting too deep to analyse") from None
 
 
-def _deferred_python(source: SourceFile, text: str, root: Path) -> PythonModule:
-    name, is_package = module_name_for(tuple(source.relpath.split("/")))
+def _deferred_python(source: SourceFile, text: str) -> PythonModule:
     return PythonModule.deferred(
-        source.display, text, name, is_package, lambda: _parse_guarded(text)
+        source.display, text, *_module_name(source), lambda: _parse_guarded(text)
     )
 
 
 def _empty_python(source: SourceFile, text: str) -> PythonModule:
-    name, is_package = module_name_for(tuple(source.relpath.split("/")))
-    return PythonModule.empty(source.display, text, name, is_package)
+    return PythonModule.empty(source.display, text, *_module_name(source))
 
 
 def _syntax_error(text: str, error: Exception) -> tuple[str, Location]:
@@ -217,7 +163,7 @@ def _load(source: SourceFile, text: str, root: Path) -> Any:
     except UnreadableFile:
         raise
     except RecursionError:
-        raise UnreadableFile("expression nesting too deep to analyse", text=text) from None
+        raise UnreadableFile("expression nesting too deep to analyse") from None
     except Exception as error:
         raise UnreadableFile(
             f"internal error reading the file: {error!r}; please report it", text=text
@@ -299,13 +245,13 @@ def _lint(
     ctx = LintContext(root=root, settings=settings, files=files)
     raw: list[Diagnostic] = []
     texts: dict[str, tuple[FileKind, str]] = {}
-    max_size = int(settings.options.get(MAX_FILE_SIZE.name, MAX_FILE_SIZE.default))
+    max_size = max_file_size(settings)
 
     for index, source in enumerate(files):
         try:
             text = read_text(source, max_size)
             if source.kind is FileKind.PYTHON and not source.report:
-                unit = _deferred_python(source, text, root)  # parsed if a rule needs it
+                unit = _deferred_python(source, text)  # parsed if a rule needs it
             else:
                 unit = _load(source, text, root)
         except UnreadableFile as error:
