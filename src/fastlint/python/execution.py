@@ -150,8 +150,9 @@ def _may_register(call: cst.Call) -> bool:
     """Whether a call could register a lifecycle function, by its spelling alone: resolving
     every call of a module would read every module it imports."""
     func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-    if name == "on_event":
+    if isinstance(func, cst.Attribute):
+        func = func.attr
+    if isinstance(func, cst.Name) and func.value == "on_event":
         return True
     return any(
         arg.keyword is not None and arg.keyword.value in _LIFECYCLE_KEYWORDS for arg in call.args
