@@ -105,7 +105,7 @@ def load_python(source: SourceFile, text: str, root: Path) -> PythonModule:
     try:
         return PythonModule(source.display, text, tree, *_module_name(source))
     except RecursionError:
-        raise UnreadableFile("expression nesting too deep to analyse") from None
+        raise UnreadableFile("expression nesting too deep to analyse", text=text) from None
 
 
 def _deferred_python(source: SourceFile, text: str) -> PythonModule:
@@ -163,7 +163,7 @@ def _load(source: SourceFile, text: str, root: Path) -> Any:
     except UnreadableFile:
         raise
     except RecursionError:
-        raise UnreadableFile("expression nesting too deep to analyse") from None
+        raise UnreadableFile("expression nesting too deep to analyse", text=text) from None
     except Exception as error:
         raise UnreadableFile(
             f"internal error reading the file: {error!r}; please report it", text=text
