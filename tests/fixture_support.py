@@ -172,4 +172,13 @@ def compare(path: Path, root: Path) -> tuple[list[str], list[str], list[str]]:
     return missing, unexpected, fixed
 
 
+def write(root: Path, files: dict[str, str]) -> Path:
+    """Write a small project: relative path → text. Returns ``root``."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 __all__ = ["find_config"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from fixture_support import write
 
 from fastlint import __version__
 from fastlint.cli import cli
@@ -23,14 +24,6 @@ CORS_APP = (
     'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n'
 )
 CLEAN_APP = "from fastapi import FastAPI\n\napp = FastAPI(openapi_url=None)\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture

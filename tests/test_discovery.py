@@ -7,20 +7,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from fixture_support import write
 
 from fastlint.config import build_settings
 from fastlint.discovery import FileKind, SourceFile, classify, discover, find_project_root
 from fastlint.engine import lint
 
 DEBUG_APP = "from fastapi import FastAPI\n\napp = FastAPI(debug=True, openapi_url=None)\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def relpaths(files: list[SourceFile], report_only: bool = False) -> list[str]:

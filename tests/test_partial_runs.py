@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixture_support import fixture_files, lint_root
+from fixture_support import fixture_files, lint_root, write
 
 from fastlint.config import build_settings, read_table
 from fastlint.discovery import FileKind
@@ -28,13 +28,6 @@ def test_one_file_run_reports_what_the_whole_run_reports(root: Path, path: Path)
     alone = lint([path], settings, root=root, cwd=root).diagnostics
     whole = [d for d in lint_root(root) if d.path == rel]
     assert alone == whole
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
 
 
 SERVICE = {
