@@ -8,6 +8,7 @@ imported; :func:`all_rules` imports them all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from fastlint.diagnostics import Severity
@@ -61,6 +62,7 @@ def register(rule_cls: Any) -> Any:
     return rule_cls
 
 
+@cache
 def _catalog() -> dict[str, RuleMeta]:
     from fastlint.rules import catalog
 
