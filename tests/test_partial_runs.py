@@ -76,64 +76,51 @@ def test_a_whole_run_still_parses_and_reports_everything(tmp_path: Path) -> None
     assert all(unit.is_loaded for unit in modules_by_path(result).values())
 
 
-def test_a_context_module_that_does_not_parse_is_an_empty_module(tmp_path: Path) -> None:
-    """Imported from a module that does not parse: nothing resolves through it, whether it
-    is reported (FL000) or context only (silent), and the importer's findings are the same."""
+def check_failing_import_is_an_empty_module(root: Path, dependency: str) -> None:
+    """``app/dep.py`` (``dependency``) fails to load; ``app/main.py`` imports ``helper`` from
+    it. Reported (FL000) or context only (silent), it is an empty module in the project: nothing
+    resolves through it, and the importer's findings are the same either way."""
     write(
-        tmp_path,
+        root,
         {
             "app/__init__.py": "",
-            "app/broken.py": "import requests\ndef get(:\n",
+            "app/dep.py": dependency,
             "app/main.py": (
-                "from app.broken import get\n"
+                "from app.dep import helper\n"
                 "import time\n"
                 "async def handler():\n"
-                "    get()\n"
+                "    helper()\n"
                 "    time.sleep(1)\n"
             ),
         },
     )
     settings = build_settings({})
-    alone = lint([tmp_path / "app/main.py"], settings, root=tmp_path, cwd=tmp_path)
-    whole = lint([tmp_path], settings, root=tmp_path, cwd=tmp_path)
+    alone = lint([root / "app/main.py"], settings, root=root, cwd=root)
+    whole = lint([root], settings, root=root, cwd=root)
     assert [(d.code, d.line) for d in alone.diagnostics] == [("FL101", 5)]
     assert [d for d in whole.diagnostics if d.path == "app/main.py"] == alone.diagnostics
-    assert ("FL000", "app/broken.py") in {(d.code, d.path) for d in whole.diagnostics}
+    assert ("FL000", "app/dep.py") in {(d.code, d.path) for d in whole.diagnostics}
+    assert "app/dep.py" in {unit.path for unit in whole.context.units_of(FileKind.PYTHON)}
+
+
+def test_a_module_that_does_not_parse_is_an_empty_module(tmp_path: Path) -> None:
+    check_failing_import_is_an_empty_module(tmp_path, "import requests\ndef helper(:\n")
 
 
 def test_a_module_too_deep_to_model_is_an_empty_module_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The model pass can hit the recursion limit on a file that parses; reported (FL000) or
-    context (silent), the module is then an empty module and the importer's findings agree."""
+    """The model pass can hit the recursion limit on a file that parses."""
     from fastlint.python import module as module_py
 
     real = module_py.build_model
 
     def build_model(tree, name, is_package=False):  # type: ignore[no-untyped-def]
-        if name == "app.deep" and tree.body:
+        if name == "app.dep" and tree.body:
             raise RecursionError
         return real(tree, name, is_package)
 
     monkeypatch.setattr(module_py, "build_model", build_model)
-    write(
-        tmp_path,
-        {
-            "app/__init__.py": "",
-            "app/deep.py": "import time\ndef pause():\n    time.sleep(1)\n",
-            "app/main.py": (
-                "from app.deep import pause\n"
-                "import time\n"
-                "async def handler():\n"
-                "    pause()\n"
-                "    time.sleep(1)\n"
-            ),
-        },
+    check_failing_import_is_an_empty_module(
+        tmp_path, "import time\ndef helper():\n    time.sleep(1)\n"
     )
-    settings = build_settings({})
-    alone = lint([tmp_path / "app/main.py"], settings, root=tmp_path, cwd=tmp_path)
-    whole = lint([tmp_path], settings, root=tmp_path, cwd=tmp_path)
-    assert [(d.code, d.line) for d in alone.diagnostics] == [("FL101", 5)]
-    assert [d for d in whole.diagnostics if d.path == "app/main.py"] == alone.diagnostics
-    assert ("FL000", "app/deep.py") in {(d.code, d.path) for d in whole.diagnostics}
-    assert "app/deep.py" in {unit.path for unit in whole.context.units_of(FileKind.PYTHON)}
