@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import libcst as cst
 
 from fastlint.python.model import self_assignments, unwrap_annotation
+from fastlint.python.tracking import Memo
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
@@ -103,35 +104,36 @@ class CallGraph:
     def __init__(self, project: Project, extra_patterns: tuple[str, ...] = ()) -> None:
         self.project = project
         self.extra_patterns = extra_patterns
-        self.functions: dict[str, FunctionFacts | None] = {}  # by path, as chains ask
-        self._by_id: dict[int, FunctionFacts] = {}  # by id() of the FunctionInfo
-        self._chains: dict[str, Chain | None] = {}
-        self._attributes: dict[int, dict[str, str]] = {}
-        self._returns: dict[int, str | None] = {}
+        # Memo tables, not dicts: what they hold was read from other modules (see tracking).
+        self._at_path: Memo[str, FunctionFacts | None] = Memo()
+        self._by_id: Memo[int, FunctionFacts | None] = Memo()  # by id() of the FunctionInfo
+        self._chains: Memo[str, Chain | None] = Memo()
+        self._attributes: Memo[int, dict[str, str]] = Memo()
+        self._returns: Memo[int, str | None] = Memo()
 
     # -- queries --------------------------------------------------------------
 
     def facts(self, function: FunctionInfo) -> FunctionFacts | None:
-        found = self._by_id.get(id(function))
-        if found is None:
-            module = self.project.module_of(function)
-            if module is not None:
-                found = self._build(module, function)
-        return found
+        # The FunctionInfo is kept alive by its module, so its id() is not reused in a run.
+        return self._by_id.get(id(function), self._facts, function)
+
+    def _facts(self, function: FunctionInfo) -> FunctionFacts | None:
+        module = self.project.module_of(function)
+        return None if module is None else self._build(module, function)
 
     def chain(self, path: str) -> Chain | None:
         """How calling the project function at ``path`` blocks, if it does."""
-        if path not in self._chains:
-            self._chains[path] = self._shortest_chain(path, "error") or self._shortest_chain(
-                path, "warning"
-            )
-        return self._chains[path]
+        return self._chains.get(path, self._chain, path)
+
+    def _chain(self, path: str) -> Chain | None:
+        return self._shortest_chain(path, "error") or self._shortest_chain(path, "warning")
 
     def _facts_at(self, path: str) -> FunctionFacts | None:
-        if path not in self.functions:
-            function = self.project.function_at(path)
-            self.functions[path] = None if function is None else self.facts(function)
-        return self.functions[path]
+        return self._at_path.get(path, self._facts_at_path, path)
+
+    def _facts_at_path(self, path: str) -> FunctionFacts | None:
+        function = self.project.function_at(path)
+        return None if function is None else self.facts(function)
 
     def _shortest_chain(self, path: str, severity: str) -> Chain | None:
         """Breadth-first through sync calls that run their callee now (not awaited), to the
@@ -165,7 +167,7 @@ class CallGraph:
         project function, or neither. Only functions a query reaches are ever built."""
         prefix = module.name.rsplit(".", 1)[-1]
         qualname = readable_qualname(function)
-        facts = self._by_id[id(function)] = FunctionFacts(
+        facts = FunctionFacts(
             path=function.path,
             label=f"{prefix}.{qualname}" if prefix else qualname,
             is_async=function.is_async,
@@ -193,10 +195,7 @@ class CallGraph:
         function = self.project.function_at(head)
         if function is None or isinstance(function.node, cst.Lambda):
             return path
-        key = id(function)
-        if key not in self._returns:
-            self._returns[key] = _returned_path(self.project, function)
-        returned = self._returns[key]
+        returned = self._returns.get(id(function), _returned_path, self.project, function)
         return path if returned is None else returned + rest
 
     def _instance_attribute_path(self, module: PythonModule, site: CallSite) -> str | None:
@@ -215,10 +214,9 @@ class CallGraph:
         method = _enclosing_method(site)
         if method is None or method.class_info is None or node.value.value != method.params[0].name:
             return None
-        attributes = self._attributes.get(id(method.class_info))
-        if attributes is None:
-            attributes = _instance_attributes(self.project, module, method.class_info)
-            self._attributes[id(method.class_info)] = attributes
+        attributes = self._attributes.get(
+            id(method.class_info), _instance_attributes, self.project, module, method.class_info
+        )
         base = attributes.get(node.attr.value)
         return None if base is None else ".".join([base, *reversed(parts)])
 

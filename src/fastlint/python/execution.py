@@ -9,14 +9,13 @@ handlers) runs once, which makes a blocking call there a warning rather than an 
 
 from __future__ import annotations
 
-import re
-import weakref
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from fastlint.python.frameworks import app_class, is_app_or_router_instance
 from fastlint.python.model import CallSite, FunctionInfo, keyword, positional, walk
+from fastlint.python.tracking import Spelling
 
 if TYPE_CHECKING:
     from fastlint.python.module import PythonModule
@@ -43,8 +42,6 @@ _RUN_IN_EXECUTOR = ".run_in_executor"  # loop.run_in_executor(executor, fn, *arg
 _ASYNC_CONTEXT_MANAGERS = frozenset(
     {"contextlib.asynccontextmanager", "fastapi.concurrency.asynccontextmanager"}
 )
-
-_lifecycle_cache: weakref.WeakKeyDictionary[Project, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def offloader_name(path: str | None) -> str | None:
@@ -75,10 +72,7 @@ def call_context(project: Project, module: PythonModule, site: CallSite) -> str 
 
 def lifecycle_phase(project: Project, function: FunctionInfo) -> str | None:
     """``lifespan`` for a lifespan function, ``startup`` / ``shutdown`` for event handlers."""
-    phases = _lifecycle_cache.get(project)
-    if phases is None:
-        phases = _find_lifecycle_functions(project)
-        _lifecycle_cache[project] = phases
+    phases = project.memo("lifecycle").get(None, _find_lifecycle_functions, project)
     if function.path in phases:
         return phases[function.path]
     if _looks_like_lifespan(project, function):
@@ -110,7 +104,9 @@ def _looks_like_lifespan(project: Project, function: FunctionInfo) -> bool:
 
 
 # ``lifespan=`` / ``on_startup=`` / ``on_shutdown=`` keywords, or an ``on_event(`` call.
-_LIFECYCLE_SPELLING = re.compile(r"\b(?:lifespan|on_startup|on_shutdown)\s*=|\bon_event\s*\(")
+_LIFECYCLE_SPELLING = Spelling(
+    "lifecycle", r"lifespan\s*=", r"on_startup\s*=", r"on_shutdown\s*=", r"on_event\s*\("
+)
 
 
 def _find_lifecycle_functions(project: Project) -> dict[str, str]:
@@ -118,7 +114,7 @@ def _find_lifecycle_functions(project: Project) -> dict[str, str]:
     and functions decorated with ``@app.on_event("startup" | "shutdown")``."""
     phases: dict[str, str] = {}
     for module in project.modules:
-        if not _LIFECYCLE_SPELLING.search(module.text):
+        if not _LIFECYCLE_SPELLING(module):
             continue  # without parsing it: every registration below is spelt like this
         for site in module.model.calls:
             if not _may_register(site.node):

@@ -4,7 +4,9 @@ A module the run reports on is parsed when it is read. A module that is only con
 pre-commit run names two files; the rest of the project is there to resolve imports and call
 chains) is *deferred*: its text is read, but it is parsed the first time a rule asks for its tree
 or model. Whole-project scans look at ``text`` for their tokens first, so a run that reports on
-one file parses that file and the modules its findings actually depend on.
+one file parses that file and the modules its findings actually depend on. Reading ``tree``
+or ``model`` also charges the module to the open tracking frame (:mod:`fastlint.python.tracking`),
+which is how the result cache knows what a file's findings were computed from.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastlint.diagnostics import Location
+from fastlint.python import tracking
 from fastlint.python.model import ModuleModel, build_model, children
 
 
@@ -49,6 +52,7 @@ class PythonModule:
 
     @property
     def tree(self) -> cst.Module:
+        tracking.touch(self.path)
         if self._tree is None:
             self._load()
         assert self._tree is not None
@@ -56,6 +60,7 @@ class PythonModule:
 
     @property
     def model(self) -> ModuleModel:
+        tracking.touch(self.path)
         if self._model is None:
             self._load()
         assert self._model is not None

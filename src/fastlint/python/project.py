@@ -8,12 +8,13 @@ project's modules until it reaches a definition or a third-party path
 
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import Any
 
 import libcst as cst
 
 from fastlint.python.model import UNKNOWN, Binding, ClassInfo, FunctionInfo, Scope
 from fastlint.python.module import PythonModule
+from fastlint.python.tracking import Memo
 
 
 class Project:
@@ -27,7 +28,16 @@ class Project:
             parts = module.name.split(".")
             for start in range(1, len(parts)):
                 self._suffix_index.setdefault(".".join(parts[start:]), []).append(module)
-        self.canonical = lru_cache(maxsize=None)(self._canonical)  # type: ignore[method-assign]
+        self._memos: dict[str, Memo[Any, Any]] = {}
+        self._canonical_memo: Memo[str, str] = Memo()
+
+    def memo(self, name: str) -> Memo[Any, Any]:
+        """The run's memo table called ``name`` (one per analysis that shares results across
+        files): see :mod:`fastlint.python.tracking` for why it must be a ``Memo``."""
+        found = self._memos.get(name)
+        if found is None:
+            found = self._memos[name] = Memo()
+        return found
 
     # -- modules ----------------------------------------------------------------
 
@@ -52,6 +62,9 @@ class Project:
         return None
 
     # -- canonical paths ----------------------------------------------------------
+
+    def canonical(self, path: str) -> str:
+        return self._canonical_memo.get(path, self._canonical, path)
 
     def _canonical(self, path: str, depth: int = 0) -> str:
         if depth > 20:

@@ -34,6 +34,7 @@ from fastlint.python.model import (
     self_assignments,
 )
 from fastlint.python.module import PythonModule
+from fastlint.python.tracking import Memo, Spelling
 
 if TYPE_CHECKING:
     from fastlint.python.project import Project
@@ -232,29 +233,29 @@ class _Resolver:
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        # Memo tables (see tracking). A key asked for again while it is being computed is a
+        # cycle, and its answer there is "unknown" (None).
         # Keyed by node identity; the node is kept in the value so its id cannot be reused.
-        self.memo: dict[tuple[int, int], tuple[cst.CSTNode, DbKind | None]] = {}
-        self.active: set[tuple[int, int]] = set()
-        self.provided: dict[int, DbKind | None] = {}
-        self.classes: dict[str, DbKind | None] = {}
-        self.attributes: dict[tuple[str, str], DbKind | None] = {}
-        self.assigned: dict[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = {}
+        self.memo: Memo[tuple[int, int], tuple[cst.CSTNode | None, DbKind | None]] = Memo()
+        self.provided: Memo[int, DbKind | None] = Memo()
+        self.classes: Memo[str, DbKind | None] = Memo()
+        self.attributes: Memo[tuple[str, str], DbKind | None] = Memo()
+        self.assigned: Memo[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = Memo()
 
     def kind(
         self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int = 0
     ) -> DbKind | None:
         key = (id(expr), id(scope))
-        if key in self.memo:
-            return self.memo[key][1]
-        if key in self.active or depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH and key not in self.memo:
             return None
-        self.active.add(key)
-        try:
-            result = self._kind(module, expr, scope, depth + 1)
-        finally:
-            self.active.discard(key)
-        self.memo[key] = (expr, result)
-        return result
+        return self.memo.get(
+            key, self._kept_kind, module, expr, scope, depth + 1, cycle=(None, None)
+        )[1]
+
+    def _kept_kind(
+        self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int
+    ) -> tuple[cst.CSTNode, DbKind | None]:
+        return expr, self._kind(module, expr, scope, depth)
 
     def _kind(
         self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int
@@ -277,21 +278,19 @@ class _Resolver:
     def attribute_kind(self, owner: ClassInfo, attr: str, depth: int) -> DbKind | None:
         """``self.db`` in a method: what the class's methods assign to ``self.db`` (or its
         class-level annotation, as in a dataclass) when they all agree; else unknown."""
-        key = (owner.path, attr)
-        if key in self.attributes:
-            return self.attributes[key]
-        self.attributes[key] = None  # cycles: unknown
+        return self.attributes.get(
+            (owner.path, attr), self._attribute_kind, owner, attr, depth, cycle=None
+        )
+
+    def _attribute_kind(self, owner: ClassInfo, attr: str, depth: int) -> DbKind | None:
         module = self.project.module_of_path(owner.path)
         kinds: list[DbKind | None] = []
-        if owner.path not in self.assigned:
-            self.assigned[owner.path] = _attribute_values(owner)
+        assigned = self.assigned.get(owner.path, _attribute_values, owner)
         if module is not None:
-            for value, scope, is_annotation in self.assigned[owner.path].get(attr, []):
+            for value, scope, is_annotation in assigned.get(attr, []):
                 found = self.kind(module, value, scope, depth)
                 kinds.append(_instance(found) if is_annotation else found)
-        result = kinds[0] if kinds and all(k == kinds[0] for k in kinds) else None
-        self.attributes[key] = result
-        return result
+        return kinds[0] if kinds and all(k == kinds[0] for k in kinds) else None
 
     def path_kind(self, path: str, depth: int) -> DbKind | None:
         """A module-level name of a project module, or a third-party path."""
@@ -308,18 +307,15 @@ class _Resolver:
 
     def class_kind(self, path: str) -> DbKind | None:
         """A project subclass of a session class (``class TenantSession(Session)``)."""
-        if path in self.classes:
-            return self.classes[path]
-        self.classes[path] = None
+        return self.classes.get(path, self._class_kind, path, cycle=None)
+
+    def _class_kind(self, path: str) -> DbKind | None:
         class_info = self.project.class_at(path)
-        found = None
         if class_info is not None and class_info.bases:
             for spelling, (role, is_async) in PATHS.items():
                 if role == "session_class" and self.project.subclasses_path(class_info, spelling):
-                    found = DbKind(role, is_async)
-                    break
-        self.classes[path] = found
-        return found
+                    return DbKind(role, is_async)
+        return None
 
     def binding_kind(self, module: PythonModule, binding: Binding, depth: int) -> DbKind | None:
         if binding.kind == "value" and binding.value is not None and binding.scope is not None:
@@ -463,9 +459,9 @@ class _Resolver:
         """The session/engine/connection a project function hands out: what a generator
         yields (as a dependency or a ``@contextmanager``), else what it returns."""
         key = id(function) * 2 + as_dependency
-        if key in self.provided:
-            return self.provided[key]
-        self.provided[key] = None  # cycles: unknown
+        return self.provided.get(key, self._provides, function, depth, as_dependency, cycle=None)
+
+    def _provides(self, function: FunctionInfo, depth: int, as_dependency: bool) -> DbKind | None:
         module = self.project.module_of(function)
         result = None
         if module is not None and not function.is_lambda:
@@ -483,7 +479,6 @@ class _Resolver:
                 if found is not None:
                     result = found
                     break
-        self.provided[key] = result
         return result
 
     def _is_context_manager(self, module: PythonModule, function: FunctionInfo) -> bool:
@@ -572,18 +567,17 @@ def resolver(project: Project) -> _Resolver:
     return found
 
 
-_USERS: weakref.WeakKeyDictionary[Project, bool] = weakref.WeakKeyDictionary()
+_SQLALCHEMY_SPELLING = Spelling("sqlalchemy", "sqlalchemy", "sqlmodel", "databases")
+_ENGINE_SPELLING = Spelling("engine", "engine")
 
 
 def uses_sqlalchemy(project: Project) -> bool:
     """Whether any module mentions SQLAlchemy, SQLModel or databases: the rules' cheap gate."""
-    found = _USERS.get(project)
-    if found is None:
-        found = _USERS[project] = any(
-            "sqlalchemy" in module.text or "sqlmodel" in module.text or "databases" in module.text
-            for module in project.modules
-        )
-    return found
+    return project.memo("uses-sqlalchemy").get(None, _uses_sqlalchemy, project)
+
+
+def _uses_sqlalchemy(project: Project) -> bool:
+    return any(_SQLALCHEMY_SPELLING(module) for module in project.modules)
 
 
 def kind_of(
@@ -692,7 +686,7 @@ def find_engines(project: Project) -> list[EngineFact]:
     if not uses_sqlalchemy(project):
         return facts
     for module in project.modules:
-        if "engine" not in module.text:
+        if not _ENGINE_SPELLING(module):
             continue  # every constructor in PATHS is *engine*: skip the module unparsed
         for site in module.model.calls:
             is_async = engine_constructor(project, module, site)

@@ -8,7 +8,6 @@ sync session and query with it.
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ from fastlint.python.sqla import (
     sync_db_call,
     uses_sqlalchemy,
 )
+from fastlint.python.tracking import Spelling
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
@@ -392,22 +392,28 @@ _BASE_HTTP_MIDDLEWARE = (
     "starlette.middleware.base.BaseHTTPMiddleware",
     "fastapi.middleware.base.BaseHTTPMiddleware",
 )
-
-_per_request: weakref.WeakKeyDictionary[Project, dict[str, str]] = weakref.WeakKeyDictionary()
-_dependencies: weakref.WeakKeyDictionary[Project, dict[str, FunctionInfo]] = (
-    weakref.WeakKeyDictionary()
+# A module can hold a per-request root only if its text spells one: a route or middleware
+# decorator (``@<owner>.get(``), an ``add_api_route``/``add_middleware`` call, or a ``dispatch``
+# method. Other modules are skipped unparsed; the walk still reaches them through calls.
+_ROOT_SPELLING = Spelling(
+    "per-request-root",
+    r"@[^\n]*\.\s*(?:{})\s*\(".format("|".join(sorted(_ROUTE_METHODS | {"middleware"}))),
+    r"add_(?:{})\b".format("|".join(sorted(n[4:] for n in _ADD_ROUTE | {"add_middleware"}))),
+    r"def\s+dispatch\b",
 )
+_DEPENDS_SPELLING = Spelling("depends", "Depends", "Security")
 
 
 def dependencies(project: Project) -> dict[str, FunctionInfo]:
     """Every project function FastAPI calls as a dependency: passed to ``Depends(...)`` or
     ``Security(...)`` anywhere (a class dependency counts as its ``__init__``)."""
-    found = _dependencies.get(project)
-    if found is not None:
-        return found
+    return project.memo("dependencies").get(None, _find_dependencies, project)
+
+
+def _find_dependencies(project: Project) -> dict[str, FunctionInfo]:
     found = {}
     for module in project.modules:
-        if "Depends" not in module.text and "Security" not in module.text:
+        if not _DEPENDS_SPELLING(module):
             continue
         for call, scope in _depends_candidates(module):
             if project.resolve(module, call.func, scope) not in DEPENDS:
@@ -416,7 +422,6 @@ def dependencies(project: Project) -> dict[str, FunctionInfo]:
             function = _function_or_init(project, module, target, scope)
             if function is not None:
                 found[function.path] = function
-    _dependencies[project] = found
     return found
 
 
@@ -460,10 +465,11 @@ class _Root:
 def per_request_functions(project: Project) -> dict[str, str]:
     """Path of every project function that runs per request → why (for messages): route
     handlers, dependencies, middleware, and what they call. Cached functions end the walk."""
-    found = _per_request.get(project)
-    if found is not None:
-        return found
-    found = {}
+    return project.memo("per-request").get(None, _find_per_request, project)
+
+
+def _find_per_request(project: Project) -> dict[str, str]:
+    found: dict[str, str] = {}
     queue = deque(_roots(project))
     while queue:
         root = queue.popleft()
@@ -478,13 +484,14 @@ def per_request_functions(project: Project) -> dict[str, str]:
             callee = resolve_callee(project, module, site)
             if callee is not None and callee.path not in found:
                 queue.append(_Root(callee, f"called from {function.name}(), {root.why}"))
-    _per_request[project] = found
     return found
 
 
 def _roots(project: Project) -> list[_Root]:
     roots: list[_Root] = []
     for module in project.modules:
+        if not _ROOT_SPELLING(module):
+            continue
         for function in module.model.functions:
             scope = function.scope.parent or module.model.scope
             for decorator in function.decorators:
