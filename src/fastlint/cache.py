@@ -6,10 +6,11 @@ run reads, its path, kind, whether it is reported on, and a hash of its bytes. A
 stored diagnostics, deployment summary and source snippets; any difference is a miss and a full
 run, whose result is stored for next time.
 
-The granularity is the whole run: one changed file means a full run. Per-file results and
-cross-file facts that let a warm run re-analyse only what changed are the next step (see the
-speed issue). The cache is plain JSON, never pickle: a corrupt or foreign file is discarded,
-never trusted, and a cache folder that cannot be written is silently skipped.
+A run that misses re-checks only what changed: each Python file's findings are also kept
+per file, with the modules they were computed from (:mod:`fastlint.file_cache`), and a miss
+reuses every entry that still holds. The cache is plain JSON, never pickle: a corrupt or
+foreign file is discarded, never trusted, and a cache folder that cannot be written is
+silently skipped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from fastlint import __version__
 from fastlint.config import Settings
@@ -31,6 +32,9 @@ from fastlint.diagnostics import Diagnostic
 from fastlint.discovery import discover, find_project_root
 from fastlint.reading import UnreadableFile, max_file_size, read_bytes
 from fastlint.result import LintResult
+
+if TYPE_CHECKING:
+    from fastlint.file_cache import FileStore
 
 CACHE_FORMAT = 1
 DEFAULT_FOLDER = ".fastlint_cache"
@@ -164,9 +168,28 @@ def cached_lint(
     cached = load(entry, key)
     if cached is not None:
         return cached
-    result = _lint(paths, settings, root, cwd, progress)
+    files = _file_store(folder, paths, settings, root, cwd)
+    result = _lint(paths, settings, root, cwd, progress, files)
     store(entry, key, result)
+    files.save()
     return result
+
+
+def _file_store(
+    folder: Path, paths: Sequence[Path], settings: Settings, root: Path, cwd: Path
+) -> FileStore:
+    """The project's per-file entries. One store per working folder and root, so that
+    ``fastlint .`` and pre-commit's ``fastlint a.py`` share it; its key covers what every
+    entry depends on besides the files themselves: versions, settings and the file list."""
+    from fastlint.file_cache import FileStore
+
+    digest = hashlib.sha256()
+    for part in (*_versions(), settings.fingerprint(), str(root), str(cwd)):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    for source in discover(paths, root, settings.all_excludes, cwd):
+        digest.update(f"{source.display}\0{source.kind.value}\0".encode("utf-8", "surrogateescape"))
+    where = hashlib.sha256(f"{cwd}\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
+    return FileStore(folder / f"files-{where[:24]}.json", digest.hexdigest())
 
 
 def _lint(
@@ -175,10 +198,11 @@ def _lint(
     root: Path,
     cwd: Path,
     progress: Callable[[int, int], None] | None,
+    files: FileStore | None = None,
 ) -> LintResult:
     from fastlint.engine import lint  # LibCST and every rule: imported only on a cache miss
 
-    return lint(paths, settings, root=root, cwd=cwd, progress=progress)
+    return lint(paths, settings, root=root, cwd=cwd, progress=progress, store=files)
 
 
 def default_cache_dir(paths: Sequence[Path]) -> Path:

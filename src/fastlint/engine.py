@@ -19,8 +19,11 @@ from fastlint import registry
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
+from fastlint.file_cache import FileEntry, FileStore
+from fastlint.python import tracking
 from fastlint.python.module import PythonModule, module_name_for, parse_python
 from fastlint.python.project import Project
+from fastlint.python.tracking import Reads
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
@@ -182,6 +185,9 @@ class LintContext:
     files: list[SourceFile]
     units: dict[FileKind, list[Any]] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)  # display paths reported as FL000
+    reused: set[str] = field(default_factory=set)  # Python files answered by the file cache
+    # Python files the rules checked: what their findings read, and the findings.
+    checked: dict[str, tuple[Reads, list[Diagnostic]]] = field(default_factory=dict)
 
     def units_of(self, kind: FileKind) -> list[Any]:
         return self.units.get(kind, [])
@@ -219,13 +225,14 @@ def lint(
     root: Path | None = None,
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    store: FileStore | None = None,
 ) -> LintResult:
     # A run builds millions of small, acyclic LibCST objects that the cyclic garbage collector
     # would rescan again and again (a quarter of parse time, measured); it runs once at the end.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _lint(paths, settings, root=root, cwd=cwd, progress=progress)
+        return _lint(paths, settings, root=root, cwd=cwd, progress=progress, store=store)
     finally:
         if collecting:
             gc.enable()
@@ -238,6 +245,7 @@ def _lint(
     root: Path | None,
     cwd: Path | None,
     progress: Callable[[int, int], None] | None,
+    store: FileStore | None,
 ) -> LintResult:
     paths = list(paths) or [Path(".")]
     root = (root or find_project_root(paths[0])).resolve()
@@ -246,11 +254,29 @@ def _lint(
     raw: list[Diagnostic] = []
     texts: dict[str, tuple[FileKind, str]] = {}
     max_size = max_file_size(settings)
-
-    for index, source in enumerate(files):
+    read: list[str | UnreadableFile] = []
+    for source in files:
         try:
-            text = read_text(source, max_size)
-            if source.kind is FileKind.PYTHON and not source.report:
+            read.append(read_text(source, max_size))
+        except UnreadableFile as error:
+            read.append(error)
+    python_texts = {
+        source.display: text
+        for source, text in zip(files, read)
+        if source.kind is FileKind.PYTHON and isinstance(text, str)
+    }
+    registry.all_rules()  # the rules' text tests (Spelling) must be known to check entries
+    reusable = {} if store is None else store.reusable(python_texts)
+
+    for index, (source, text) in enumerate(zip(files, read)):
+        try:
+            if isinstance(text, UnreadableFile):
+                raise text
+            if source.kind is FileKind.PYTHON and source.report and source.display in reusable:
+                unit = _deferred_python(source, text)  # its findings come from the cache
+                ctx.reused.add(source.display)
+                raw.extend(reusable[source.display].diagnostics)
+            elif source.kind is FileKind.PYTHON and not source.report:
                 unit = _deferred_python(source, text)  # parsed if a rule needs it
             else:
                 unit = _load(source, text, root)
@@ -270,6 +296,8 @@ def _lint(
             progress(index + 1, len(files))
 
     raw.extend(run_rules(ctx))
+    if store is not None:
+        store.update(python_texts, reusable.keys(), _fresh_entries(ctx))
     reportable = {source.display: source.relpath for source in files if source.report}
     # A project rule that crashed has no file to blame: its FL000 names the project (".").
     diagnostics = finalize(raw, settings, texts, {**reportable, ".": "."})
@@ -279,6 +307,14 @@ def _lint(
         context=ctx,
         texts={path: text for path, (_, text) in texts.items()},
     )
+
+
+def _fresh_entries(ctx: LintContext) -> dict[str, FileEntry]:
+    entries = {}
+    for path, (reads, diagnostics) in ctx.checked.items():
+        modules, spellings = reads.resolved()
+        entries[path] = FileEntry(sorted(modules | {path}), sorted(spellings), diagnostics)
+    return entries
 
 
 def _should_check(rule: FileRule, unit: Any, reportable: set[str]) -> bool:
@@ -295,15 +331,27 @@ def run_rules(ctx: LintContext) -> list[Diagnostic]:
     sink: list[Diagnostic] = []
     # An FL000 file is in the project as an empty module (imports of it resolve no further),
     # but no file rule checks it: its FL000 says so.
-    reportable = {source.display for source in ctx.files if source.report} - ctx.unreadable
+    reportable = {source.display for source in ctx.files if source.report}
+    reportable -= ctx.unreadable | ctx.reused
+    for path in reportable & {unit.path for unit in ctx.units_of(FileKind.PYTHON)}:
+        ctx.checked[path] = (Reads(), [])
     for code, rule_cls in registry.all_rules().items():
         if not ctx.settings.is_enabled(code):
             continue
         rule = rule_cls(ctx.settings.options, sink)
         if isinstance(rule, FileRule):
             for unit in ctx.units_of(rule.kind):
-                if _should_check(rule, unit, reportable):
+                if not _should_check(rule, unit, reportable):
+                    continue
+                checked = ctx.checked.get(unit.path) if rule.kind is FileKind.PYTHON else None
+                if checked is None:
                     _guarded(rule, lambda r=rule, u=unit: r.check(u, ctx), sink, unit)
+                    continue
+                start = len(sink)
+                with tracking.frame() as reads:
+                    _guarded(rule, lambda r=rule, u=unit: r.check(u, ctx), sink, unit)
+                checked[0].add(reads)
+                checked[1].extend(sink[start:])
         elif isinstance(rule, ProjectRule):
             _guarded(rule, lambda r=rule: r.check(ctx), sink, None)
     return sink

@@ -1,0 +1,169 @@
+"""Per-file entries of the result cache: a Python file's findings, kept while they still hold.
+
+An entry holds what the Python rules found in one file, with what those findings were computed
+from: the modules whose trees or models were read, and the whole-project text tests
+(:class:`fastlint.python.tracking.Spelling`) that turned modules away unparsed. A later run
+reuses the entry, without parsing the file, while the file, each module read and the set of
+modules passing each test are all unchanged. Any change re-checks the file, and a file the run
+re-checks gets a fresh entry.
+
+Only Python rules' per-file findings are kept. Project rules and Dockerfile and script rules
+run every time: they are cheap, and they read the deployment as a whole.
+
+The store is one JSON document per project (working folder and root), shared by ``fastlint .``
+and pre-commit's ``fastlint a.py b.py``, which read the same files. Its key covers fastlint's
+version, the effective settings and the list of files the run reads. Adding or removing a file
+can change what a name resolves to anywhere, so it starts the store afresh. A corrupt or
+foreign document is discarded, never trusted, and a folder that cannot be written is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastlint.diagnostics import Diagnostic
+from fastlint.python.tracking import Spelling
+
+FORMAT = 1
+
+
+def digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class FileEntry:
+    reads: list[str]  # display paths of the modules the findings were computed from
+    spellings: list[str]  # names of the text tests they relied on
+    diagnostics: list[Diagnostic]  # raw: before suppressions and severity overrides
+
+
+class FileStore:
+    """The per-file entries of one project, loaded for a run and saved after it."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+        self.digests: dict[str, str] = {}  # display path → digest, when the entries were made
+        self.spellings: dict[str, list[str]] = {}  # test name → paths passing it, then
+        self.entries: dict[str, FileEntry] = {}
+        self._passing: dict[str, list[str]] = {}  # this run's test results, by test name
+        self._load()
+
+    # -- reading ------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError):
+            self._discard()
+            return
+        try:
+            if data["format"] != FORMAT or data["key"] != self.key:
+                return  # another version or project layout: this run starts afresh
+            digests = _string_map(data["digests"])
+            spellings = {
+                str(name): [str(path) for path in paths]
+                for name, paths in dict(data["spellings"]).items()
+            }
+            entries = {
+                str(path): FileEntry(
+                    reads=[str(read) for read in entry["reads"]],
+                    spellings=[str(name) for name in entry["spellings"]],
+                    diagnostics=[Diagnostic.from_dict(item) for item in entry["diagnostics"]],
+                )
+                for path, entry in dict(data["entries"]).items()
+            }
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self._discard()
+            return
+        self.digests, self.spellings, self.entries = digests, spellings, entries
+
+    def reusable(self, texts: dict[str, str]) -> dict[str, FileEntry]:
+        """The entries that still hold for the Python files ``texts`` (display path → text)."""
+        current = {path: digest(text) for path, text in texts.items()}
+        changed = {path for path, old in self.digests.items() if current.get(path) != old}
+        changed |= current.keys() - self.digests.keys()
+        moved = {
+            name
+            for name, passing in self.spellings.items()
+            if name not in Spelling.known or self._matching(name, texts) != passing
+        }
+        return {
+            path: entry
+            for path, entry in self.entries.items()
+            if path in current
+            and path not in changed
+            and not changed.intersection(entry.reads)
+            and not moved.intersection(entry.spellings)
+        }
+
+    # -- writing ------------------------------------------------------------------
+
+    def update(
+        self,
+        texts: dict[str, str],
+        kept: Iterable[str],
+        fresh: dict[str, FileEntry],
+    ) -> None:
+        """Keep the entries ``kept`` (reused this run, so valid) and add ``fresh`` ones; the
+        rest may be stale and are dropped. Digests and test results are taken from ``texts``."""
+        entries = {path: self.entries[path] for path in kept}
+        entries.update(fresh)
+        names = sorted({name for entry in entries.values() for name in entry.spellings})
+        self.entries = entries
+        self.digests = {path: digest(text) for path, text in texts.items()}
+        self.spellings = {name: self._matching(name, texts) for name in names}
+
+    def _matching(self, name: str, texts: dict[str, str]) -> list[str]:
+        """The paths passing a test, computed once per run (the texts do not change)."""
+        if name not in self._passing:
+            self._passing[name] = Spelling.known[name].matching(texts.items())
+        return self._passing[name]
+
+    def save(self) -> None:
+        document = {
+            "format": FORMAT,
+            "key": self.key,
+            "digests": self.digests,
+            "spellings": self.spellings,
+            "entries": {
+                path: {
+                    "reads": entry.reads,
+                    "spellings": entry.spellings,
+                    "diagnostics": [d.to_dict() for d in entry.diagnostics],
+                }
+                for path, entry in sorted(self.entries.items())
+            },
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(
+                dir=self.path.parent, prefix=".tmp-", suffix=".json"
+            )
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(document, stream)
+            os.replace(temporary, self.path)
+        except OSError:
+            return
+
+    def _discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+def _string_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise TypeError("expected a map of strings")
+    return value

@@ -1,0 +1,182 @@
+"""Per-file cache entries: after any edit, a run that reuses entries reports exactly what a
+run without the cache reports, and it re-checks only the files whose findings could change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fixture_support import FIXTURES, write
+
+from fastlint import cache
+from fastlint.config import Settings, build_settings, read_table
+from fastlint.engine import lint
+from fastlint.file_cache import FileStore
+
+# The fixture projects with cross-file findings (call chains, sessions, app surface, deployment).
+PROJECTS = [
+    FIXTURES / "demo",
+    FIXTURES / "projects" / "app_surface_multimodule",
+    FIXTURES / "projects" / "db_multimodule",
+    FIXTURES / "projects" / "event_loop_chain",
+    FIXTURES / "projects" / "deploy_pool_math",
+]
+
+
+def _settings(root: Path) -> Settings:
+    config = root / "pyproject.toml"
+    return build_settings(read_table(config) if config.exists() else {})
+
+
+def _edits(text: str) -> dict[str, str]:
+    """Edits that change what a module defines, calls and imports."""
+    lines = text.splitlines(keepends=True)
+    return {
+        "emptied": "",
+        "first half": "".join(lines[: len(lines) // 2]),  # often a syntax error: FL000
+        "sync→async": text.replace("def ", "async def ").replace("async async", "async"),
+    }
+
+
+def _incremental(root: Path, folder: Path) -> tuple[list[dict[str, object]], set[str]]:
+    """A cached run that misses the run-level entry, so per-file entries answer."""
+    for entry in folder.glob("run-*.json"):
+        entry.unlink()
+    result = cache.cached_lint([root], _settings(root), cache_dir=folder, cwd=root)
+    assert result.context is not None
+    return [d.to_dict() for d in result.diagnostics], set(result.context.checked)
+
+
+def _uncached(root: Path) -> list[dict[str, object]]:
+    result = lint([root], _settings(root), root=root, cwd=root)
+    return [d.to_dict() for d in result.diagnostics]
+
+
+@pytest.mark.parametrize("source", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_after_any_edit_reused_entries_give_the_uncached_result(source: Path, tmp_path) -> None:
+    root = tmp_path / source.name
+    shutil.copytree(source, root)
+    folder = tmp_path / "cache"
+    files = sorted(p for p in root.rglob("*.py"))
+    _incremental(root, folder)
+    rechecked_some_not_all = False
+    for path in files:
+        original = path.read_text()
+        for name, edited in _edits(original).items():
+            if edited == original:
+                continue
+            path.write_text(edited)
+            reused, checked = _incremental(root, folder)
+            assert reused == _uncached(root), f"{path.relative_to(root)} {name}"
+            rechecked_some_not_all |= 0 < len(checked) < len(files)
+        path.write_text(original)
+    assert rechecked_some_not_all  # the entries were really reused
+
+
+def test_an_edit_rechecks_the_file_and_the_files_whose_findings_read_it(tmp_path) -> None:
+    root = write(
+        tmp_path / "svc",
+        {
+            "pyproject.toml": "[project]\nname = 'svc'\n",
+            "app/__init__.py": "",
+            "app/main.py": (
+                "from fastapi import FastAPI\nfrom app.rates import fetch_rates\n"
+                "app = FastAPI(openapi_url=None)\n"
+                "@app.get('/rates')\nasync def rates():\n    return fetch_rates()\n"
+            ),
+            "app/rates.py": "import requests\ndef fetch_rates():\n    return requests.get('u')\n",
+            "app/admin.py": "import time\nasync def pause():\n    time.sleep(1)\n",
+        },
+    )
+    folder = tmp_path / "cache"
+    before, checked = _incremental(root, folder)
+    assert {d["code"] for d in before} == {"FL101", "FL102"}
+    assert checked == {"app/__init__.py", "app/main.py", "app/rates.py", "app/admin.py"}
+
+    (root / "app" / "rates.py").write_text("def fetch_rates():\n    return 1\n")
+    after, checked = _incremental(root, folder)
+    assert checked == {"app/main.py", "app/rates.py"}  # main.py's FL102 read rates.py
+    assert [d["code"] for d in after] == ["FL101"]
+
+    (root / "app" / "admin.py").write_text("import time\nasync def pause():\n    pass\n")
+    after, checked = _incremental(root, folder)
+    assert checked == {"app/admin.py"}
+    assert after == []
+
+
+def test_pre_commit_runs_share_the_entries_of_whole_runs(tmp_path) -> None:
+    root = write(
+        tmp_path / "svc",
+        {
+            "pyproject.toml": "[project]\nname = 'svc'\n",
+            "app/a.py": "import time\nasync def a():\n    time.sleep(1)\n",
+            "app/b.py": "import time\nasync def b():\n    time.sleep(1)\n",
+        },
+    )
+    folder = tmp_path / "cache"
+    settings = _settings(root)
+    cache.cached_lint([root], settings, cache_dir=folder, cwd=root)
+    (root / "app" / "b.py").write_text("import time\nasync def b():\n    time.sleep(2)\n")
+    staged = cache.cached_lint(
+        [root / "app" / "a.py", root / "app" / "b.py"], settings, cache_dir=folder, cwd=root
+    )
+    assert staged.context is not None
+    assert staged.context.reused == {"app/a.py"}
+    assert set(staged.context.checked) == {"app/b.py"}
+    assert [(d.path, d.code) for d in staged.diagnostics] == [
+        ("app/a.py", "FL101"),
+        ("app/b.py", "FL101"),
+    ]
+
+
+def test_a_settings_change_starts_the_store_afresh(tmp_path) -> None:
+    root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})
+    folder = tmp_path / "cache"
+    cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    quiet = build_settings({"ignore": ["FL101"]})
+    result = cache.cached_lint([root], quiet, cache_dir=folder, cwd=root)
+    assert result.context is not None and result.context.reused == set()
+    assert result.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        json.dumps({"format": 1}),
+        json.dumps({"format": 1, "key": "x", "digests": [], "spellings": {}, "entries": {}}),
+    ],
+)
+def test_a_corrupt_store_is_discarded_not_trusted(tmp_path, content: str) -> None:
+    root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})
+    folder = tmp_path / "cache"
+    cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    (store,) = folder.glob("files-*.json")
+    document = json.loads(store.read_text())
+    for run in folder.glob("run-*.json"):
+        run.unlink()  # force a miss of the run-level entry
+    # Same key, broken body: nothing of it may be used.
+    broken = json.loads(content) if content.startswith("{") else None
+    if broken is not None and "key" in broken:
+        broken["key"] = document["key"]
+        store.write_text(json.dumps(broken))
+    else:
+        store.write_text(content)
+    result = cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    assert result.context is not None and result.context.reused == set()
+    assert [d.code for d in result.diagnostics] == ["FL101"]
+    assert FileStore(store, document["key"]).entries.keys() == {"app.py"}  # rewritten
+
+
+def test_an_entry_whose_diagnostics_are_malformed_is_not_used(tmp_path) -> None:
+    root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})
+    folder = tmp_path / "cache"
+    cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    (store,) = folder.glob("files-*.json")
+    document = json.loads(store.read_text())
+    document["entries"]["app.py"]["diagnostics"] = [{"code": "FL101"}]
+    store.write_text(json.dumps(document))
+    assert FileStore(store, document["key"]).entries == {}
+    assert not store.exists()
