@@ -30,6 +30,8 @@ HERE = Path(__file__).resolve().parent
 PIP_DOWNLOAD = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
 PACKAGE, VERSION = "prefect", "3.9.1"
 ONE_FILE = "src/prefect/flows.py"  # a large module with async code and helper chains
+# Edited between warm runs: a module few findings read, and one that 55 files' findings read.
+EDITED = ("src/prefect/cli/deploy/_core.py", "src/prefect/flows.py")
 
 # Runs ``argv`` with output discarded; prints wall and CPU seconds (user + system, all processes:
 # the fairer number on a busy machine), peak child RSS (KiB) and the exit code.
@@ -102,6 +104,21 @@ def time_command(measurement: Measurement, runs: int, cwd: Path) -> Measurement:
         measurement.cpus.append(result["cpu"])
         measurement.rss_kib.append(result["rss_kib"])
         measurement.codes.append(result["code"])
+    return measurement
+
+
+def time_after_edit(measurement: Measurement, edited: Path, runs: int, cwd: Path) -> Measurement:
+    """Warm runs after one file changed: each run primes the cache on the original tree, then
+    appends a comment to ``edited`` (a new digest; findings elsewhere unchanged) and is timed."""
+    original = edited.read_bytes()
+    try:
+        for run in range(runs):
+            edited.write_bytes(original)
+            time_command(Measurement("prime", measurement.command), 1, cwd)
+            edited.write_bytes(original + f"\n# fastlint benchmark edit {run}\n".encode())
+            time_command(measurement, 1, cwd)
+    finally:
+        edited.write_bytes(original)
     return measurement
 
 
@@ -222,6 +239,9 @@ def main() -> None:
             warm = Measurement("fastlint warm", [*base, "--cache-dir", str(scratch / "cache")])
             time_command(Measurement("prime", warm.command), 1, tree)
             measurements.append(time_command(warm, args.runs, tree))
+            for path in EDITED:
+                edit = Measurement(f"fastlint warm, {path} edited", warm.command)
+                measurements.append(time_after_edit(edit, tree / path, args.runs, tree))
         else:
             measurements.append(Measurement("fastlint warm", [], note="no cache yet"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -184,3 +185,18 @@ def test_a_file_over_max_file_size_is_not_read_for_the_key(
     assert "app.py" in read and "dump.py" not in read
     (project / "dump.py").write_text("x = 2\n" * 11)  # a new size is a new key
     assert cache.run_key([project], small, project, project) != key
+
+
+def test_old_run_entries_are_pruned(project: Path) -> None:
+    folder = project / ".fastlint_cache"
+    folder.mkdir()
+    for index in range(cache.KEEP_RUNS + 5):
+        old = folder / f"run-old{index:02d}.json"
+        old.write_text("{}")
+        os.utime(old, (1_000_000 + index, 1_000_000 + index))
+    cache.cached_lint([project], default_settings(), cache_dir=folder, cwd=project)
+    runs = sorted(p.name for p in folder.glob("run-*.json"))
+    assert len(runs) == cache.KEEP_RUNS
+    assert "run-old00.json" not in runs  # the oldest go first
+    assert f"run-old{cache.KEEP_RUNS + 4:02d}.json" in runs
+    assert any(not name.startswith("run-old") for name in runs)  # this run's entry is kept

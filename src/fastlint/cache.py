@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 CACHE_FORMAT = 1
 DEFAULT_FOLDER = ".fastlint_cache"
+KEEP_RUNS = 16  # run entries kept; older ones are removed when a run stores its result
 _DEPENDENCIES = ("libcst", "dockerfile-parse")
 
 
@@ -134,6 +135,19 @@ def store(entry: Path, key: str, result: LintResult) -> None:
         os.replace(temporary, entry)
     except OSError:
         return
+    _prune(entry.parent, keep=entry)
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Drop all but the newest run entries: pre-commit adds one per set of staged files."""
+    try:
+        entries = [(path.stat().st_mtime, path) for path in folder.glob("run-*.json")]
+    except OSError:
+        return
+    entries.sort(reverse=True)
+    for _, path in entries[KEEP_RUNS:]:
+        if path != keep:
+            _discard(path)
 
 
 def _prepare_folder(folder: Path) -> None:
