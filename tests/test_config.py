@@ -228,3 +228,13 @@ def test_config_not_utf8(tmp_path: Path) -> None:
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "nope.toml", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [{"severity": {"FL101": "loud\nly"}}, {"severity": {"FL101": "a\r\nb"}}, {"unknown\nkey": 1}],
+)
+def test_a_value_with_a_line_break_still_gives_a_one_line_error(table: dict) -> None:
+    with pytest.raises(ConfigError) as error:
+        build_settings(table)
+    assert "\n" not in str(error.value) and "\r" not in str(error.value)

@@ -22,7 +22,11 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 
 
 class ConfigError(ValueError):
-    """Bad configuration: the CLI prints the message on one line and exits 2."""
+    """Bad configuration: the CLI prints the message on one line and exits 2. Messages quote
+    the user's values, which may hold line breaks: those are written as escapes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 @dataclass(frozen=True)
