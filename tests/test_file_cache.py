@@ -142,32 +142,27 @@ def test_a_settings_change_starts_the_store_afresh(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    "content",
+    "body",
     [
-        "not json",
-        json.dumps({"format": 1}),
-        json.dumps({"format": 1, "key": "x", "digests": [], "spellings": {}, "entries": {}}),
+        None,  # not JSON
+        {"format": 1},
+        {"format": 1, "digests": [], "spellings": {}, "entries": {}},
     ],
 )
-def test_a_corrupt_store_is_discarded_not_trusted(tmp_path, content: str) -> None:
+def test_a_corrupt_store_is_discarded_not_trusted(tmp_path, body: dict | None) -> None:
     root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})
     folder = tmp_path / "cache"
     cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
     (store,) = folder.glob("files-*.json")
-    document = json.loads(store.read_text())
+    key = json.loads(store.read_text())["key"]
     for run in folder.glob("run-*.json"):
         run.unlink()  # force a miss of the run-level entry
-    # Same key, broken body: nothing of it may be used.
-    broken = json.loads(content) if content.startswith("{") else None
-    if broken is not None and "key" in broken:
-        broken["key"] = document["key"]
-        store.write_text(json.dumps(broken))
-    else:
-        store.write_text(content)
+    # The right key over a broken body: nothing of it may be used.
+    store.write_text("not json" if body is None else json.dumps({**body, "key": key}))
     result = cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
     assert result.context is not None and result.context.reused == set()
     assert [d.code for d in result.diagnostics] == ["FL101"]
-    assert FileStore(store, document["key"]).entries.keys() == {"app.py"}  # rewritten
+    assert FileStore(store, key).entries.keys() == {"app.py"}  # rewritten
 
 
 def test_an_entry_whose_diagnostics_are_malformed_is_not_used(tmp_path) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable
 from fastlint import __version__
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic
-from fastlint.discovery import discover, find_project_root
+from fastlint.discovery import SourceFile, discover, find_project_root
 from fastlint.reading import UnreadableFile, max_file_size, read_bytes
 from fastlint.result import LintResult
 
@@ -54,11 +54,21 @@ def _versions() -> list[str]:
 
 def run_key(paths: Sequence[Path], settings: Settings, root: Path, cwd: Path) -> str:
     """The hash of everything a run over ``paths`` depends on."""
+    return _run_key(discover(paths, root, settings.all_excludes, cwd), settings, root, cwd)
+
+
+def _seeded(settings: Settings, root: Path, cwd: Path) -> hashlib._Hash:
+    """A hash of what every result depends on besides the files: versions, settings, folders."""
     digest = hashlib.sha256()
-    max_size = max_file_size(settings)
     for part in (*_versions(), settings.fingerprint(), str(root), str(cwd)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    for source in discover(paths, root, settings.all_excludes, cwd):
+    return digest
+
+
+def _run_key(sources: list[SourceFile], settings: Settings, root: Path, cwd: Path) -> str:
+    digest = _seeded(settings, root, cwd)
+    max_size = max_file_size(settings)
+    for source in sources:
         digest.update(
             f"{source.relpath}\0{source.display}\0{source.kind.value}\0{source.report}\0".encode(
                 "utf-8", "surrogateescape"
@@ -177,12 +187,13 @@ def cached_lint(
     if cache_dir is None:
         return _lint(paths, settings, root, cwd, progress)
     folder = cache_dir if cache_dir.is_absolute() else cwd / cache_dir
-    key = run_key(paths, settings, root, cwd)
+    sources = discover(paths, root, settings.all_excludes, cwd)
+    key = _run_key(sources, settings, root, cwd)
     entry = _entry_path(folder, paths, cwd)
     cached = load(entry, key)
     if cached is not None:
         return cached
-    files = _file_store(folder, paths, settings, root, cwd)
+    files = _file_store(folder, sources, settings, root, cwd)
     result = _lint(paths, settings, root, cwd, progress, files)
     store(entry, key, result)
     files.save()
@@ -190,17 +201,15 @@ def cached_lint(
 
 
 def _file_store(
-    folder: Path, paths: Sequence[Path], settings: Settings, root: Path, cwd: Path
+    folder: Path, sources: list[SourceFile], settings: Settings, root: Path, cwd: Path
 ) -> FileStore:
     """The project's per-file entries. One store per working folder and root, so that
     ``fastlint .`` and pre-commit's ``fastlint a.py`` share it; its key covers what every
     entry depends on besides the files themselves: versions, settings and the file list."""
     from fastlint.file_cache import FileStore
 
-    digest = hashlib.sha256()
-    for part in (*_versions(), settings.fingerprint(), str(root), str(cwd)):
-        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    for source in discover(paths, root, settings.all_excludes, cwd):
+    digest = _seeded(settings, root, cwd)
+    for source in sources:
         digest.update(f"{source.display}\0{source.kind.value}\0".encode("utf-8", "surrogateescape"))
     where = hashlib.sha256(f"{cwd}\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
     return FileStore(folder / f"files-{where[:24]}.json", digest.hexdigest())

@@ -265,8 +265,10 @@ def _lint(
         for source, text in zip(files, read)
         if source.kind is FileKind.PYTHON and isinstance(text, str)
     }
-    registry.all_rules()  # the rules' text tests (Spelling) must be known to check entries
-    reusable = {} if store is None else store.reusable(python_texts)
+    reusable: dict[str, FileEntry] = {}
+    if store is not None:
+        registry.all_rules()  # the rules' text tests (Spelling) must be known to check entries
+        reusable = store.reusable(python_texts)
 
     for index, (source, text) in enumerate(zip(files, read)):
         try:
@@ -313,7 +315,7 @@ def _fresh_entries(ctx: LintContext) -> dict[str, FileEntry]:
     entries = {}
     for path, (reads, diagnostics) in ctx.checked.items():
         modules, spellings = reads.resolved()
-        entries[path] = FileEntry(sorted(modules | {path}), sorted(spellings), diagnostics)
+        entries[path] = FileEntry(sorted(modules), sorted(spellings), diagnostics)
     return entries
 
 
@@ -343,15 +345,13 @@ def run_rules(ctx: LintContext) -> list[Diagnostic]:
             for unit in ctx.units_of(rule.kind):
                 if not _should_check(rule, unit, reportable):
                     continue
-                checked = ctx.checked.get(unit.path) if rule.kind is FileKind.PYTHON else None
-                if checked is None:
-                    _guarded(rule, lambda r=rule, u=unit: r.check(u, ctx), sink, unit)
-                    continue
                 start = len(sink)
                 with tracking.frame() as reads:
                     _guarded(rule, lambda r=rule, u=unit: r.check(u, ctx), sink, unit)
-                checked[0].add(reads)
-                checked[1].extend(sink[start:])
+                if rule.kind is FileKind.PYTHON:  # what the file cache keeps
+                    all_reads, found = ctx.checked[unit.path]
+                    all_reads.add(reads)
+                    found.extend(sink[start:])
         elif isinstance(rule, ProjectRule):
             _guarded(rule, lambda r=rule: r.check(ctx), sink, None)
     return sink

@@ -54,6 +54,7 @@ class FileStore:
         self.digests: dict[str, str] = {}  # display path → digest, when the entries were made
         self.spellings: dict[str, list[str]] = {}  # test name → paths passing it, then
         self.entries: dict[str, FileEntry] = {}
+        self._current: dict[str, str] | None = None  # this run's digests
         self._passing: dict[str, list[str]] = {}  # this run's test results, by test name
         self._load()
 
@@ -90,7 +91,7 @@ class FileStore:
 
     def reusable(self, texts: dict[str, str]) -> dict[str, FileEntry]:
         """The entries that still hold for the Python files ``texts`` (display path → text)."""
-        current = {path: digest(text) for path, text in texts.items()}
+        current = self._digests(texts)
         changed = {path for path, old in self.digests.items() if current.get(path) != old}
         changed |= current.keys() - self.digests.keys()
         moved = {
@@ -121,8 +122,14 @@ class FileStore:
         entries.update(fresh)
         names = sorted({name for entry in entries.values() for name in entry.spellings})
         self.entries = entries
-        self.digests = {path: digest(text) for path, text in texts.items()}
+        self.digests = self._digests(texts)
         self.spellings = {name: self._matching(name, texts) for name in names}
+
+    def _digests(self, texts: dict[str, str]) -> dict[str, str]:
+        """The files' digests, computed once per run (the texts do not change)."""
+        if self._current is None:
+            self._current = {path: digest(text) for path, text in texts.items()}
+        return self._current
 
     def _matching(self, name: str, texts: dict[str, str]) -> list[str]:
         """The paths passing a test, computed once per run (the texts do not change)."""

@@ -8,7 +8,6 @@ chains see through helpers that block in their way.
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
@@ -394,15 +393,7 @@ def _celery_publish(
 
 # ---------------------------------------------------------------------------- per run
 
-_graphs: weakref.WeakKeyDictionary[Project, dict[tuple[str, ...], CallGraph]] = (
-    weakref.WeakKeyDictionary()
-)
-
 
 def call_graph(project: Project, extra_patterns: tuple[str, ...] = ()) -> CallGraph:
     """The project's call graph, built on first use and shared by every rule in the run."""
-    per_project = _graphs.setdefault(project, {})
-    graph = per_project.get(extra_patterns)
-    if graph is None:
-        graph = per_project[extra_patterns] = CallGraph(project, extra_patterns)
-    return graph
+    return project.memo("call-graph").get(extra_patterns, CallGraph, project, extra_patterns)

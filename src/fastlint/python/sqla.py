@@ -15,7 +15,6 @@ settings, for the deployment rules' pool arithmetic.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -557,14 +556,8 @@ def _static_path(module: PythonModule, expr: cst.BaseExpression, scope: Scope) -
     return None
 
 
-_RESOLVERS: weakref.WeakKeyDictionary[Project, _Resolver] = weakref.WeakKeyDictionary()
-
-
 def resolver(project: Project) -> _Resolver:
-    found = _RESOLVERS.get(project)
-    if found is None:
-        found = _RESOLVERS[project] = _Resolver(project)
-    return found
+    return project.memo("sqla-resolver").get(None, _Resolver, project)
 
 
 _SQLALCHEMY_SPELLING = Spelling("sqlalchemy", "sqlalchemy", "sqlmodel", "databases")
