@@ -235,6 +235,10 @@ def main() -> None:
         else:
             cold = Measurement("fastlint", base, note="no cache yet")
         measurements.append(time_command(cold, args.runs, tree))
+        if "--jobs" in help_text and "--no-cache" in help_text:
+            # The default above uses every CPU this process may use; this is one process.
+            serial = Measurement("fastlint cold, --jobs 1", [*cold.command, "--jobs", "1"])
+            measurements.append(time_command(serial, args.runs, tree))
         if "--cache-dir" in help_text:
             warm = Measurement("fastlint warm", [*base, "--cache-dir", str(scratch / "cache")])
             time_command(Measurement("prime", warm.command), 1, tree)

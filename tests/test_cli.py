@@ -284,6 +284,8 @@ def test_exit_zero_still_prints_findings(project: Path) -> None:
         (["does-not-exist"], "does-not-exist"),
         (["--config", "missing.toml"], "missing.toml"),
         (["--explain", "FL999"], "FL999"),
+        (["--jobs", "0"], "--jobs"),
+        (["-j", "two"], "two"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(project: Path, args: list[str], fragment: str) -> None:

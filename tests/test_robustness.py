@@ -7,16 +7,18 @@ must be exactly what ``good.py`` produces on its own.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
-from fastlint import engine
+from fastlint import engine, workers
 from fastlint.cli import cli
 from fastlint.config import default_settings
 from fastlint.diagnostics import Diagnostic
 from fastlint.discovery import FileKind, SourceFile
 from fastlint.engine import lint
+from fastlint.python.module import PythonModule
 
 GOOD = (
     "from fastapi import FastAPI\n"
@@ -251,32 +253,91 @@ def test_crashing_loader_becomes_one_fl000(
 # ---------------------------------------------------------------------------- parallel workers
 
 
-def _has_jobs_option() -> bool:
-    return any(param.name == "jobs" for param in cli.params)
+def _die_on(monkeypatch: pytest.MonkeyPatch, doomed: set[str], how: str) -> None:
+    """Make the worker that starts checking a ``doomed`` file die, without any exception the
+    engine could catch. Workers are forked, so they run the patched method."""
+    real_load = PythonModule.load
+
+    def load_or_die(module: PythonModule) -> Exception | None:
+        if Path(module.path).name in doomed:
+            if how == "exit":
+                os._exit(70)
+            os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer does
+        return real_load(module)
+
+    monkeypatch.setattr(PythonModule, "load", load_or_die)
 
 
-@pytest.mark.skipif(not _has_jobs_option(), reason="no --jobs yet: there are no worker processes")
+@pytest.mark.skipif(not workers.can_fork(), reason="worker processes need os.fork")
+@pytest.mark.parametrize("how, why", [("exit", "exited with code 70"), ("kill", "SIGKILL")])
+@pytest.mark.parametrize(
+    "doomed",
+    [
+        pytest.param({"a_first.py"}, id="first-of-a-slice"),
+        pytest.param({"other3.py"}, id="middle-of-a-slice"),
+        pytest.param({"zz_last.py"}, id="last-file"),
+        pytest.param({"other1.py", "other2.py", "other6.py"}, id="three-in-two-slices"),
+    ],
+)
 def test_worker_process_that_dies(
-    project: Path, good_alone: list, monkeypatch: pytest.MonkeyPatch
+    project: Path,
+    good_alone: list,
+    monkeypatch: pytest.MonkeyPatch,
+    doomed: set[str],
+    how: str,
+    why: str,
 ) -> None:
-    # Workers are forked, so the patched loader is what they run; os._exit kills the worker
-    # without any exception the engine could catch in-process.
-    real_load = engine.LOADERS[FileKind.PYTHON]
-    (project / "dies.py").write_text("x = 1\n")
-    for index in range(8):  # enough files that the work is really spread over workers
-        (project / f"other{index}.py").write_text(GOOD)
+    names = ["a_first.py", "zz_last.py", *(f"other{index}.py" for index in range(8))]
+    for name in names:
+        (project / name).write_text(GOOD)
+    _die_on(monkeypatch, doomed, how)
+    diagnostics = lint([project], default_settings(), root=project, cwd=project, jobs=2).diagnostics
+    for name in names:
+        if name in doomed:
+            died = [d for d in diagnostics if d.path == name]
+            assert [d.code for d in died] == ["FL000"], died
+            assert why in died[0].message and "while checking this file" in died[0].message
+        else:
+            assert findings(diagnostics, name) == good_alone, name
+    assert findings(diagnostics, "good.py") == good_alone
 
-    def load_or_die(source: SourceFile, text: str, root: Path) -> object:
-        if source.relpath == "dies.py":
-            os._exit(70)
-        return real_load(source, text, root)
 
-    monkeypatch.setitem(engine.LOADERS, FileKind.PYTHON, load_or_die)
-    settings = default_settings()
-    diagnostics = lint([project], settings, root=project, cwd=project, jobs=2).diagnostics  # type: ignore[call-arg]
-    assert [d.code for d in diagnostics if d.path == "dies.py"] == ["FL000"]
-    for index in range(8):
-        assert findings(diagnostics, f"other{index}.py") == good_alone
+@pytest.mark.skipif(not workers.can_fork(), reason="worker processes need os.fork")
+def test_a_file_whose_worker_died_is_not_cached(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A crash says nothing certain about the file (the OOM killer may strike anywhere): the
+    # next run checks it again instead of replaying the FL000.
+    from fastlint.cache import cached_lint
+
+    (project / "other.py").write_text(GOOD)
+    cache = tmp_path_factory.mktemp("cache")
+    with monkeypatch.context() as patched:
+        _die_on(patched, {"other.py"}, "kill")
+        first = cached_lint([project], default_settings(), cache_dir=cache, cwd=project, jobs=2)
+    assert [d.code for d in first.diagnostics if d.path == "other.py"] == ["FL000"]
+    (project / "good.py").write_text(GOOD + "\n")  # a miss, served from per-file entries
+    again = cached_lint([project], default_settings(), cache_dir=cache, cwd=project, jobs=1)
+    assert findings(again.diagnostics, "other.py") == findings(again.diagnostics, "good.py")
+    assert "FL000" not in {d.code for d in again.diagnostics}
+
+
+@pytest.mark.skipif(not workers.can_fork(), reason="worker processes need os.fork")
+def test_hostile_files_in_workers(project: Path, good_alone: list) -> None:
+    # The per-file screens (nesting, syntax, BOM, NUL) hold in a worker as in-process.
+    hostile = {
+        "deep.py": "x = " + "(" * 3000 + ")" * 3000 + "\n",
+        "broken.py": "def f(:\n",
+        "nul.py": "x = 1\0\n",
+        "bom.py": "\ufeff" + GOOD,
+    }
+    for name, text in hostile.items():
+        (project / name).write_text(text, encoding="utf-8")
+    serial = lint([project], default_settings(), root=project, cwd=project, jobs=1)
+    parallel = lint([project], default_settings(), root=project, cwd=project, jobs=2)
+    assert parallel.diagnostics == serial.diagnostics
+    assert {d.path for d in serial.diagnostics if d.code == "FL000"} >= {"deep.py", "broken.py"}
+    assert findings(parallel.diagnostics, "good.py") == good_alone
 
 
 # ---------------------------------------------------------------------------- the command line

@@ -179,13 +179,15 @@ def cached_lint(
     cache_dir: Path | None,
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
 ) -> LintResult:
-    """``engine.lint`` behind the run cache (``cache_dir`` None: no cache)."""
+    """``engine.lint`` behind the run cache (``cache_dir`` None: no cache). The number of
+    ``jobs`` is not part of any key: the findings are the same for any."""
     paths = list(paths) or [Path(".")]
     cwd = (cwd or Path.cwd()).resolve()
     root = find_project_root(paths[0]).resolve()
     if cache_dir is None:
-        return _lint(paths, settings, root, cwd, progress)
+        return _lint(paths, settings, root, cwd, progress, jobs)
     folder = cache_dir if cache_dir.is_absolute() else cwd / cache_dir
     sources = discover(paths, root, settings.all_excludes, cwd)
     key = _run_key(sources, settings, root, cwd)
@@ -194,7 +196,7 @@ def cached_lint(
     if cached is not None:
         return cached
     files = _file_store(folder, sources, settings, root, cwd)
-    result = _lint(paths, settings, root, cwd, progress, files)
+    result = _lint(paths, settings, root, cwd, progress, jobs, files)
     store(entry, key, result)
     files.save()
     return result
@@ -221,11 +223,12 @@ def _lint(
     root: Path,
     cwd: Path,
     progress: Callable[[int, int], None] | None,
+    jobs: int | None,
     files: FileStore | None = None,
 ) -> LintResult:
     from fastlint.engine import lint  # LibCST and every rule: imported only on a cache miss
 
-    return lint(paths, settings, root=root, cwd=cwd, progress=progress, store=files)
+    return lint(paths, settings, root=root, cwd=cwd, progress=progress, store=files, jobs=jobs)
 
 
 def default_cache_dir(paths: Sequence[Path]) -> Path:

@@ -131,6 +131,14 @@ def _with_env_source(message: str) -> str:
     type=click.Path(path_type=Path, file_okay=False),
     help="Keep the result cache in DIR instead of .fastlint_cache/ at the project root.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Check Python files in N processes (default: the CPUs this process may use, when the "
+    "project is big enough to gain from them). The findings are the same for any N.",
+)
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Show the documentation page of a rule and exit.")
 @click.version_option(
@@ -152,6 +160,7 @@ def cli(
     quiet: bool,
     no_cache: bool,
     cache_dir: Path | None,
+    jobs: int | None,
     list_rules: bool,
     explain: str | None,
 ) -> None:
@@ -206,7 +215,9 @@ def cli(
         cache_dir = None
     elif cache_dir is None:
         cache_dir = default_cache_dir(targets)
-    result = cached_lint(targets, settings, cache_dir=cache_dir, progress=_progress_callback(quiet))
+    result = cached_lint(
+        targets, settings, cache_dir=cache_dir, progress=_progress_callback(quiet), jobs=jobs
+    )
     _write_report(result, fmt, output, color, statistics, quiet)
     if exit_zero:
         sys.exit(EXIT_CLEAN)

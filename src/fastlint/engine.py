@@ -6,7 +6,7 @@ import ast
 import gc
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import libcst as cst
 
-from fastlint import registry
+from fastlint import registry, workers
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
@@ -150,8 +150,9 @@ def _load_dockerfile(source: SourceFile, text: str, root: Path) -> Any:
     return load_dockerfile(source, text)
 
 
+# Python files the rules check are not here: they are parsed by their own check (see
+# check_python_files), in whichever process checks them.
 LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
-    FileKind.PYTHON: load_python,
     FileKind.GUNICORN: load_python,
     FileKind.DOCKERFILE: _load_dockerfile,
     FileKind.SHELL: lambda source, text, root: TextUnit(source, text),
@@ -163,14 +164,18 @@ def _load(source: SourceFile, text: str, root: Path) -> Any:
     """Run the file's front end; a crash in it (a fastlint bug) is one FL000, not a dead run."""
     try:
         return LOADERS[source.kind](source, text, root)
-    except UnreadableFile:
-        raise
-    except RecursionError:
-        raise UnreadableFile("expression nesting too deep to analyse", text=text) from None
     except Exception as error:
-        raise UnreadableFile(
-            f"internal error reading the file: {error!r}; please report it", text=text
-        ) from None
+        raise _as_unreadable(error, text) from None
+
+
+def _as_unreadable(error: Exception, text: str) -> UnreadableFile:
+    if isinstance(error, UnreadableFile):
+        return error
+    if isinstance(error, RecursionError):
+        return UnreadableFile("expression nesting too deep to analyse", text=text)
+    return UnreadableFile(
+        f"internal error reading the file: {error!r}; please report it", text=text
+    )
 
 
 # ---------------------------------------------------------------------------- context
@@ -186,8 +191,7 @@ class LintContext:
     units: dict[FileKind, list[Any]] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)  # display paths reported as FL000
     reused: set[str] = field(default_factory=set)  # Python files answered by the file cache
-    # Python files the rules checked: what their findings read, and the findings.
-    checked: dict[str, tuple[Reads, list[Diagnostic]]] = field(default_factory=dict)
+    checked: dict[str, Checked] = field(default_factory=dict)  # Python files the rules checked
 
     def units_of(self, kind: FileKind) -> list[Any]:
         return self.units.get(kind, [])
@@ -203,18 +207,24 @@ class LintContext:
         return build_deployment(self)
 
 
-def _unreadable(source: SourceFile, error: UnreadableFile) -> Diagnostic:
-    location = error.location
+def _unreadable(path: str, error: UnreadableFile) -> Diagnostic:
+    return _fl000(path, f"{error.reason}; no other rule checked this file.", error.location)
+
+
+_FILE_START = Location(1, 1, 1, 1)
+
+
+def _fl000(path: str, message: str, location: Location = _FILE_START) -> Diagnostic:
     return Diagnostic(
         code=registry.PARSE_ERROR.code,
         name=registry.PARSE_ERROR.name,
         severity=Severity.ERROR,
-        path=source.display,
+        path=path,
         line=location.line,
         column=location.column,
         end_line=location.end_line,
         end_column=location.end_column,
-        message=f"{error.reason}; no other rule checked this file.",
+        message=message,
     )
 
 
@@ -226,13 +236,16 @@ def lint(
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     store: FileStore | None = None,
+    jobs: int | None = None,
 ) -> LintResult:
+    """Lint ``paths``. ``jobs`` is how many processes check Python files (None: as many as
+    the machine and the amount of code make worthwhile); the output is the same for any."""
     # A run builds millions of small, acyclic LibCST objects that the cyclic garbage collector
     # would rescan again and again (a quarter of parse time, measured); it runs once at the end.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _lint(paths, settings, root=root, cwd=cwd, progress=progress, store=store)
+        return _lint(paths, settings, root=root, cwd=cwd, progress=progress, store=store, jobs=jobs)
     finally:
         if collecting:
             gc.enable()
@@ -246,6 +259,7 @@ def _lint(
     cwd: Path | None,
     progress: Callable[[int, int], None] | None,
     store: FileStore | None,
+    jobs: int | None,
 ) -> LintResult:
     paths = list(paths) or [Path(".")]
     root = (root or find_project_root(paths[0])).resolve()
@@ -270,21 +284,21 @@ def _lint(
         registry.all_rules()  # the rules' text tests (Spelling) must be known to check entries
         reusable = store.reusable(python_texts)
 
-    for index, (source, text) in enumerate(zip(files, read)):
+    for source, text in zip(files, read):
         try:
             if isinstance(text, UnreadableFile):
                 raise text
-            if source.kind is FileKind.PYTHON and source.report and source.display in reusable:
-                unit = _deferred_python(source, text)  # its findings come from the cache
-                ctx.reused.add(source.display)
-                raw.extend(reusable[source.display].diagnostics)
-            elif source.kind is FileKind.PYTHON and not source.report:
-                unit = _deferred_python(source, text)  # parsed if a rule needs it
+            if source.kind is FileKind.PYTHON:
+                # Parsed by its check, or when another check needs it as context.
+                unit = _deferred_python(source, text)
+                if source.report and source.display in reusable:
+                    ctx.reused.add(source.display)  # its findings come from the cache
+                    raw.extend(reusable[source.display].diagnostics)
             else:
                 unit = _load(source, text, root)
         except UnreadableFile as error:
             if source.report:
-                raw.append(_unreadable(source, error))
+                raw.append(_unreadable(source.display, error))
                 ctx.unreadable.add(source.display)
             if error.text is not None:
                 texts[source.display] = (source.kind, error.text)
@@ -294,10 +308,8 @@ def _lint(
         else:
             texts[source.display] = (source.kind, text)
             ctx.units.setdefault(source.kind, []).append(unit)
-        if progress is not None:
-            progress(index + 1, len(files))
 
-    raw.extend(run_rules(ctx))
+    raw.extend(run_rules(ctx, jobs=jobs, progress=progress))
     if store is not None:
         store.update(python_texts, reusable.keys(), _fresh_entries(ctx))
     reportable = {source.display: source.relpath for source in files if source.report}
@@ -312,49 +324,133 @@ def _lint(
 
 
 def _fresh_entries(ctx: LintContext) -> dict[str, FileEntry]:
-    entries = {}
-    for path, (reads, diagnostics) in ctx.checked.items():
-        modules, spellings = reads.resolved()
-        entries[path] = FileEntry(sorted(modules), sorted(spellings), diagnostics)
-    return entries
+    return {
+        path: FileEntry(checked.modules, checked.spellings, checked.diagnostics)
+        for path, checked in ctx.checked.items()
+    }
 
 
-def _should_check(rule: FileRule, unit: Any, reportable: set[str]) -> bool:
-    """File rules check the files being reported on (others are context only), and Python
-    rules skip test code unless they are about tests."""
-    if unit.path not in reportable:
-        return False
-    if isinstance(rule, PythonRule) and not rule.checks_test_code:
-        return not unit.is_test_code
-    return True
-
-
-def run_rules(ctx: LintContext) -> list[Diagnostic]:
+def run_rules(
+    ctx: LintContext,
+    *,
+    jobs: int | None = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Diagnostic]:
+    """Every enabled rule: project rules and non-Python file rules here, then each Python
+    file's checks (:func:`check_python_files`), which may run in worker processes."""
     sink: list[Diagnostic] = []
     # An FL000 file is in the project as an empty module (imports of it resolve no further),
     # but no file rule checks it: its FL000 says so.
-    reportable = {source.display for source in ctx.files if source.report}
-    reportable -= ctx.unreadable | ctx.reused
-    for path in reportable & {unit.path for unit in ctx.units_of(FileKind.PYTHON)}:
-        ctx.checked[path] = (Reads(), [])
+    reportable = {source.display for source in ctx.files if source.report} - ctx.unreadable
     for code, rule_cls in registry.all_rules().items():
-        if not ctx.settings.is_enabled(code):
+        if not ctx.settings.is_enabled(code) or _is_python_rule(rule_cls):
             continue
         rule = rule_cls(ctx.settings.options, sink)
         if isinstance(rule, FileRule):
             for unit in ctx.units_of(rule.kind):
-                if not _should_check(rule, unit, reportable):
-                    continue
-                start = len(sink)
-                with tracking.frame() as reads:
+                if unit.path in reportable:
                     _guarded(rule, lambda r=rule, u=unit: r.check(u, ctx), sink, unit)
-                if rule.kind is FileKind.PYTHON:  # what the file cache keeps
-                    all_reads, found = ctx.checked[unit.path]
-                    all_reads.add(reads)
-                    found.extend(sink[start:])
         elif isinstance(rule, ProjectRule):
             _guarded(rule, lambda r=rule: r.check(ctx), sink, None)
+    modules = [
+        unit
+        for unit in ctx.units_of(FileKind.PYTHON)
+        if unit.path in reportable and unit.path not in ctx.reused
+    ]
+    for module, checked in check_python_files(ctx, modules, jobs, progress):
+        sink.extend(checked.diagnostics)
+        if checked.cacheable:
+            ctx.checked[module.path] = checked
     return sink
+
+
+def _is_python_rule(rule_cls: type) -> bool:
+    return issubclass(rule_cls, FileRule) and rule_cls.kind is FileKind.PYTHON
+
+
+# ---------------------------------------------------------------------------- Python checks
+
+
+@dataclass
+class Checked:
+    """One Python file's check, as plain data (it may come from a worker process): its raw
+    findings and, for the file cache, the modules and text tests they were computed from."""
+
+    diagnostics: list[Diagnostic]
+    modules: list[str] = field(default_factory=list)
+    spellings: list[str] = field(default_factory=list)
+    cacheable: bool = True  # False when the check never finished (its worker died)
+
+
+class PythonChecks:
+    """Every enabled Python rule over one file at a time, each in a tracking frame."""
+
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        self.sink: list[Diagnostic] = []
+        self.rules = [
+            rule_cls(ctx.settings.options, self.sink)
+            for code, rule_cls in registry.all_rules().items()
+            if ctx.settings.is_enabled(code) and _is_python_rule(rule_cls)
+        ]
+
+    def __call__(self, module: PythonModule) -> Checked:
+        self.sink.clear()
+        failure = module.load()  # parse it now: a file that has no tree is one FL000
+        if failure is not None:
+            return Checked([_unreadable(module.path, _as_unreadable(failure, module.text))])
+        reads = Reads()
+        for rule in self.rules:
+            if isinstance(rule, PythonRule) and not rule.checks_test_code and module.is_test_code:
+                continue
+            with tracking.frame() as found:
+                _guarded(rule, lambda r=rule: r.check(module, self.ctx), self.sink, module)
+            reads.add(found)
+        modules, spellings = reads.resolved()
+        return Checked(list(self.sink), sorted(modules), sorted(spellings))
+
+
+def check_python_files(
+    ctx: LintContext,
+    modules: list[PythonModule],
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[PythonModule, Checked]]:
+    """Each module's :class:`Checked`, from this process or from ``jobs`` forked workers.
+
+    A worker checks a file exactly as this process would: it holds the same project, parses
+    the file and, lazily, the modules its checks read. So the findings do not depend on the
+    number of workers (the determinism tests compare them).
+    """
+    checks = PythonChecks(ctx)
+    weights = [len(module.text) for module in modules]
+    if jobs is None:
+        jobs = workers.default_jobs(sum(weights))
+    jobs = min(jobs, len(modules)) if workers.can_fork() else 1
+    if jobs <= 1:
+        answers = _in_process(checks, modules)
+    else:
+        answers = workers.map_in_workers(modules, weights, jobs, checks, _unfinished)
+    for done, (index, checked) in enumerate(answers, start=1):
+        yield modules[index], checked
+        if progress is not None:
+            progress(done, len(modules))
+
+
+def _in_process(checks: PythonChecks, modules: list[PythonModule]) -> Iterator[tuple[int, Checked]]:
+    """As a worker answers: a crash outside every rule's guard costs that one file."""
+    for index, module in enumerate(modules):
+        try:
+            yield index, checks(module)
+        except Exception as error:
+            yield index, _unfinished(module, workers.describe(error))
+
+
+def _unfinished(module: PythonModule, why: str) -> Checked:
+    """The answer for a file whose check never finished (not cached: a crash or the OOM
+    killer says nothing certain about the file)."""
+    message = f"{why} while checking this file, so no rule checked it; please report it."
+    return Checked([_fl000(module.path, message)], cacheable=False)
 
 
 def _guarded(rule: Any, call: Callable[[], None], sink: list[Diagnostic], unit: Any) -> None:
@@ -369,19 +465,7 @@ def _guarded(rule: Any, call: Callable[[], None], sink: list[Diagnostic], unit: 
 
 def _internal(rule: Any, unit: Any, sink: list[Diagnostic], reason: str) -> None:
     path = getattr(unit, "path", None) or "."
-    sink.append(
-        Diagnostic(
-            registry.PARSE_ERROR.code,
-            registry.PARSE_ERROR.name,
-            Severity.ERROR,
-            str(path),
-            1,
-            1,
-            1,
-            1,
-            f"{reason}; please report it. Other rules still ran.",
-        )
-    )
+    sink.append(_fl000(str(path), f"{reason}; please report it. Other rules still ran."))
 
 
 def finalize(

@@ -1,12 +1,14 @@
 """A Python file: its text, LibCST tree, model, and lazily computed positions.
 
-A module the run reports on is parsed when it is read. A module that is only context (a
-pre-commit run names two files; the rest of the project is there to resolve imports and call
-chains) is *deferred*: its text is read, but it is parsed the first time a rule asks for its tree
-or model. Whole-project scans look at ``text`` for their tokens first, so a run that reports on
-one file parses that file and the modules its findings actually depend on. Reading ``tree``
-or ``model`` also charges the module to the open tracking frame (:mod:`fastlint.python.tracking`),
-which is how the result cache knows what a file's findings were computed from.
+Every module is *deferred*: its text is read, and it is parsed the first time something asks
+for its tree or model. A module the run reports on is parsed when its check starts (in whichever
+process checks it, see :mod:`fastlint.workers`). A module that is only context (a pre-commit run
+names two files; the rest of the project is there to resolve imports and call chains) is parsed
+only if a check needs it. Whole-project scans look at ``text`` for their tokens first, so a
+run that reports on one file parses that file and the modules its findings actually depend
+on. Reading ``tree`` or ``model`` also charges the module to the open tracking frame
+(:mod:`fastlint.python.tracking`), which is how the result cache knows what a file's findings
+were computed from.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class PythonModule:
         self._parse: Callable[[], cst.Module] | None = None
         self._tree: cst.Module | None = tree
         self._model: ModuleModel | None = build_model(tree, name, is_package)
+        self.failure: Exception | None = None
 
     @classmethod
     def deferred(
@@ -42,6 +45,7 @@ class PythonModule:
         module = cls.__new__(cls)
         module.path, module.text, module.name, module.is_package = path, text, name, is_package
         module._parse, module._tree, module._model = parse, None, None
+        module.failure = None
         return module
 
     @classmethod
@@ -70,12 +74,20 @@ class PythonModule:
     def is_loaded(self) -> bool:
         return self._model is not None
 
+    def load(self) -> Exception | None:
+        """Parse now (a no-op once parsed). The error that left the module empty, if any:
+        the engine reports it as the file's FL000 when the file is one it reports on."""
+        if self._model is None:
+            self._load()
+        return self.failure
+
     def _load(self) -> None:
         assert self._parse is not None
         try:
             tree = self._parse()
             model = build_model(tree, self.name, self.is_package)
-        except Exception:  # UnreadableFile, RecursionError: an empty module
+        except Exception as error:  # UnreadableFile, RecursionError: an empty module
+            self.failure = error
             tree = cst.Module(body=[])
             model = build_model(tree, self.name, self.is_package)
         self._tree, self._model, self._parse = tree, model, None

@@ -1,4 +1,8 @@
-"""A Rich progress bar on stderr for long runs (only when stderr is a terminal)."""
+"""A Rich progress bar on stderr for long runs (only when stderr is a terminal).
+
+It redraws when told, never from a thread of its own: worker processes are forked while it is
+on screen, and a fork must not copy a thread that may hold the terminal's lock.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,11 @@ class ProgressBar:
             from rich.console import Console
             from rich.progress import Progress
 
-            self._progress = Progress(console=Console(stderr=True), transient=True)
+            self._progress = Progress(
+                console=Console(stderr=True), transient=True, auto_refresh=False
+            )
             self._progress.start()
-            self._task = self._progress.add_task("linting", total=total)
-        self._progress.update(self._task, completed=done)
+            self._task = self._progress.add_task("checking", total=total)
+        self._progress.update(self._task, completed=done, refresh=True)
         if done >= total:
             self._progress.stop()

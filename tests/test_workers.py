@@ -1,0 +1,166 @@
+"""Worker processes: how many CPUs a process may use, and how files are sliced among workers.
+
+The behaviour that matters end to end (identical findings for any ``--jobs``, a dying worker
+costing one file) is tested in test_determinism.py and test_robustness.py.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fastlint import workers
+from fastlint.config import default_settings
+from fastlint.engine import lint
+from fastlint.workers import available_cpus, cgroup_cpu_quota, contiguous_slices
+
+needs_fork = pytest.mark.skipif(not workers.can_fork(), reason="worker processes need os.fork")
+
+
+# ---------------------------------------------------------------------------- CPUs
+
+
+def cgroup_v2(tmp_path: Path, cpu_max: str) -> Path:
+    (tmp_path / "cpu.max").write_text(cpu_max + "\n")
+    return tmp_path
+
+
+def cgroup_v1(tmp_path: Path, quota: int, period: int) -> Path:
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text(f"{quota}\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text(f"{period}\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [("200000 100000", 2.0), ("150000 100000", 1.5), ("max 100000", None), ("garbage", None)],
+)
+def test_cgroup_v2_quota(tmp_path: Path, cpu_max: str, expected: float | None) -> None:
+    assert cgroup_cpu_quota(cgroup_v2(tmp_path, cpu_max)) == expected
+
+
+@pytest.mark.parametrize(
+    ("quota", "period", "expected"), [(300000, 100000, 3.0), (-1, 100000, None)]
+)
+def test_cgroup_v1_quota(tmp_path: Path, quota: int, period: int, expected: float | None) -> None:
+    assert cgroup_cpu_quota(cgroup_v1(tmp_path, quota, period)) == expected
+
+
+def test_no_cgroup_files_means_no_quota(tmp_path: Path) -> None:
+    assert cgroup_cpu_quota(tmp_path) is None
+
+
+def fake_affinity(monkeypatch: pytest.MonkeyPatch, cpus: int) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # the host: never the answer
+
+
+@pytest.mark.parametrize(
+    ("affinity", "cpu_max", "expected"),
+    [
+        (8, "200000 100000", 2),  # docker run --cpus 2 on an 8-CPU slice of a 64-CPU host
+        (8, "150000 100000", 2),  # 1.5 CPUs: two processes can use them
+        (8, "50000 100000", 1),  # half a CPU: never zero
+        (4, "max 100000", 4),  # no quota: the affinity mask
+        (2, "800000 100000", 2),  # a quota above the mask does not add CPUs
+    ],
+)
+def test_available_cpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, affinity: int, cpu_max: str, expected: int
+) -> None:
+    fake_affinity(monkeypatch, affinity)
+    assert available_cpus(cgroup_v2(tmp_path, cpu_max)) == expected
+
+
+def test_default_jobs_keep_small_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "available_cpus", lambda: 8)
+    assert workers.default_jobs(10_000) == 1  # pre-commit's few files
+    assert workers.default_jobs(3 * workers.BYTES_PER_WORKER) == (3 if workers.can_fork() else 1)
+    assert workers.default_jobs(100 * workers.BYTES_PER_WORKER) == (8 if workers.can_fork() else 1)
+
+
+# ---------------------------------------------------------------------------- slices
+
+
+@pytest.mark.parametrize(
+    ("weights", "count"),
+    [
+        ([1] * 10, 2),
+        ([1] * 10, 3),
+        ([100, 1, 1, 1, 1], 2),
+        ([1, 1, 1, 1, 100], 2),
+        ([5], 4),
+        ([3, 3], 8),
+        ([0, 0, 0], 2),
+        (list(range(50)), 7),
+    ],
+)
+def test_slices_cover_every_item_once_in_order(weights: list[int], count: int) -> None:
+    slices = contiguous_slices(weights, count)
+    assert [index for piece in slices for index in piece] == list(range(len(weights)))
+    assert all(len(piece) for piece in slices)
+    assert len(slices) == min(count, len(weights))
+
+
+def test_slices_balance_by_weight() -> None:
+    slices = contiguous_slices([10, 10, 10, 10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 2)
+    loads = [
+        sum([10, 10, 10, 10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1][i] for i in piece)
+        for piece in slices
+    ]
+    assert max(loads) - min(loads) <= 10, loads
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+@needs_fork
+def test_more_jobs_than_files(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    one = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=1)
+    many = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=16)
+    assert [d.code for d in one.diagnostics] == ["FL101"]
+    assert many.diagnostics == one.diagnostics
+
+
+@pytest.mark.parametrize("jobs", [1, pytest.param(2, marks=needs_fork)])
+def test_a_check_that_raises_costs_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    # An exception outside every rule's guard (here: in the parse step) is reported for the
+    # file it happened on; the worker goes on with the next file.
+    from fastlint.python.module import PythonModule
+
+    for name in ("a.py", "b.py", "c.py", "d.py"):
+        (tmp_path / name).write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    real_load = PythonModule.load
+
+    def load(module: PythonModule) -> Exception | None:
+        if module.path == "b.py":
+            raise KeyError("parser bug")
+        return real_load(module)
+
+    monkeypatch.setattr(PythonModule, "load", load)
+    result = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=jobs)
+    by_file = {(d.path, d.code) for d in result.diagnostics}
+    assert by_file == {("a.py", "FL101"), ("b.py", "FL000"), ("c.py", "FL101"), ("d.py", "FL101")}
+    (message,) = [d.message for d in result.diagnostics if d.path == "b.py"]
+    assert "KeyError" in message and "parser bug" in message
+
+
+def test_progress_bar_starts_no_thread() -> None:
+    # Workers are forked while the bar is on screen: a refresh thread holding the terminal's
+    # lock at that moment would be copied into every worker, lock held.
+    import threading
+
+    from fastlint.report.progress import ProgressBar
+
+    before = threading.active_count()
+    bar = ProgressBar()
+    for done in range(1, 251):
+        bar(done, 300)
+        assert threading.active_count() == before
+    bar(300, 300)
