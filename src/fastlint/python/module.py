@@ -13,6 +13,8 @@ were computed from.
 
 from __future__ import annotations
 
+import io
+import tokenize
 from bisect import bisect_right
 from functools import cached_property
 from typing import Callable
@@ -22,7 +24,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastlint.diagnostics import Location
 from fastlint.python import tracking
-from fastlint.python.model import ModuleModel, build_model, children
+from fastlint.python.model import ModuleModel, build_model, children, children_in_source_order
 
 
 class PythonModule:
@@ -115,11 +117,11 @@ class PythonModule:
         """The node's position found by text search, without a whole-module position pass.
 
         LibCST round-trips source exactly, and code on a single line renders the same detached
-        as in place (multi-line code does not: a detached block loses its outer indentation).
-        So a one-line node's code is a substring of the file at its true position. When it
-        occurs once in the file, that offset is the position; otherwise the nearest one-line
-        ancestor whose code is unique (e.g. ``total = fetch()`` around ``fetch()``) gives a
-        window in which the node's code must occur once. Anything else returns None.
+        as in place. So a one-line node's code is a substring of the file at its true position,
+        and so is the first line of a multi-line node (its later lines lose their outer
+        indentation when detached). The start is found by :meth:`_start_by_occurrence`, else,
+        for one-line code, in the window of the nearest one-line ancestor whose code is unique
+        (e.g. ``total = fetch()`` around ``fetch()``). Anything else returns None.
         """
         if node.lpar:  # PositionProvider reports parenthesised expressions without the parens
             return None
@@ -132,8 +134,10 @@ class PythonModule:
         if not code:
             return None
         if "\n" in code:
-            return self._locate_multi_line(code)
-        start = _unique_find(self.text, code, 0, len(self.text))
+            first = code.partition("\n")[0]
+            start = self._start_by_occurrence(node, first + "\n") if first else None
+            return None if start is None else self._multi_line_at(start, code)
+        start = self._start_by_occurrence(node, code)
         if start is None:
             start = self._find_within_unique_ancestor(node, code)
         if start is None:
@@ -142,19 +146,111 @@ class PythonModule:
         end_line, end_column = self._offset_to_line_column(start + len(code))
         return Location(line, column, end_line, end_column)
 
-    def _locate_multi_line(self, code: str) -> Location | None:
-        """Multi-line code: its first line renders as in place, and the number of lines is the
-        same; only the indentation of the later lines differs. A unique first line gives the
-        start, and the last line's content after the file line's indentation gives the end."""
-        first, _, rest = code.partition("\n")
-        start = _unique_find(self.text, first + "\n", 0, len(self.text)) if first else None
-        if start is None:
+    def _start_by_occurrence(self, node: cst.CSTNode, key: str) -> int | None:
+        """Where ``node`` starts, given ``key``: the text it renders at its start. Each node
+        of its type that renders ``key`` at its start puts one occurrence of ``key`` in the
+        code (strings and comments aside), so when the code holds exactly as many occurrences
+        as the tree holds such nodes, the k-th of them in source order starts at the k-th."""
+        starts = _occurrences(self.text, key)
+        if len(starts) <= 1:
+            return starts[0] if starts else None  # the node's own occurrence, always there
+        starts = self._token_starts(starts, key, attribute_ok=isinstance(node, cst.Name))
+        index, count = None, 0
+        for candidate in self._nodes_by_type.get(type(node), ()):
+            if candidate is node:
+                index = count
+            elif not self._renders_at_start(candidate, node, key):
+                continue
+            count += 1
+            if count > len(starts):
+                return None
+        if index is None or count != len(starts):
             return None
+        return starts[index]
+
+    def _renders_at_start(self, candidate: cst.CSTNode, node: cst.CSTNode, key: str) -> bool:
+        """Whether ``candidate`` renders ``key`` (one line, or a first line ending in a line
+        break) at its start, as ``node`` does. Equal nodes do; otherwise only a node whose
+        first child equals ``node``'s (``emit_event(`` with other arguments) can."""
+        if candidate.deep_equals(node):
+            return True
+        first = children_in_source_order(candidate)[:1]
+        node_first = children_in_source_order(node)[:1]
+        if not first or not node_first or not first[0].deep_equals(node_first[0]):
+            return False
+        try:
+            code = self.tree.code_for_node(candidate)
+        except Exception:  # LibCST's non-public CSTCodegenError: then it is not counted
+            return False
+        return code.startswith(key) if key.endswith("\n") else code == key
+
+    def _token_starts(self, starts: list[int], key: str, attribute_ok: bool) -> list[int]:
+        """The occurrences of ``key`` that can be a node's start: not part of a longer name
+        (``kind`` in ``kinds``), not the tail of a dotted chain (``result.stdout`` in
+        ``self.result.stdout``; a Name may follow a dot: ``x.kind``'s ``kind`` is one), and
+        not inside a string or a comment."""
+        text = self.text
+        spans = self._string_and_comment_spans
+        kept = []
+        for start in starts:
+            end = start + len(key)
+            before = text[start - 1] if start else ""
+            if _is_name_char(key[0]) and (
+                _is_name_char(before) or (before == "." and not attribute_ok)
+            ):
+                continue
+            if _is_name_char(key[-1]) and end < len(text) and _is_name_char(text[end]):
+                continue
+            if spans is not None:
+                at = bisect_right(spans, (start, start)) - 1
+                if at >= 0 and spans[at][0] < start < spans[at][1]:
+                    continue
+            kept.append(start)
+        return kept
+
+    @cached_property
+    def _string_and_comment_spans(self) -> list[tuple[int, int]] | None:
+        """Offsets of every string (f-strings whole) and comment, in order; None when the
+        tokenizer disagrees with the parser about the file."""
+        spans: list[tuple[int, int]] = []
+        fstring_start, depth = 0, 0  # Python 3.12+ tokenizes f-strings piece by piece
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
+                name = tokenize.tok_name[token.type]
+                start = self._line_starts[token.start[0] - 1] + token.start[1]
+                end = self._line_starts[token.end[0] - 1] + token.end[1]
+                if name == "FSTRING_START":
+                    fstring_start = start if depth == 0 else fstring_start
+                    depth += 1
+                elif name == "FSTRING_END":
+                    depth -= 1
+                    if depth == 0:
+                        spans.append((fstring_start, end))
+                elif name in ("STRING", "COMMENT") and depth == 0:
+                    spans.append((start, end))
+        except (tokenize.TokenError, SyntaxError, IndexError):
+            return None
+        return spans
+
+    @cached_property
+    def _nodes_by_type(self) -> dict[type, list[cst.CSTNode]]:
+        """Every node of the tree, by type, in source order."""
+        found: dict[type, list[cst.CSTNode]] = {}
+        stack: list[cst.CSTNode] = [self.tree]
+        while stack:
+            node = stack.pop()
+            found.setdefault(type(node), []).append(node)
+            stack.extend(reversed(children_in_source_order(node)))
+        return found
+
+    def _multi_line_at(self, start: int, code: str) -> Location | None:
+        """Multi-line code starting at ``start``: the number of lines is as rendered, and the
+        last line's content after the file line's indentation gives the end."""
         line, column = self._offset_to_line_column(start)
         end_line = line + code.count("\n")
         if end_line > len(self._line_starts):
             return None
-        last = rest.rsplit("\n", 1)[-1].lstrip()
+        last = code.rsplit("\n", 1)[-1].lstrip()
         line_start = self._line_starts[end_line - 1]
         line_end = self.text.find("\n", line_start)
         file_line = self.text[line_start : line_end if line_end >= 0 else len(self.text)]
@@ -221,6 +317,20 @@ class PythonModule:
     def code(self, node: cst.CSTNode) -> str:
         """Source text of ``node`` as written (for messages)."""
         return self.tree.code_for_node(node)
+
+
+def _is_name_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _occurrences(text: str, code: str) -> list[int]:
+    """Every offset at which ``code`` occurs in ``text``, overlapping ones too."""
+    found: list[int] = []
+    offset = text.find(code)
+    while offset >= 0:
+        found.append(offset)
+        offset = text.find(code, offset + 1)
+    return found
 
 
 def _unique_find(text: str, code: str, start: int, end: int) -> int | None:
