@@ -164,3 +164,21 @@ def test_progress_bar_starts_no_thread() -> None:
         bar(done, 300)
         assert threading.active_count() == before
     bar(300, 300)
+
+
+@needs_fork
+def test_a_refused_fork_checks_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process limit (EAGAIN) or no memory for a new process: the run still checks every file.
+    import multiprocessing.process
+
+    for name in ("a.py", "b.py", "c.py"):
+        (tmp_path / name).write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    expected = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=1)
+
+    def refuse(self: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    refused = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=2)
+    assert refused.diagnostics == expected.diagnostics
+    assert len(expected.diagnostics) == 3

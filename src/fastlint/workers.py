@@ -139,18 +139,30 @@ def map_in_workers(
     """
     context = multiprocessing.get_context("fork")
     workers: list[_Worker] = []
+    unforked: list[int] = []  # the system refused a process (EAGAIN, ENOMEM): main does these
 
     def start(indices: list[int]) -> None:
         reader, writer = context.Pipe(duplex=False)
         process = context.Process(target=_serve, args=(writer, items, indices, work), daemon=True)
-        process.start()
-        writer.close()  # the worker holds the only writer: its death is the reader's EOF
+        try:
+            process.start()
+        except OSError:
+            reader.close()
+            unforked.extend(indices)
+            return
+        finally:
+            writer.close()  # the worker holds the only writer: its death is the reader's EOF
         workers.append(_Worker(process, reader, list(indices)))
 
     try:
         for piece in contiguous_slices(weights, jobs):
             start(list(piece))
         yield from _collect(workers, items, start, failed)
+        for index in sorted(unforked):
+            try:
+                yield index, work(items[index])
+            except Exception as error:
+                yield index, failed(items[index], describe(error))
     finally:  # Ctrl-C, or the caller stopped early: no worker outlives the run
         for worker in workers:
             worker.process.kill()

@@ -30,6 +30,7 @@ class Project:
                 self._suffix_index.setdefault(".".join(parts[start:]), []).append(module)
         self._memos: dict[str, Memo[Any, Any]] = {}
         self._canonical_memo: Memo[str, str] = Memo()
+        self._splits: dict[str, tuple[PythonModule, list[str]] | None] = {}
 
     def memo(self, name: str) -> Memo[Any, Any]:
         """The run's memo table called ``name`` (one per analysis that shares results across
@@ -51,6 +52,14 @@ class Project:
 
     def _split(self, path: str) -> tuple[PythonModule, list[str]] | None:
         """The longest project-module prefix of ``path`` and the remaining attribute parts."""
+        # A plain dict is enough here (see tracking): the answer reads module names only.
+        if path in self._splits:
+            found = self._splits[path]
+            return None if found is None else (found[0], list(found[1]))
+        found = self._splits[path] = self._split_uncached(path)
+        return None if found is None else (found[0], list(found[1]))
+
+    def _split_uncached(self, path: str) -> tuple[PythonModule, list[str]] | None:
         parts = path.split(".")
         for end in range(len(parts), 0, -1):
             head = ".".join(parts[:end])
