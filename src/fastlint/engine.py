@@ -441,9 +441,10 @@ def _in_process(checks: PythonChecks, modules: list[PythonModule]) -> Iterator[t
     """As a worker answers: a crash outside every rule's guard costs that one file."""
     for index, module in enumerate(modules):
         try:
-            yield index, checks(module)
+            checked = checks(module)
         except Exception as error:
-            yield index, _unfinished(module, workers.describe(error))
+            checked = _unfinished(module, workers.describe(error))
+        yield index, checked
 
 
 def _unfinished(module: PythonModule, why: str) -> Checked:
