@@ -182,3 +182,25 @@ def test_a_refused_fork_checks_in_process(tmp_path: Path, monkeypatch: pytest.Mo
     refused = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=2)
     assert refused.diagnostics == expected.diagnostics
     assert len(expected.diagnostics) == 3
+
+
+@needs_fork
+def test_an_answer_that_does_not_pickle_costs_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastlint import engine
+
+    for name in ("a.py", "b.py", "c.py", "d.py"):
+        (tmp_path / name).write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    real_call = engine.PythonChecks.__call__
+
+    def call(self: engine.PythonChecks, module: object) -> engine.Checked:
+        checked = real_call(self, module)
+        if module.path == "c.py":  # type: ignore[attr-defined]
+            checked.modules = [lambda: None]  # type: ignore[list-item]
+        return checked
+
+    monkeypatch.setattr(engine.PythonChecks, "__call__", call)
+    result = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=2)
+    by_file = {(d.path, d.code) for d in result.diagnostics}
+    assert by_file == {("a.py", "FL101"), ("b.py", "FL101"), ("c.py", "FL000"), ("d.py", "FL101")}

@@ -120,7 +120,10 @@ def _serve(writer: Connection, items: Sequence[Any], indices: list[int], work: C
             answer = ("ok", work(items[index]))
         except Exception as error:  # one item's failure is reported, not fatal
             answer = ("error", describe(error))
-        writer.send(answer)
+        try:
+            writer.send(answer)
+        except Exception as error:  # an answer that does not pickle: a fastlint bug
+            writer.send(("error", describe(error)))
     writer.close()
     os._exit(0)
 
@@ -160,9 +163,10 @@ def map_in_workers(
         yield from _collect(workers, items, start, failed)
         for index in sorted(unforked):
             try:
-                yield index, work(items[index])
+                answer = work(items[index])
             except Exception as error:
-                yield index, failed(items[index], describe(error))
+                answer = failed(items[index], describe(error))
+            yield index, answer
     finally:  # Ctrl-C, or the caller stopped early: no worker outlives the run
         for worker in workers:
             worker.process.kill()
