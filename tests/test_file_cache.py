@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fixture_support import FIXTURES, write
 
-from fastlint import cache
+from fastlint import cache, workers
 from fastlint.config import Settings, build_settings, read_table
 from fastlint.engine import lint
 from fastlint.file_cache import FileStore
@@ -175,3 +175,21 @@ def test_an_entry_whose_diagnostics_are_malformed_is_not_used(tmp_path) -> None:
     store.write_text(json.dumps(document))
     assert FileStore(store, document["key"]).entries == {}
     assert not store.exists()
+
+
+@pytest.mark.skipif(not workers.can_fork(), reason="worker processes need os.fork")
+@pytest.mark.parametrize("source", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_workers_record_the_same_reads_as_one_process(source: Path) -> None:
+    # A worker computes its shared memos afresh and in another order than one process does;
+    # what each file's findings read (what its cache entry keeps) must not depend on that.
+    def checked(jobs: int) -> dict[str, tuple[list[str], list[str], list[dict[str, object]]]]:
+        result = lint([source], _settings(source), root=source, cwd=source, jobs=jobs)
+        assert result.context is not None
+        return {
+            path: (entry.modules, entry.spellings, [d.to_dict() for d in entry.diagnostics])
+            for path, entry in result.context.checked.items()
+        }
+
+    one = checked(1)
+    assert any(modules for modules, _, _ in one.values())  # cross-file reads were recorded
+    assert checked(3) == one
