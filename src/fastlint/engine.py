@@ -428,23 +428,13 @@ def check_python_files(
         jobs = workers.default_jobs(sum(weights))
     jobs = min(jobs, len(modules)) if workers.can_fork() else 1
     if jobs <= 1:
-        answers = _in_process(checks, modules)
+        answers = workers.map_in_process(modules, checks, _unfinished)
     else:
         answers = workers.map_in_workers(modules, weights, jobs, checks, _unfinished)
     for done, (index, checked) in enumerate(answers, start=1):
         yield modules[index], checked
         if progress is not None:
             progress(done, len(modules))
-
-
-def _in_process(checks: PythonChecks, modules: list[PythonModule]) -> Iterator[tuple[int, Checked]]:
-    """As a worker answers: a crash outside every rule's guard costs that one file."""
-    for index, module in enumerate(modules):
-        try:
-            checked = checks(module)
-        except Exception as error:
-            checked = _unfinished(module, workers.describe(error))
-        yield index, checked
 
 
 def _unfinished(module: PythonModule, why: str) -> Checked:

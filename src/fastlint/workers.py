@@ -111,19 +111,35 @@ class _Worker:
     pending: list[int]  # item indices not answered yet, in the order the worker takes them
 
 
-def _serve(writer: Connection, items: Sequence[Any], indices: list[int], work: Callable) -> None:
+def _answer(work: Callable[[T], R], failed: Callable[[T, str], R], item: T) -> R:
+    """``work(item)``, or ``failed(item, why)`` when it raises: one item's failure is
+    reported, not fatal. The same in a worker, in main, and in a run without workers."""
+    try:
+        return work(item)
+    except Exception as error:
+        return failed(item, describe(error))
+
+
+def map_in_process(
+    items: Sequence[T], work: Callable[[T], R], failed: Callable[[T, str], R]
+) -> Iterator[tuple[int, R]]:
+    """What :func:`map_in_workers` answers, computed in this process, in order."""
+    for index, item in enumerate(items):
+        yield index, _answer(work, failed, item)
+
+
+def _serve(
+    writer: Connection, items: Sequence[Any], indices: list[int], work: Callable, failed: Callable
+) -> None:
     """A worker's life: answer each item in turn, then leave without tearing the heap down.
     Ctrl-C reaches the whole process group: main handles it and stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for index in indices:
-        try:
-            answer = ("ok", work(items[index]))
-        except Exception as error:  # one item's failure is reported, not fatal
-            answer = ("error", describe(error))
+        answer = _answer(work, failed, items[index])
         try:
             writer.send(answer)
         except Exception as error:  # an answer that does not pickle: a fastlint bug
-            writer.send(("error", describe(error)))
+            writer.send(failed(items[index], describe(error)))
     writer.close()
     os._exit(0)
 
@@ -137,8 +153,8 @@ def map_in_workers(
 ) -> Iterator[tuple[int, R]]:
     """``(index, work(item))`` for every item, computed in up to ``jobs`` forked workers.
 
-    An item whose worker died while on it, or whose ``work`` raised, gets
-    ``failed(item, why)`` instead. Answers arrive as workers finish them, in no set order.
+    An item whose ``work`` raised (the worker goes on), or whose worker died while on it,
+    gets ``failed(item, why)`` instead. Answers arrive as workers finish them, in no set order.
     """
     context = multiprocessing.get_context("fork")
     workers: list[_Worker] = []
@@ -146,7 +162,9 @@ def map_in_workers(
 
     def start(indices: list[int]) -> None:
         reader, writer = context.Pipe(duplex=False)
-        process = context.Process(target=_serve, args=(writer, items, indices, work), daemon=True)
+        process = context.Process(
+            target=_serve, args=(writer, items, indices, work, failed), daemon=True
+        )
         try:
             process.start()
         except OSError:
@@ -162,11 +180,7 @@ def map_in_workers(
             start(list(piece))
         yield from _collect(workers, items, start, failed)
         for index in sorted(unforked):
-            try:
-                answer = work(items[index])
-            except Exception as error:
-                answer = failed(items[index], describe(error))
-            yield index, answer
+            yield index, _answer(work, failed, items[index])
     finally:  # Ctrl-C, or the caller stopped early: no worker outlives the run
         for worker in workers:
             worker.process.kill()
@@ -183,7 +197,7 @@ def _collect(
         ready = wait([worker.reader for worker in workers])
         for worker in [w for w in workers if w.reader in ready]:
             try:
-                status, answer = worker.reader.recv()
+                answer = worker.reader.recv()
             except (EOFError, OSError):
                 workers.remove(worker)
                 worker.reader.close()
@@ -194,11 +208,7 @@ def _collect(
                     if rest:
                         start(rest)
                 continue
-            index = worker.pending.pop(0)
-            if status == "ok":
-                yield index, answer
-            else:
-                yield index, failed(items[index], answer)
+            yield worker.pending.pop(0), answer
 
 
 def describe(error: Exception) -> str:

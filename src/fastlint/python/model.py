@@ -767,14 +767,7 @@ def _value_kind(value_type: type) -> int:
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntactic children of ``node`` (no whitespace, comments or punctuation)."""
-    found: list[cst.CSTNode] = []
-    for name in _field_names(type(node)):
-        value = getattr(node, name)
-        kind = _value_kind(type(value))
-        if kind == _NODE:
-            found.append(value)
-        elif kind == _SEQUENCE:
-            found.extend(item for item in value if _value_kind(type(item)) == _NODE)
+    found = _nodes_in(node, _field_names(type(node)))
     # Decorators are fields after the body, but come first in the source.
     if type(node) in (cst.FunctionDef, cst.ClassDef) and node.decorators:  # type: ignore[attr-defined]
         decorators = [d for d in found if type(d) is cst.Decorator]
@@ -818,8 +811,11 @@ _SOURCE_ORDER: dict[type, tuple[str, ...]] = {
 def children_in_source_order(node: cst.CSTNode) -> list[cst.CSTNode]:
     """:func:`children`, in the order they appear in the source (slower for a few types)."""
     names = _SOURCE_ORDER.get(type(node))
-    if names is None:
-        return children(node)
+    return children(node) if names is None else _nodes_in(node, names)
+
+
+def _nodes_in(node: cst.CSTNode, names: tuple[str, ...]) -> list[cst.CSTNode]:
+    """The syntactic nodes held by the fields ``names`` of ``node``, in that order."""
     found: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name, None)  # type_parameters: newer LibCST only

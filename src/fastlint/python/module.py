@@ -24,7 +24,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastlint.diagnostics import Location
 from fastlint.python import tracking
-from fastlint.python.model import ModuleModel, build_model, children, children_in_source_order
+from fastlint.python.model import ModuleModel, build_model, children_in_source_order
 
 
 class PythonModule:
@@ -155,11 +155,12 @@ class PythonModule:
         if len(starts) <= 1:
             return starts[0] if starts else None  # the node's own occurrence, always there
         starts = self._token_starts(starts, key, attribute_ok=isinstance(node, cst.Name))
+        node_first = children_in_source_order(node)[:1]
         index, count = None, 0
         for candidate in self._nodes_by_type.get(type(node), ()):
             if candidate is node:
                 index = count
-            elif not self._renders_at_start(candidate, node, key):
+            elif not self._renders_at_start(candidate, node, node_first, key):
                 continue
             count += 1
             if count > len(starts):
@@ -168,14 +169,20 @@ class PythonModule:
             return None
         return starts[index]
 
-    def _renders_at_start(self, candidate: cst.CSTNode, node: cst.CSTNode, key: str) -> bool:
+    def _renders_at_start(
+        self,
+        candidate: cst.CSTNode,
+        node: cst.CSTNode,
+        node_first: list[cst.CSTNode],
+        key: str,
+    ) -> bool:
         """Whether ``candidate`` renders ``key`` (one line, or a first line ending in a line
         break) at its start, as ``node`` does. Equal nodes do; otherwise only a node whose
-        first child equals ``node``'s (``emit_event(`` with other arguments) can."""
+        first child equals ``node``'s (``node_first``: ``emit_event(`` with other arguments)
+        can."""
         if candidate.deep_equals(node):
             return True
         first = children_in_source_order(candidate)[:1]
-        node_first = children_in_source_order(node)[:1]
         if not first or not node_first or not first[0].deep_equals(node_first[0]):
             return False
         try:
@@ -233,15 +240,28 @@ class PythonModule:
         return spans
 
     @cached_property
-    def _nodes_by_type(self) -> dict[type, list[cst.CSTNode]]:
-        """Every node of the tree, by type, in source order."""
-        found: dict[type, list[cst.CSTNode]] = {}
+    def _tree_index(self) -> tuple[dict[type, list[cst.CSTNode]], dict[int, cst.CSTNode]]:
+        """One walk for both text-search fallbacks: every node of the tree by type, in
+        source order, and each node's parent (by id)."""
+        by_type: dict[type, list[cst.CSTNode]] = {}
+        parents: dict[int, cst.CSTNode] = {}
         stack: list[cst.CSTNode] = [self.tree]
         while stack:
             node = stack.pop()
-            found.setdefault(type(node), []).append(node)
-            stack.extend(reversed(children_in_source_order(node)))
-        return found
+            by_type.setdefault(type(node), []).append(node)
+            below = children_in_source_order(node)
+            for child in below:
+                parents[id(child)] = node
+            stack.extend(reversed(below))
+        return by_type, parents
+
+    @property
+    def _nodes_by_type(self) -> dict[type, list[cst.CSTNode]]:
+        return self._tree_index[0]
+
+    @property
+    def _parents(self) -> dict[int, cst.CSTNode]:
+        return self._tree_index[1]
 
     def _multi_line_at(self, start: int, code: str) -> Location | None:
         """Multi-line code starting at ``start``: the number of lines is as rendered, and the
@@ -258,17 +278,6 @@ class PythonModule:
         if not last or not file_line[indent:].startswith(last):
             return None
         return Location(line, column, end_line, indent + len(last) + 1)
-
-    @cached_property
-    def _parents(self) -> dict[int, cst.CSTNode]:
-        parents: dict[int, cst.CSTNode] = {}
-        stack: list[cst.CSTNode] = [self.tree]
-        while stack:
-            parent = stack.pop()
-            for child in children(parent):
-                parents[id(child)] = parent
-                stack.append(child)
-        return parents
 
     def _find_within_unique_ancestor(self, node: cst.CSTNode, code: str) -> int | None:
         current = node
