@@ -65,6 +65,50 @@ def test_newer_grammar_parses(tmp_path: Path, source: str) -> None:
     assert [(d.path, d.code) for d in diagnostics] == [("good.py", "FL403")]
 
 
+def test_valid_code_libcst_validation_rejects_parses(tmp_path: Path) -> None:
+    # LibCST issue #1061: its node validation raises TypeError on this valid expression. The
+    # parser's output is not re-validated, so the file is checked like any other.
+    source = "import time\n\nx = () if 0 else(lambda:())\n\nasync def f():\n    time.sleep(1)\n"
+    diagnostics = lint_tree(tmp_path, {"good.py": DEBUG_APP, "odd.py": source})
+    assert [(d.path, d.line, d.code) for d in diagnostics] == [
+        ("good.py", 3, "FL403"),
+        ("odd.py", 6, "FL101"),
+    ]
+
+
+def test_parser_failure_on_valid_python_is_not_called_a_syntax_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fastlint.engine
+
+    real_parse = fastlint.engine.parse_python
+
+    def parse(text: str) -> object:
+        if "odd" in text:
+            raise TypeError("super(type, obj): obj must be an instance or subtype of type")
+        return real_parse(text)
+
+    monkeypatch.setattr(fastlint.engine, "parse_python", parse)
+    diagnostics = lint_tree(tmp_path, {"good.py": DEBUG_APP, "odd.py": "odd = 1\n"})
+    message = only_fl000(diagnostics, "odd.py").message
+    assert "syntax error" not in message
+    assert "LibCST, the parser fastlint uses, fails on this valid Python (super(type" in message
+
+
+def test_parse_leaves_node_validation_on(tmp_path: Path) -> None:
+    import libcst as cst
+
+    from fastlint.python.module import parse_python
+
+    parse_python("x = 1\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")  # a hand-built node is still validated after a parse...
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_python("def broken(:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")  # ...and after a parse that failed
+
+
 def test_not_utf8(tmp_path: Path) -> None:
     diagnostics = lint_tree(
         tmp_path, {"good.py": DEBUG_APP, "latin1.py": b"x = 1\nname = '\xe9t\xe9'\n"}

@@ -124,11 +124,14 @@ def _empty_python(source: SourceFile, text: str) -> PythonModule:
 def _syntax_error(text: str, error: Exception) -> tuple[str, Location]:
     """Reason and place of a parse failure. CPython's own message and position are far more
     precise than LibCST's ("'(' was never closed" at the bracket), so ask it too; LibCST's
-    words remain when CPython parses the file (grammar newer than the parser LibCST knows)."""
+    words remain when CPython cannot say (grammar newer than this interpreter). When CPython
+    accepts the file, the code is fine and the failure is LibCST's: the reason says so."""
+    cpython_accepts = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ast.parse(text)
+        cpython_accepts = True
     except SyntaxError as cpython:
         if cpython.lineno:
             line = cpython.lineno
@@ -139,9 +142,11 @@ def _syntax_error(text: str, error: Exception) -> tuple[str, Location]:
     line = getattr(error, "raw_line", 1) or 1
     column = (getattr(error, "raw_column", 0) or 0) + 1
     message = getattr(error, "message", None) or (str(error).splitlines() or ["?"])[0]
-    return f"syntax error: {message.splitlines()[0].rstrip('.')}", Location(
-        line, column, line, column
-    )
+    message = message.splitlines()[0].rstrip(".") if message.strip() else repr(error)
+    where = Location(line, column, line, column)
+    if cpython_accepts:
+        return f"LibCST, the parser fastlint uses, fails on this valid Python ({message})", where
+    return f"syntax error: {message}", where
 
 
 def _load_dockerfile(source: SourceFile, text: str, root: Path) -> Any:
