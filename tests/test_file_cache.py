@@ -4,6 +4,7 @@ run without the cache reports, and it re-checks only the files whose findings co
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -30,13 +31,23 @@ def _settings(root: Path) -> Settings:
     return build_settings(read_table(config) if config.exists() else {})
 
 
+_DEF_LINE = re.compile(r"^(?P<indent>[ ]*)(?:async[ ]+)?def[ ]+\w+\(.*\).*:[ ]*$", re.M)
+
+
 def _edits(text: str) -> dict[str, str]:
-    """Edits that change what a module defines, calls and imports."""
+    """Edits that change what a module defines, calls and imports; edits inside function
+    bodies only (a blocking call added, a call renamed); and a comment, which changes
+    nothing another file's findings can read."""
     lines = text.splitlines(keepends=True)
     return {
         "emptied": "",
         "first half": "".join(lines[: len(lines) // 2]),  # often a syntax error: FL000
         "sync→async": text.replace("def ", "async def ").replace("async async", "async"),
+        "comment": text + "\n# edited: nothing but a comment\n",
+        "bodies block": _DEF_LINE.sub(
+            lambda m: f"{m.group(0)}\n{m.group('indent')}    import time; time.sleep(0)", text
+        ),
+        "calls renamed": text.replace(".sleep(", ".monotonic(").replace("requests.", "rq."),
     }
 
 
@@ -104,6 +115,82 @@ def test_an_edit_rechecks_the_file_and_the_files_whose_findings_read_it(tmp_path
     after, checked = _incremental(root, folder)
     assert checked == {"app/admin.py"}
     assert after == []
+
+
+RATES = (
+    "import requests\n"
+    "TIMEOUT = 5\n"
+    "def fetch_rates():\n"
+    "    return requests.get('u', timeout=TIMEOUT)\n"
+    "def unused():\n"
+    "    return 1\n"
+)
+
+
+def _two_modules(tmp_path: Path) -> Path:
+    """``main.py``'s FL102 finding reads ``rates.fetch_rates``'s body; nothing reads
+    ``rates.unused``."""
+    return write(
+        tmp_path / "svc",
+        {
+            "pyproject.toml": "[project]\nname = 'svc'\n",
+            "app/__init__.py": "",
+            "app/main.py": (
+                "from app.rates import fetch_rates\nasync def rates():\n    return fetch_rates()\n"
+            ),
+            "app/rates.py": RATES,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("edited", "rechecked"),
+    [
+        # Comments and formatting are not syntax: no other file's findings can change.
+        (RATES + "# a comment\n\n\n", {"app/rates.py"}),
+        (RATES.replace("'u', timeout", "'u',  timeout"), {"app/rates.py"}),
+        # Inside a function nobody's findings read.
+        (RATES.replace("return 1", "return 2"), {"app/rates.py"}),
+        # Inside the function main.py's finding goes through.
+        (RATES.replace("timeout=TIMEOUT", "timeout=1"), {"app/rates.py", "app/main.py"}),
+        # The interface: a module-level value, an import, a signature.
+        (RATES.replace("TIMEOUT = 5", "TIMEOUT = 6"), {"app/rates.py", "app/main.py"}),
+        (RATES.replace("def unused()", "def unused(x=1)"), {"app/rates.py", "app/main.py"}),
+    ],
+    ids=["comment", "formatting", "unread body", "read body", "constant", "signature"],
+)
+def test_an_edit_rechecks_the_files_that_read_the_changed_part(
+    tmp_path: Path, edited: str, rechecked: set[str]
+) -> None:
+    root = _two_modules(tmp_path)
+    folder = tmp_path / "cache"
+    before, _ = _incremental(root, folder)
+    assert [(d["path"], d["code"]) for d in before] == [("app/main.py", "FL102")]
+    (root / "app" / "rates.py").write_text(edited)
+    after, checked = _incremental(root, folder)
+    assert checked == rechecked
+    assert after == _uncached(root)
+
+
+def test_an_edit_rechecks_what_read_the_module_when_its_earlier_text_is_gone(
+    tmp_path: Path,
+) -> None:
+    root = _two_modules(tmp_path)
+    folder = tmp_path / "cache"
+    _incremental(root, folder)
+    (sources,) = folder.glob("files-*-sources")
+    kept = list(sources.iterdir())
+    assert [path.read_text() for path in kept] == [RATES]  # main.py's entry reads rates.py
+    kept[0].write_text(RATES.replace("return 1", "return 3"))  # not what its name says
+    (root / "app" / "rates.py").write_text(RATES + "# a comment\n")
+    _, checked = _incremental(root, folder)
+    assert checked == {"app/rates.py", "app/main.py"}
+    assert [path.read_text() for path in sources.iterdir()] == [RATES + "# a comment\n"]
+    for path in sources.iterdir():
+        path.unlink()
+    (root / "app" / "rates.py").write_text(RATES)
+    _, checked = _incremental(root, folder)
+    assert checked == {"app/rates.py", "app/main.py"}
 
 
 def test_pre_commit_runs_share_the_entries_of_whole_runs(tmp_path) -> None:

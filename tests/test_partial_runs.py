@@ -115,10 +115,10 @@ def test_a_module_too_deep_to_model_is_an_empty_module_too(
 
     real = module_py.build_model
 
-    def build_model(tree, name, is_package=False):  # type: ignore[no-untyped-def]
+    def build_model(tree, name, is_package=False, path=None):  # type: ignore[no-untyped-def]
         if name == "app.dep" and tree.body:
             raise RecursionError
-        return real(tree, name, is_package)
+        return real(tree, name, is_package, path)
 
     monkeypatch.setattr(module_py, "build_model", build_model)
     check_failing_import_is_an_empty_module(

@@ -23,7 +23,7 @@ from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
 from fastlint.python.module import PythonModule, module_name_for, parse_python
 from fastlint.python.project import Project
-from fastlint.python.tracking import Reads
+from fastlint.python.tracking import Part, Reads
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
@@ -330,7 +330,7 @@ def _lint(
 
 def _fresh_entries(ctx: LintContext) -> dict[str, FileEntry]:
     return {
-        path: FileEntry(checked.modules, checked.spellings, checked.diagnostics)
+        path: FileEntry.of(path, checked.modules, checked.spellings, checked.diagnostics)
         for path, checked in ctx.checked.items()
     }
 
@@ -382,7 +382,7 @@ class Checked:
     findings and, for the file cache, the modules and text tests they were computed from."""
 
     diagnostics: list[Diagnostic]
-    modules: list[str] = field(default_factory=list)
+    modules: list[Part] = field(default_factory=list)  # (module, part) pairs read
     spellings: list[str] = field(default_factory=list)
     cacheable: bool = True  # False when the check never finished (its worker died)
 

@@ -1,11 +1,18 @@
 """Per-file entries of the result cache: a Python file's findings, kept while they still hold.
 
 An entry holds what the Python rules found in one file, with what those findings were computed
-from: the modules whose trees or models were read, and the whole-project text tests
+from: the parts of other modules that were read (a function's body, a module's interface, or a
+whole module; see :mod:`fastlint.python.tracking`) and the whole-project text tests
 (:class:`fastlint.python.tracking.Spelling`) that turned modules away unparsed. A later run
-reuses the entry, without parsing the file, while the file, each module read and the set of
-modules passing each test are all unchanged. Any change re-checks the file, and a file the run
+reuses the entry, without parsing the file, while the file is unchanged, the set of modules
+passing each test is unchanged, and every part read is unchanged. A part of a changed module is
+unchanged when its digest (:mod:`fastlint.python.fingerprint`: syntax, not text) is the same
+before and after the edit, so a comment, or an edit inside a function nobody else's findings
+read, re-checks only the edited file. Any other change re-checks the file, and a file the run
 re-checks gets a fresh entry.
+
+The digests of a module before its edit come from its text as the entries last saw it, kept in
+``sources/`` beside the store (one file per content hash, for the modules other entries read).
 
 Only Python rules' per-file findings are kept. Project rules and Dockerfile and script rules
 run every time: they are cheap, and they read the deployment as a whole.
@@ -29,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastlint.diagnostics import Diagnostic
-from fastlint.python.tracking import Spelling
+from fastlint.python.fingerprint import Fingerprint
+from fastlint.python.tracking import TEXT, Part, Spelling
 
-FORMAT = 1
+FORMAT = 2
 
 
 def digest(text: str) -> str:
@@ -40,9 +48,21 @@ def digest(text: str) -> str:
 
 @dataclass
 class FileEntry:
-    reads: list[str]  # display paths of the modules the findings were computed from
+    reads: dict[str, list[str]]  # display path of another module → the parts of it read
     spellings: list[str]  # names of the text tests they relied on
     diagnostics: list[Diagnostic]  # raw: before suppressions and severity overrides
+
+    @classmethod
+    def of(
+        cls, path: str, parts: list[Part], spellings: list[str], diagnostics: list[Diagnostic]
+    ) -> FileEntry:
+        """The entry for ``path``, whose check read ``parts``. Its own parts are left out: the
+        entry holds only while the file's whole text is unchanged."""
+        reads: dict[str, list[str]] = {}
+        for module, part in parts:
+            if module != path:
+                reads.setdefault(module, []).append(part)
+        return cls({m: sorted(set(p)) for m, p in sorted(reads.items())}, spellings, diagnostics)
 
 
 class FileStore:
@@ -56,6 +76,11 @@ class FileStore:
         self.entries: dict[str, FileEntry] = {}
         self._current: dict[str, str] | None = None  # this run's digests
         self._passing: dict[str, list[str]] = {}  # this run's test results, by test name
+        # Texts the entries were computed from, by digest: the modules whose parts they read.
+        self._sources = path.with_name(f"{path.stem}-sources")
+        self._texts: dict[str, str] = {}
+        # changed module → its fingerprint before and after the change (None: unknown)
+        self._fingerprints: dict[str, tuple[Fingerprint | None, Fingerprint | None]] = {}
         self._load()
 
     # -- reading ------------------------------------------------------------------
@@ -78,7 +103,10 @@ class FileStore:
             }
             entries = {
                 str(path): FileEntry(
-                    reads=[str(read) for read in entry["reads"]],
+                    reads={
+                        str(module): [str(part) for part in parts]
+                        for module, parts in dict(entry["reads"]).items()
+                    },
                     spellings=[str(name) for name in entry["spellings"]],
                     diagnostics=[Diagnostic.from_dict(item) for item in entry["diagnostics"]],
                 )
@@ -104,9 +132,48 @@ class FileStore:
             for path, entry in self.entries.items()
             if path in current
             and path not in changed
-            and not changed.intersection(entry.reads)
             and not moved.intersection(entry.spellings)
+            and all(
+                module not in changed or self._parts_unchanged(module, parts, texts)
+                for module, parts in entry.reads.items()
+            )
         }
+
+    def _parts_unchanged(self, module: str, parts: list[str], texts: dict[str, str]) -> bool:
+        """Whether the ``parts`` of a changed ``module`` have the digests they had when the
+        entries were made. Unknown (no earlier text, a text CPython cannot parse, a function
+        the earlier text does not define) counts as changed; so does any change to a module
+        whose exact text was read."""
+        if TEXT in parts or module not in texts:
+            return False
+        before, after = self._fingerprints_of(module, texts[module])
+        if before is None or after is None:
+            return False
+        for part in parts:
+            digest = before.digest(part)
+            if digest is None or digest != after.digest(part):
+                return False
+        return True
+
+    def _fingerprints_of(
+        self, module: str, text: str
+    ) -> tuple[Fingerprint | None, Fingerprint | None]:
+        """A changed module's fingerprint before (from its kept source) and now."""
+        found = self._fingerprints.get(module)
+        if found is None:
+            source = self._source(self.digests[module])
+            before = None if source is None else Fingerprint.of(source)
+            after = None if before is None else Fingerprint.of(text)
+            found = self._fingerprints[module] = (before, after)
+        return found
+
+    def _source(self, text_digest: str) -> str | None:
+        """The kept text with this digest; None when missing or not what its name says."""
+        try:
+            text = (self._sources / text_digest).read_bytes().decode("utf-8", "surrogatepass")
+        except (OSError, ValueError):
+            return None
+        return text if digest(text) == text_digest else None
 
     # -- writing ------------------------------------------------------------------
 
@@ -124,6 +191,7 @@ class FileStore:
         self.entries = entries
         self.digests = self._digests(texts)
         self.spellings = {name: self._matching(name, texts) for name in names}
+        self._texts = texts
 
     def _digests(self, texts: dict[str, str]) -> dict[str, str]:
         """The files' digests, computed once per run (the texts do not change)."""
@@ -162,6 +230,25 @@ class FileStore:
             os.replace(temporary, self.path)
         except OSError:
             return
+        self._keep_sources()
+
+    def _keep_sources(self) -> None:
+        """Keep the current text of every module whose parts an entry read, so that the next
+        run can tell which parts an edit changed; drop the texts no entry needs any more."""
+        read = {module for entry in self.entries.values() for module in entry.reads}
+        wanted = {self.digests[m]: m for m in read if m in self.digests and m in self._texts}
+        try:
+            self._sources.mkdir(exist_ok=True)
+            present = {entry.name for entry in os.scandir(self._sources)}
+        except OSError:
+            return
+        for name in present - wanted.keys():
+            with contextlib.suppress(OSError):
+                (self._sources / name).unlink()
+        for name in wanted.keys() - present:
+            text = self._texts[wanted[name]].encode("utf-8", "surrogatepass")
+            with contextlib.suppress(OSError):
+                (self._sources / name).write_bytes(text)
 
     def _discard(self) -> None:
         with contextlib.suppress(OSError):

@@ -192,7 +192,7 @@ class CallGraph:
         ``get_client`` is annotated ``-> httpx.Client`` or returns one expression."""
         head, _, rest = path.partition("()")
         function = self.project.function_at(head)
-        if function is None or isinstance(function.node, cst.Lambda):
+        if function is None or function.is_lambda:
             return path
         returned = self._returns.get(id(function), _returned_path, self.project, function)
         return path if returned is None else returned + rest
@@ -251,7 +251,7 @@ def _runs_when_called(project: Project, module: PythonModule, function: Function
         return False
     if not function.is_generator:
         return True
-    scope = function.scope.parent or module.model.scope
+    scope = function.outer_scope
     return any(
         project.resolve(module, decorator, scope) == "contextlib.contextmanager"
         for decorator in function.decorators
@@ -285,12 +285,11 @@ def _returned_path(project: Project, function: FunctionInfo) -> str | None:
     """What calling ``function`` gives: its return annotation's class as an instance
     (``-> httpx.Client`` gives ``httpx.Client()``), else its only ``return`` value's path."""
     module = project.module_of(function)
-    node = function.node
-    if module is None or not isinstance(node, cst.FunctionDef) or function.is_generator:
+    if module is None or function.is_lambda or function.is_generator:
         return None
-    if node.returns is not None:
-        annotation = unwrap_annotation(node.returns.annotation)
-        outer = function.scope.parent or module.model.scope
+    if function.return_annotation is not None:
+        annotation = unwrap_annotation(function.return_annotation)
+        outer = function.outer_scope
         resolved = project.resolve(module, annotation, outer) if annotation is not None else None
         return None if resolved is None else f"{resolved}()"
     values = [ret.value for ret in function.returns if ret.value is not None]
@@ -377,7 +376,7 @@ def _celery_publish(
     task_module = project.module_of(task)
     if task_module is None:
         return None
-    scope = task.scope.parent or task_module.model.scope
+    scope = task.outer_scope
     for decorator in task.decorators:
         resolved = project.resolve(task_module, decorator, scope) or ""
         resolved = resolved[:-2] if resolved.endswith("()") else resolved

@@ -89,8 +89,7 @@ def _looks_like_lifespan(project: Project, function: FunctionInfo) -> bool:
     if module is None:
         return False
     decorated = any(
-        project.resolve(module, decorator, function.scope.parent or module.model.scope)
-        in _ASYNC_CONTEXT_MANAGERS
+        project.resolve(module, decorator, function.outer_scope) in _ASYNC_CONTEXT_MANAGERS
         for decorator in function.decorators
     )
     if not decorated:
@@ -116,9 +115,7 @@ def _find_lifecycle_functions(project: Project) -> dict[str, str]:
     for module in project.modules:
         if not _LIFECYCLE_SPELLING(module):
             continue  # without parsing it: every registration below is spelt like this
-        for site in module.model.calls:
-            if not _may_register(site.node):
-                continue
+        for site in module.model.calls_named(_REGISTERING_NAMES):
             path = project.resolve(module, site.node.func, site.scope)
             if path is None:
                 continue
@@ -139,20 +136,10 @@ def _find_lifecycle_functions(project: Project) -> dict[str, str]:
     return phases
 
 
-_LIFECYCLE_KEYWORDS = ("lifespan", "on_startup", "on_shutdown")
-
-
-def _may_register(call: cst.Call) -> bool:
-    """Whether a call could register a lifecycle function, by its spelling alone: resolving
-    every call of a module would read every module it imports."""
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        func = func.attr
-    if isinstance(func, cst.Name) and func.value == "on_event":
-        return True
-    return any(
-        arg.keyword is not None and arg.keyword.value in _LIFECYCLE_KEYWORDS for arg in call.args
-    )
+# A call can register a lifecycle function only if it is spelt with one of these, as the
+# callee (``app.on_event(...)``) or a keyword: resolving every call of a module would read
+# every module it imports.
+_REGISTERING_NAMES = frozenset({"on_event", "lifespan", "on_startup", "on_shutdown"})
 
 
 def _is_router_class(path: str) -> bool:
@@ -179,9 +166,9 @@ def _record_decorated(
     module: PythonModule, site: CallSite, phase: str, phases: dict[str, str]
 ) -> None:
     """The function whose decorator is the ``@app.on_event(...)`` call ``site``."""
-    for function in module.model.functions:
-        if any(decorator is site.node for decorator in function.decorators):
-            phases[function.path] = phase
+    function = module.model.decorated_by(site.node)
+    if function is not None:
+        phases[function.path] = phase
 
 
 def offloader_receiving(project: Project, module: PythonModule, site: CallSite) -> str | None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import libcst as cst
-
 if TYPE_CHECKING:
     from fastlint.python.project import Project
 
@@ -73,15 +71,14 @@ def instance_class(project: Project, path: str | None, depth: int = 0) -> str | 
     if found is not None or "()" in callee:
         return found
     function = project.function_at(callee)
-    if function is None or function.is_lambda or not isinstance(function.node, cst.FunctionDef):
+    if function is None or function.is_lambda:
         return None
     module = project.module_of(function)
     if module is None:
         return None
-    returns = function.node.returns
-    if returns is not None:
+    if function.return_annotation is not None:
         annotated = framework_class(
-            project, project.resolve(module, returns.annotation, function.scope.parent)
+            project, project.resolve(module, function.return_annotation, function.outer_scope)
         )
         if annotated is not None:
             return annotated

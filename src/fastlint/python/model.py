@@ -19,6 +19,9 @@ from typing import Callable, Union
 
 import libcst as cst
 
+from fastlint.python import tracking
+from fastlint.python.tracking import CALLS, INTERFACE, WHOLE, Part
+
 Literal = Union[str, int, float, bool, None, tuple, list, dict]
 
 
@@ -118,31 +121,86 @@ class CallSite:
 
 @dataclass(eq=False)
 class FunctionInfo:
+    """A ``def`` or ``lambda``. What its body holds (``node``, ``scope``, ``calls``,
+    ``returns``, ``yields``, ``is_generator``) is read through properties that charge the
+    function's part of the module to the open tracking frame (:mod:`fastlint.python.tracking`);
+    the signature (``params``, ``decorators``, ``return_annotation``, ``outer_scope``) is part of
+    the module's interface. A function nested in another belongs to the outermost one's part."""
+
     name: str
     qualname: str  # "Svc.run", "outer.<locals>.inner", "<lambda>"
     path: str  # module path + qualname, e.g. "app.services.Svc.run"
-    node: cst.FunctionDef | cst.Lambda
     is_async: bool
     is_lambda: bool
-    scope: Scope  # the function's own scope
+    outer_scope: Scope  # where decorators, defaults and annotations are evaluated
     parent: FunctionInfo | None
     class_info: ClassInfo | None  # set when the function is a method
+    part: Part | None  # what reading the body charges; None when reads are not tracked
+    return_annotation: cst.BaseExpression | None = None
     params: list[Param] = field(default_factory=list)
     decorators: list[cst.BaseExpression] = field(default_factory=list)
-    calls: list[CallSite] = field(default_factory=list)
-    is_generator: bool = False
-    yields: list[cst.Yield] = field(default_factory=list)
-    returns: list[cst.Return] = field(default_factory=list)
+    _node: cst.FunctionDef | cst.Lambda | None = None
+    _scope: Scope | None = None  # the function's own scope
+    _calls: list[CallSite] = field(default_factory=list)
+    _is_generator: bool = False
+    _yields: list[cst.Yield] = field(default_factory=list)
+    _returns: list[cst.Return] = field(default_factory=list)
+
+    def _read_body(self) -> None:
+        if self.part is not None:
+            tracking.touch(*self.part)
+
+    @property
+    def node(self) -> cst.FunctionDef | cst.Lambda:
+        self._read_body()
+        assert self._node is not None
+        return self._node
+
+    @property
+    def scope(self) -> Scope:
+        self._read_body()
+        assert self._scope is not None
+        return self._scope
+
+    @property
+    def calls(self) -> list[CallSite]:
+        self._read_body()
+        return self._calls
+
+    @property
+    def is_generator(self) -> bool:
+        self._read_body()
+        return self._is_generator
+
+    @property
+    def yields(self) -> list[cst.Yield]:
+        self._read_body()
+        return self._yields
+
+    @property
+    def returns(self) -> list[cst.Return]:
+        self._read_body()
+        return self._returns
 
 
 @dataclass(eq=False)
 class ClassInfo:
     name: str
     path: str
-    node: cst.ClassDef
     scope: Scope  # the scope the class is defined in
     bases: list[cst.BaseExpression]
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    _node: cst.ClassDef | None = None
+    # The parts its node spans besides the interface: its methods' bodies (or, for a class
+    # inside a function, that function's part).
+    _parts: list[Part] = field(default_factory=list)
+
+    @property
+    def node(self) -> cst.ClassDef:
+        for part in self._parts:
+            tracking.touch(*part)
+        assert self._node is not None
+        return self._node
 
 
 # ---------------------------------------------------------------------------- the model
@@ -151,28 +209,82 @@ class ClassInfo:
 class ModuleModel:
     """Facts about one module; built by :func:`build_model`."""
 
-    def __init__(self, name: str, tree: cst.Module, is_package: bool) -> None:
+    def __init__(
+        self, name: str, tree: cst.Module, is_package: bool, path: str | None = None
+    ) -> None:
         self.name = name
-        self.tree = tree
+        self.path = path  # display path: reads are charged to it (None: not tracked)
+        self._tree = tree
         self.is_package = is_package
         self.scope = Scope("module", None)
-        self.functions: list[FunctionInfo] = []
-        self.classes: list[ClassInfo] = []
-        self.calls: list[CallSite] = []
+        self._functions: list[FunctionInfo] = []
+        self._classes: list[ClassInfo] = []
+        self._calls: list[CallSite] = []
         self.main_block: list[cst.BaseStatement] = []
-        self.source_tokens: set[str] = set()
         self._resolving: set[int] = set()
+
+    # -- whole-module reads (every function body is in them) -------------------
+
+    def _read_whole(self) -> None:
+        if self.path is not None:
+            tracking.touch(self.path, WHOLE)
+
+    @property
+    def tree(self) -> cst.Module:
+        self._read_whole()
+        return self._tree
+
+    @property
+    def functions(self) -> list[FunctionInfo]:
+        """Every def and lambda, nested ones included."""
+        self._read_whole()
+        return self._functions
+
+    @property
+    def classes(self) -> list[ClassInfo]:
+        self._read_whole()
+        return self._classes
+
+    @property
+    def calls(self) -> list[CallSite]:
+        self._read_whole()
+        return self._calls
+
+    def calls_named(self, names: frozenset[str]) -> list[CallSite]:
+        """The calls whose callee's name (``f(...)``, ``x.f(...)``) or one of whose keywords is
+        in ``names``. A scan that needs no other call reads only these, and the parts they are
+        in (where their names resolve), so an edit elsewhere in the module does not count."""
+        found = [site for site in self._calls if _spelt_with(site.node, names)]
+        if self.path is not None:
+            tracking.touch(self.path, CALLS + ",".join(sorted(names)))
+            for site in found:
+                part = site.function.part if site.function is not None else None
+                tracking.touch(*(part or (self.path, INTERFACE)))
+        return found
+
+    def decorated_by(self, decorator: cst.Call) -> FunctionInfo | None:
+        """The function ``decorator`` decorates. Uncharged: the caller read the call, and the
+        part it is in holds the function."""
+        for function in self._functions:
+            if any(item is decorator for item in function.decorators):
+                return function
+        return None
 
     # -- lookups ------------------------------------------------------------
 
     def function_by_qualname(self, qualname: str) -> FunctionInfo | None:
-        for function in self.functions:
+        """The function called ``qualname``. Whether a nested one (``f.<locals>.g``) exists
+        depends on ``f``'s body, so asking for one reads that body."""
+        outer, nested, _ = qualname.partition(".<locals>.")
+        if nested and self.path is not None:
+            tracking.touch(self.path, outer)
+        for function in self._functions:
             if function.qualname == qualname:
                 return function
         return None
 
     def class_by_name(self, name: str) -> ClassInfo | None:
-        for class_info in self.classes:
+        for class_info in self._classes:
             if class_info.name == name and class_info.scope is self.scope:
                 return class_info
         return None
@@ -231,6 +343,14 @@ class ModuleModel:
 _BUILTINS = frozenset({"open", "input", "print", "len", "int", "str", "bool", "float", "range"})
 
 
+def _spelt_with(call: cst.Call, names: frozenset[str]) -> bool:
+    func = call.func
+    callee = func.attr if isinstance(func, cst.Attribute) else func
+    if isinstance(callee, cst.Name) and callee.value in names:
+        return True
+    return any(arg.keyword is not None and arg.keyword.value in names for arg in call.args)
+
+
 def unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
     """``Annotated[Session, Depends(x)]`` → ``Session``; ``Optional[X]`` → ``X``."""
     if isinstance(annotation, cst.Subscript) and annotation.slice:
@@ -283,8 +403,11 @@ def _evaluate(expr: cst.BaseExpression, scope: Scope, model: ModuleModel, seen: 
 # ---------------------------------------------------------------------------- the pass
 
 
-def build_model(tree: cst.Module, name: str, is_package: bool = False) -> ModuleModel:
-    model = ModuleModel(name, tree, is_package)
+def build_model(
+    tree: cst.Module, name: str, is_package: bool = False, path: str | None = None
+) -> ModuleModel:
+    """The model of ``tree``; with ``path``, reads of it are charged to that module."""
+    model = ModuleModel(name, tree, is_package, path)
     fast_visit(tree, _ModelBuilder(model))
     return model
 
@@ -332,6 +455,18 @@ class _ModelBuilder(cst.CSTVisitor):
 
     def _path(self, qualname: str) -> str:
         return f"{self.model.name}.{qualname}" if self.model.name else qualname
+
+    def _part(self, node: cst.FunctionDef | cst.Lambda, qualname: str) -> Part | None:
+        """The part of the module a function's body is in: its own, if it is a top-level def
+        or a method; the enclosing function's, if nested; the interface for a lambda outside
+        any def (a module or class attribute)."""
+        if self.model.path is None:
+            return None
+        if self.function is not None:
+            return self.function.part
+        if isinstance(node, cst.FunctionDef):
+            return (self.model.path, qualname)
+        return (self.model.path, INTERFACE)
 
     def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if isinstance(target, cst.Name):
@@ -437,11 +572,14 @@ class _ModelBuilder(cst.CSTVisitor):
         info = ClassInfo(
             name=node.name.value,
             path=self._path(qualname),
-            node=node,
             scope=self.scope,
             bases=[arg.value for arg in node.bases],
+            _node=node,
         )
-        self.model.classes.append(info)
+        enclosing = self.function
+        if enclosing is not None and enclosing.part is not None:
+            info._parts.append(enclosing.part)
+        self.model._classes.append(info)
         self.scope.bind(node.name.value, Binding("class", path=info.path, node=node))
         self.class_stack.append(info)
         self.qual_stack.append(node.name.value)
@@ -506,14 +644,24 @@ class _ModelBuilder(cst.CSTVisitor):
             name=name,
             qualname=qualname,
             path=self._path(qualname),
-            node=node,
             is_async=is_async,
             is_lambda=isinstance(node, cst.Lambda),
-            scope=function_scope,
+            outer_scope=self.scope,
             parent=self.function,
             class_info=class_info,
+            part=self._part(node, qualname),
+            return_annotation=(
+                node.returns.annotation
+                if isinstance(node, cst.FunctionDef) and node.returns is not None
+                else None
+            ),
             decorators=decorators,
+            _node=node,
+            _scope=function_scope,
         )
+        if self.function is None and isinstance(node, cst.FunctionDef) and info.part:
+            for holder in self.class_stack:
+                holder._parts.append(info.part)
         function_scope.function = info
         all_params = [
             *params.posonly_params,
@@ -541,7 +689,7 @@ class _ModelBuilder(cst.CSTVisitor):
             self.scope.bind(name, Binding(kind, path=info.path, node=node))
             if class_info is not None:
                 class_info.methods[name] = info
-        self.model.functions.append(info)
+        self.model._functions.append(info)
         # Decorators and parameter defaults run in the enclosing scope: visit them now, then
         # keep LibCST from visiting them again inside the function's scope.
         outer_function = self.function
@@ -575,13 +723,13 @@ class _ModelBuilder(cst.CSTVisitor):
     def visit_Yield(self, node: cst.Yield) -> None:
         function = self.function
         if function is not None and not function.is_lambda:
-            function.is_generator = True
-            function.yields.append(node)
+            function._is_generator = True
+            function._yields.append(node)
             self.seen_yield[-1] = True
 
     def visit_Return(self, node: cst.Return) -> None:
         if self.function is not None:
-            self.function.returns.append(node)
+            self.function._returns.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         self.record_call(node, self.function)
@@ -591,7 +739,7 @@ class _ModelBuilder(cst.CSTVisitor):
             node=node,
             scope=self.scope
             if function is self.function
-            else (function.scope if function else self.model.scope),
+            else (function._scope or self.model.scope if function else self.model.scope),
             function=function,
             awaited=id(node) in self.await_targets,
             after_yield=bool(self.seen_yield and self.seen_yield[-1]) and function is self.function,
@@ -599,9 +747,9 @@ class _ModelBuilder(cst.CSTVisitor):
             in_with_item=id(node) in self.with_items,
             statement=self.statement_stack[-1] if self.statement_stack else None,
         )
-        self.model.calls.append(site)
+        self.model._calls.append(site)
         if function is not None:
-            function.calls.append(site)
+            function._calls.append(site)
 
 
 class _OuterPartVisitor(cst.CSTVisitor):

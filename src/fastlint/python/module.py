@@ -37,7 +37,7 @@ class PythonModule:
         self.is_package = is_package
         self._parse: Callable[[], cst.Module] | None = None
         self._tree: cst.Module | None = tree
-        self._model: ModuleModel | None = build_model(tree, name, is_package)
+        self._model: ModuleModel | None = build_model(tree, name, is_package, path)
         self.failure: Exception | None = None
 
     @classmethod
@@ -60,19 +60,27 @@ class PythonModule:
 
     @property
     def tree(self) -> cst.Module:
-        tracking.touch(self.path)
-        if self._tree is None:
-            self._load()
-        assert self._tree is not None
-        return self._tree
+        """The whole tree: reading it charges the whole module to the open tracking frame."""
+        tracking.touch(self.path, tracking.WHOLE)
+        return self._parsed_tree()
 
     @property
     def model(self) -> ModuleModel:
-        tracking.touch(self.path)
+        """The model: reading it charges the module's interface; the model charges the
+        function bodies and whole-module lists it is asked for."""
+        tracking.touch(self.path, tracking.INTERFACE)
         if self._model is None:
             self._load()
         assert self._model is not None
         return self._model
+
+    def _parsed_tree(self) -> cst.Module:
+        """The tree, uncharged: for rendering and locating nodes that were reached (and
+        charged) through the model."""
+        if self._tree is None:
+            self._load()
+        assert self._tree is not None
+        return self._tree
 
     @property
     def is_loaded(self) -> bool:
@@ -89,18 +97,18 @@ class PythonModule:
         assert self._parse is not None
         try:
             tree = self._parse()
-            model = build_model(tree, self.name, self.is_package)
+            model = build_model(tree, self.name, self.is_package, self.path)
         except Exception as error:  # UnreadableFile, RecursionError: an empty module
             self.failure = error
             tree = cst.Module(body=[])
-            model = build_model(tree, self.name, self.is_package)
+            model = build_model(tree, self.name, self.is_package, self.path)
         self._tree, self._model, self._parse = tree, model, None
 
     @cached_property
     def _positions(self):  # type: ignore[no-untyped-def]
         # Positions cost a full code generation pass, so they are computed only for a module
         # that reports something, and at most once.
-        wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
+        wrapper = MetadataWrapper(self._parsed_tree(), unsafe_skip_copy=True)
         return wrapper.resolve(PositionProvider)
 
     @cached_property
@@ -130,7 +138,7 @@ class PythonModule:
         if getattr(node, "comma", cst.MaybeSentinel.DEFAULT) is not cst.MaybeSentinel.DEFAULT:
             return None  # ``*args,``: the node's code includes a comma its range does not
         try:
-            code = self.tree.code_for_node(node)
+            code = self._parsed_tree().code_for_node(node)
         except Exception:  # LibCST's non-public CSTCodegenError: a detached node
             return None
         if not code:
@@ -188,7 +196,7 @@ class PythonModule:
         if not first or not node_first or not first[0].deep_equals(node_first[0]):
             return False
         try:
-            code = self.tree.code_for_node(candidate)
+            code = self._parsed_tree().code_for_node(candidate)
         except Exception:  # LibCST's non-public CSTCodegenError: then it is not counted
             return False
         return code.startswith(key) if key.endswith("\n") else code == key
@@ -247,7 +255,7 @@ class PythonModule:
         source order, and each node's parent (by id)."""
         by_type: dict[type, list[cst.CSTNode]] = {}
         parents: dict[int, cst.CSTNode] = {}
-        stack: list[cst.CSTNode] = [self.tree]
+        stack: list[cst.CSTNode] = [self._parsed_tree()]
         while stack:
             node = stack.pop()
             by_type.setdefault(type(node), []).append(node)
@@ -289,7 +297,7 @@ class PythonModule:
                 return None
             current = parent
             try:
-                parent_code = self.tree.code_for_node(parent)
+                parent_code = self._parsed_tree().code_for_node(parent)
             except Exception:  # LibCST's non-public CSTCodegenError: some nodes
                 continue  # only render inside their own parent; try the next ancestor
             if "\n" in parent_code:
@@ -326,8 +334,11 @@ class PythonModule:
         )
 
     def code(self, node: cst.CSTNode) -> str:
-        """Source text of ``node`` as written (for messages)."""
-        return self.tree.code_for_node(node)
+        """Source text of ``node`` as written (for messages). The text, comments and spacing
+        included, is read: a finding whose message quotes another module holds only while that
+        module's text is unchanged."""
+        tracking.touch(self.path, tracking.TEXT)
+        return self._parsed_tree().code_for_node(node)
 
 
 def _is_name_char(char: str) -> bool:

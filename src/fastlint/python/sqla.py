@@ -481,7 +481,7 @@ class _Resolver:
         return result
 
     def _is_context_manager(self, module: PythonModule, function: FunctionInfo) -> bool:
-        scope = function.scope.parent or module.model.scope
+        scope = function.outer_scope
         return any(
             self.project.resolve(module, decorator, scope) in CONTEXT_MANAGER_DECORATORS
             for decorator in function.decorators

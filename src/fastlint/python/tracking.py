@@ -6,6 +6,15 @@ are :class:`Memo` tables: each entry keeps the reads that computed it, and a lat
 them to the frame that asks. So a call-graph fact built while checking ``a.py`` still counts
 against ``b.py`` when ``b.py`` reuses it.
 
+A read names a *part* of the module, so that an edit elsewhere in it does not count: the
+*interface* (:data:`INTERFACE`: everything but the bodies of functions, i.e. imports, module and
+class-level assignments, signatures and decorators), the body of one top-level function or
+method (its qualified name), or the whole module (:data:`WHOLE`: its tree, or every call site
+in it). The model charges these itself (:mod:`fastlint.python.model`): reading a module's model
+charges its interface, reading what a function's body holds (its calls, returns, local scope)
+charges that function. :mod:`fastlint.python.fingerprint` gives each part a digest that ignores
+comments and formatting, and the result cache compares those digests.
+
 Whole-project scans skip modules by a text test before parsing them (:class:`Spelling`). A
 finding that relied on a module *not* mentioning ``Depends`` holds while the set of modules
 that mention it is unchanged, so a frame records the test's name rather than every module the
@@ -31,14 +40,22 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+# Parts of a module (none is a qualified name: those are identifiers joined by dots).
+WHOLE = "*"  # all of its syntax: its tree, or every call site in it
+INTERFACE = ""  # everything but function bodies
+CALLS = "calls:"  # + names: the calls spelt with one of them (fingerprint.calls_part)
+TEXT = "#"  # its exact text: source rendered into a message
+Part = tuple[str, str]  # (display path of the module, WHOLE / INTERFACE / a function's qualname)
+
+
 class Reads:
-    """Modules read and spellings tested, plus the frames of memo entries that were still
+    """Module parts read and spellings tested, plus the frames of memo entries that were still
     being computed when they were read (a cycle): their reads count too, once complete."""
 
     __slots__ = ("modules", "pending", "spellings")
 
     def __init__(self) -> None:
-        self.modules: set[str] = set()
+        self.modules: set[Part] = set()
         self.spellings: set[str] = set()
         self.pending: list[Reads] = []
 
@@ -48,8 +65,8 @@ class Reads:
         if other.pending:
             self.pending.extend(other.pending)
 
-    def resolved(self) -> tuple[set[str], set[str]]:
-        """All modules and spellings, through pending frames (complete by now)."""
+    def resolved(self) -> tuple[set[Part], set[str]]:
+        """All module parts and spellings, through pending frames (complete by now)."""
         modules, spellings = set(self.modules), set(self.spellings)
         seen = {id(self)}
         stack = list(self.pending)
@@ -67,10 +84,10 @@ class Reads:
 _open: list[Reads] = []
 
 
-def touch(path: str) -> None:
-    """Charge the module at ``path`` to the open frame."""
+def touch(path: str, part: str = WHOLE) -> None:
+    """Charge ``part`` of the module at ``path`` to the open frame."""
     if _open:
-        _open[-1].modules.add(path)
+        _open[-1].modules.add((path, part))
 
 
 @contextmanager

@@ -108,7 +108,7 @@ class SessionWithoutFinally(PythonRule):
         if not uses_sqlalchemy(ctx.project):
             return
         for function in unit.model.functions:
-            if function.is_lambda or not isinstance(function.node, cst.FunctionDef):
+            if function.is_lambda:
                 continue
             if function.is_generator and _is_pytest_fixture(ctx.project, unit, function):
                 continue  # pytest resumes fixtures for teardown even when the test fails
@@ -144,7 +144,7 @@ def _is_pytest_fixture(project: Project, module: PythonModule, function: Functio
 
 def _decorator_paths(project: Project, module: PythonModule, function: FunctionInfo) -> list[str]:
     """Canonical paths of a function's decorators, without a trailing call (``lru_cache()``)."""
-    scope = function.scope.parent or module.model.scope
+    scope = function.outer_scope
     paths = []
     for decorator in function.decorators:
         path = project.resolve(module, decorator, scope) or ""
@@ -431,7 +431,7 @@ def _depends_candidates(module: PythonModule) -> list[tuple[cst.Call, Scope]]:
     which the model does not record."""
     found = [(site.node, site.scope) for site in module.model.calls]
     for function in module.model.functions:
-        scope = function.scope.parent or module.model.scope
+        scope = function.outer_scope
         for param in function.params:
             if param.annotation is None:
                 continue
@@ -493,7 +493,7 @@ def _roots(project: Project) -> list[_Root]:
         if not _ROOT_SPELLING(module):
             continue
         for function in module.model.functions:
-            scope = function.scope.parent or module.model.scope
+            scope = function.outer_scope
             for decorator in function.decorators:
                 kind = _decorator_kind(project, module, decorator, scope)
                 if kind is not None:
