@@ -141,7 +141,7 @@ def store(entry: Path, key: str, result: LintResult) -> None:
         _prepare_folder(entry.parent)
         handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream)
+            stream.write(json.dumps(document))  # dumps: C encoder; dump streams in Python
         os.replace(temporary, entry)
     except OSError:
         return

@@ -70,7 +70,13 @@ def _line_markers(comment: str) -> frozenset[str] | None:
     return None
 
 
+# Every marker spells one of these; a file without them (most) is not tokenized at all.
+_ANY_MARKER = re.compile(r"noqa|fastlint", re.I)
+
+
 def parse_suppressions(kind: FileKind, text: str) -> Suppressions:
+    if not _ANY_MARKER.search(text):
+        return Suppressions()
     if kind in (FileKind.PYTHON, FileKind.GUNICORN):
         return _python_suppressions(text)
     return _line_suppressions(kind, text)
