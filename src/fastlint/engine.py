@@ -22,8 +22,8 @@ from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
 from fastlint.python.module import PythonModule, module_name_for, parse_python
-from fastlint.python.project import Project
-from fastlint.python.tracking import Part, Reads
+from fastlint.python.project import Project, Seeds
+from fastlint.python.tracking import Part, Persisted, Reads
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
@@ -197,13 +197,22 @@ class LintContext:
     unreadable: set[str] = field(default_factory=set)  # display paths reported as FL000
     reused: set[str] = field(default_factory=set)  # Python files answered by the file cache
     checked: dict[str, Checked] = field(default_factory=dict)  # Python files the rules checked
+    seeds: Seeds = field(default_factory=dict)  # kept persistent-memo entries that still hold
+    # Persistent-memo entries computed this run, by memo name, for the file cache.
+    queries: dict[str, dict[str, Persisted]] = field(default_factory=dict)
 
     def units_of(self, kind: FileKind) -> list[Any]:
         return self.units.get(kind, [])
 
     @cached_property
     def project(self) -> Project:
-        return Project(self.units_of(FileKind.PYTHON))
+        return Project(self.units_of(FileKind.PYTHON), self.seeds)
+
+    def keep_queries(self, fresh: dict[str, dict[str, Persisted]]) -> None:
+        for name, entries in fresh.items():
+            table = self.queries.setdefault(name, {})
+            for key, entry in entries.items():
+                table.setdefault(key, entry)
 
     @cached_property
     def deployment(self) -> Any:
@@ -288,6 +297,7 @@ def _lint(
     if store is not None:
         registry.all_rules()  # the rules' text tests (Spelling) must be known to check entries
         reusable = store.reusable(python_texts)
+        ctx.seeds = store.seeds(python_texts)
 
     for source, text in zip(files, read):
         try:
@@ -316,7 +326,7 @@ def _lint(
 
     raw.extend(run_rules(ctx, jobs=jobs, progress=progress))
     if store is not None:
-        store.update(python_texts, reusable.keys(), _fresh_entries(ctx))
+        store.update(python_texts, reusable.keys(), _fresh_entries(ctx), ctx.queries)
     reportable = {source.display: source.relpath for source in files if source.report}
     # A project rule that crashed has no file to blame: its FL000 names the project (".").
     diagnostics = finalize(raw, settings, texts, {**reportable, ".": "."})
@@ -362,10 +372,13 @@ def run_rules(
         for unit in ctx.units_of(FileKind.PYTHON)
         if unit.path in reportable and unit.path not in ctx.reused
     ]
+    # What the project rules computed; workers forked below start with nothing to hand in.
+    ctx.keep_queries(ctx.project.take_fresh())
     for module, checked in check_python_files(ctx, modules, jobs, progress):
         sink.extend(checked.diagnostics)
         if checked.cacheable:
             ctx.checked[module.path] = checked
+            ctx.keep_queries(checked.queries)
     return sink
 
 
@@ -384,6 +397,8 @@ class Checked:
     diagnostics: list[Diagnostic]
     modules: list[Part] = field(default_factory=list)  # (module, part) pairs read
     spellings: list[str] = field(default_factory=list)
+    # Persistent-memo entries the check computed (a worker's memos die with it).
+    queries: dict[str, dict[str, Persisted]] = field(default_factory=dict)
     cacheable: bool = True  # False when the check never finished (its worker died)
 
 
@@ -412,7 +427,8 @@ class PythonChecks:
                 _guarded(rule, lambda r=rule: r.check(module, self.ctx), self.sink, module)
             reads.add(found)
         modules, spellings = reads.resolved()
-        return Checked(list(self.sink), sorted(modules), sorted(spellings))
+        queries = self.ctx.project.take_fresh()
+        return Checked(list(self.sink), sorted(modules), sorted(spellings), queries)
 
 
 def check_python_files(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import libcst as cst
 
 from fastlint.python.model import self_assignments, unwrap_annotation
-from fastlint.python.tracking import Memo
+from fastlint.python.tracking import Memo, as_is, optional_string
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
@@ -106,9 +106,12 @@ class CallGraph:
         # Memo tables, not dicts: what they hold was read from other modules (see tracking).
         self._at_path: Memo[str, FunctionFacts | None] = Memo()
         self._by_id: Memo[int, FunctionFacts | None] = Memo()  # by id() of the FunctionInfo
-        self._chains: Memo[str, Chain | None] = Memo()
         self._attributes: Memo[int, dict[str, str]] = Memo()
-        self._returns: Memo[int, str | None] = Memo()
+        # Plain answers, kept across runs by the result cache (see PersistentMemo).
+        patterns = "\0".join(extra_patterns)
+        self._chains = project.persistent(f"chain:{patterns}", _encode_chain, _decode_chain)
+        self._callees = project.persistent("callee", as_is, optional_string)
+        self._returns = project.persistent("returns", as_is, optional_string)
 
     # -- queries --------------------------------------------------------------
 
@@ -182,19 +185,26 @@ class CallGraph:
             if leaf is not None:
                 facts.leaves.append(LeafSite(site, leaf, catalogued))
                 continue
-            callee = resolve_callee(self.project, module, site, path)
-            if callee is not None and callee is not function:
-                facts.edges.append(Edge(site, callee.path))
+            callee = self._callee(module, site, path)
+            if callee is not None and callee != function.path:
+                facts.edges.append(Edge(site, callee))
         return facts
+
+    def _callee(self, module: PythonModule, site: CallSite, path: str | None) -> str | None:
+        """:func:`resolve_callee`'s function path, answered by path where the call names
+        one (so a kept answer needs no module parsed)."""
+        method = _self_method(self.project, site)
+        if method is not None:
+            return method.path
+        if path is None:
+            path = self.project.resolve(module, site.node.func, site.scope)
+        return None if path is None else self._callees.get(path, _callee_at, self.project, path)
 
     def _through_returns(self, path: str) -> str:
         """``app.clients.get_client().get`` → ``httpx.Client().get`` when the project function
         ``get_client`` is annotated ``-> httpx.Client`` or returns one expression."""
         head, _, rest = path.partition("()")
-        function = self.project.function_at(head)
-        if function is None or function.is_lambda:
-            return path
-        returned = self._returns.get(id(function), _returned_path, self.project, function)
+        returned = self._returns.get(head, _returned_at, self.project, head)
         return path if returned is None else returned + rest
 
     def _instance_attribute_path(self, module: PythonModule, site: CallSite) -> str | None:
@@ -279,6 +289,21 @@ def resolve_callee(
     if class_info is not None:
         return project.method_of(class_info, "__init__")
     return None
+
+
+def _callee_at(project: Project, path: str) -> str | None:
+    function = project.function_at(path)
+    if function is None:
+        class_info = project.class_at(path)
+        function = project.method_of(class_info, "__init__") if class_info else None
+    return None if function is None else function.path
+
+
+def _returned_at(project: Project, path: str) -> str | None:
+    function = project.function_at(path)
+    if function is None or function.is_lambda:
+        return None
+    return _returned_path(project, function)
 
 
 def _returned_path(project: Project, function: FunctionInfo) -> str | None:
@@ -388,6 +413,32 @@ def _celery_publish(
             leaf = catalogue.leaf_for("queue", f"{task.name}.{method}")
             return leaf
     return None
+
+
+# ---------------------------------------------------------------------------- kept answers
+
+
+def _encode_chain(chain: Chain | None) -> object:
+    if chain is None:
+        return None
+    leaf = chain.leaf
+    return {
+        "steps": list(chain.steps),
+        "labels": list(chain.labels),
+        "leaf": [leaf.category, leaf.description, leaf.suggestion, leaf.severity],
+    }
+
+
+def _decode_chain(raw: object) -> Chain | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise TypeError("expected a chain")
+    steps, labels, leaf = raw["steps"], raw["labels"], raw["leaf"]
+    strings = [*steps, *labels, *leaf]
+    if not all(isinstance(item, str) for item in strings) or len(leaf) != 4:
+        raise TypeError("expected a chain of strings")
+    return Chain(tuple(steps), tuple(labels), BlockingLeaf(*leaf))
 
 
 # ---------------------------------------------------------------------------- per run

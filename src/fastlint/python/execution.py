@@ -15,7 +15,7 @@ import libcst as cst
 
 from fastlint.python.frameworks import app_class, is_app_or_router_instance
 from fastlint.python.model import CallSite, FunctionInfo, keyword, positional, walk
-from fastlint.python.tracking import Spelling
+from fastlint.python.tracking import Spelling, as_is, string_map
 
 if TYPE_CHECKING:
     from fastlint.python.module import PythonModule
@@ -72,7 +72,8 @@ def call_context(project: Project, module: PythonModule, site: CallSite) -> str 
 
 def lifecycle_phase(project: Project, function: FunctionInfo) -> str | None:
     """``lifespan`` for a lifespan function, ``startup`` / ``shutdown`` for event handlers."""
-    phases = project.memo("lifecycle").get(None, _find_lifecycle_functions, project)
+    memo = project.persistent("lifecycle", as_is, string_map)
+    phases = memo.get("", _find_lifecycle_functions, project)
     if function.path in phases:
         return phases[function.path]
     if _looks_like_lifespan(project, function):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fastlint.python.tracking import as_is, optional_string
+
 if TYPE_CHECKING:
     from fastlint.python.project import Project
 
@@ -49,6 +51,11 @@ def framework_class(project: Project, path: str | None) -> str | None:
         return None
     if path in _FRAMEWORK_CLASSES:
         return _FRAMEWORK_CLASSES[path]
+    memo = project.persistent("framework-class", as_is, optional_string)
+    return memo.get(path, _project_framework_class, project, path)
+
+
+def _project_framework_class(project: Project, path: str) -> str | None:
     class_info = project.class_at(path)
     if class_info is None:
         return None
@@ -58,12 +65,19 @@ def framework_class(project: Project, path: str | None) -> str | None:
     return None
 
 
-def instance_class(project: Project, path: str | None, depth: int = 0) -> str | None:
+def instance_class(project: Project, path: str | None) -> str | None:
     """The canonical framework class when ``path`` is an application or router *instance*.
 
     ``fastapi.FastAPI()`` → ``fastapi.FastAPI``; ``app.factory.create_app()`` →
     ``fastapi.FastAPI`` when ``create_app`` returns one (or is annotated ``-> FastAPI``).
     """
+    if path is None or not path.endswith("()"):
+        return None
+    memo = project.persistent("instance-class", as_is, optional_string)
+    return memo.get(path, _instance_class, project, path, 0)
+
+
+def _instance_class(project: Project, path: str | None, depth: int) -> str | None:
     if path is None or not path.endswith("()") or depth > _MAX_DEPTH:
         return None
     callee = path[:-2]
@@ -86,7 +100,7 @@ def instance_class(project: Project, path: str | None, depth: int = 0) -> str | 
         if statement.value is None:
             continue
         returned = project.resolve(module, statement.value, function.scope)
-        found = instance_class(project, returned, depth + 1)
+        found = _instance_class(project, returned, depth + 1)
         if found is not None:
             return found
     return None

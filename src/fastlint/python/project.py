@@ -8,18 +8,26 @@ project's modules until it reaches a definition or a third-party path
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import libcst as cst
 
 from fastlint.python.model import UNKNOWN, Binding, ClassInfo, FunctionInfo, Scope
 from fastlint.python.module import PythonModule
-from fastlint.python.tracking import Memo
+from fastlint.python.tracking import Memo, Persisted, PersistentMemo, Reads, as_is, string
+
+V = TypeVar("V")
+
+# Kept entries of persistent memos, as the result cache hands them to a run:
+# memo name → key → (value as JSON, the reads it was computed from).
+Seeds = dict[str, dict[str, tuple[Any, Reads]]]
 
 
 class Project:
-    def __init__(self, modules: list[PythonModule]) -> None:
+    def __init__(self, modules: list[PythonModule], seeds: Seeds | None = None) -> None:
         self.modules = modules
+        self._seeds = seeds or {}
+        self._persistent: dict[str, PersistentMemo[Any]] = {}
         self.by_name: dict[str, PythonModule] = {}
         for module in modules:
             self.by_name.setdefault(module.name, module)
@@ -29,7 +37,7 @@ class Project:
             for start in range(1, len(parts)):
                 self._suffix_index.setdefault(".".join(parts[start:]), []).append(module)
         self._memos: dict[str, Memo[Any, Any]] = {}
-        self._canonical_memo: Memo[str, str] = Memo()
+        self._canonical_memo = self.persistent("canonical", as_is, string)
         self._splits: dict[str, tuple[PythonModule, list[str]] | None] = {}
 
     def memo(self, name: str) -> Memo[Any, Any]:
@@ -39,6 +47,27 @@ class Project:
         if found is None:
             found = self._memos[name] = Memo()
         return found
+
+    def persistent(
+        self, name: str, encode: Callable[[V], Any], decode: Callable[[Any], V]
+    ) -> PersistentMemo[V]:
+        """The memo table called ``name`` whose entries the result cache keeps across runs
+        (string keys, values that ``encode`` writes as JSON and ``decode`` reads back),
+        seeded with the kept entries that still hold."""
+        found = self._persistent.get(name)
+        if found is None:
+            found = self._persistent[name] = PersistentMemo(encode, decode)
+            for key, (raw, reads) in self._seeds.get(name, {}).items():
+                try:
+                    found.seed(key, raw, reads)
+                except (TypeError, ValueError, KeyError):
+                    continue  # not what this version writes: computed again if asked
+        return found
+
+    def take_fresh(self) -> dict[str, dict[str, Persisted]]:
+        """Entries of the persistent memos computed since the last call, by memo name."""
+        fresh = {name: memo.take_fresh() for name, memo in self._persistent.items()}
+        return {name: entries for name, entries in fresh.items() if entries}
 
     # -- modules ----------------------------------------------------------------
 

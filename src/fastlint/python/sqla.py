@@ -240,6 +240,8 @@ class _Resolver:
         self.classes: Memo[str, DbKind | None] = Memo()
         self.attributes: Memo[tuple[str, str], DbKind | None] = Memo()
         self.assigned: Memo[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = Memo()
+        # By path, kept across runs: what another module's name holds.
+        self.paths = project.persistent("db-kind", _encode_kind, _decode_kind)
 
     def kind(
         self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int = 0
@@ -293,8 +295,11 @@ class _Resolver:
 
     def path_kind(self, path: str, depth: int) -> DbKind | None:
         """A module-level name of a project module, or a third-party path."""
-        if depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH and path not in self.paths:
             return None
+        return self.paths.get(path, self._path_kind, path, depth, cycle=None)
+
+    def _path_kind(self, path: str, depth: int) -> DbKind | None:
         definition = self.project.definition_of(path)
         if definition is not None and definition[1].kind != "class":
             return self.binding_kind(definition[0], definition[1], depth + 1)
@@ -486,6 +491,21 @@ class _Resolver:
             self.project.resolve(module, decorator, scope) in CONTEXT_MANAGER_DECORATORS
             for decorator in function.decorators
         )
+
+
+def _encode_kind(kind: DbKind | None) -> object:
+    return None if kind is None else [kind.role, kind.is_async]
+
+
+def _decode_kind(raw: object) -> DbKind | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise TypeError("expected [role, is_async]")
+    role, is_async = raw
+    if not isinstance(role, str) or not isinstance(is_async, bool):
+        raise TypeError("expected [role, is_async]")
+    return DbKind(role, is_async)
 
 
 def _called(kind: DbKind) -> DbKind | None:

@@ -20,6 +20,9 @@ finding that relied on a module *not* mentioning ``Depends`` holds while the set
 that mention it is unchanged, so a frame records the test's name rather than every module the
 test turned away.
 
+A :class:`PersistentMemo` holds plain answers (strings, small records) that the result cache
+keeps across runs with their reads; a later run is seeded with those whose reads still hold.
+
 Rule of the house: anything derived from one module and kept beyond one rule's check of one
 file lives in a :class:`Memo` (or on the module itself). A plain ``dict`` cache would hand its
 contents to the next file without charging the modules behind them, and the result cache
@@ -136,10 +139,90 @@ class Memo(Generic[K, V]):
             finally:
                 del self._computing[key]
         self._entries[key] = (value, reads)
+        self._computed(key)
         return value
+
+    def _computed(self, key: K) -> None:
+        """Called once a value is computed (not seeded) and stored."""
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
+
+
+# One persisted entry as the result cache keeps it: the value as JSON, the module parts and
+# the spellings it was computed from.
+Persisted = tuple[Any, set[Part], set[str]]
+
+
+class PersistentMemo(Memo[str, V]):
+    """A memo of plain values that outlives the run. The result cache keeps each entry with
+    the parts and spellings it read, and seeds the next run with the entries whose reads are
+    unchanged: a file re-checked after an edit then finds the answers to its cross-module
+    questions (canonical paths, call chains) without parsing the modules behind them, and its
+    own entry is charged their reads as if they had been computed again.
+
+    Only values computed without a cycle answer are kept: those depend on the order of work.
+    """
+
+    def __init__(self, encode: Callable[[V], Any], decode: Callable[[Any], V]) -> None:
+        super().__init__()
+        self._encode = encode
+        self._decode = decode
+        self._fresh: list[str] = []
+
+    def seed(self, key: str, raw: Any, reads: Reads) -> None:
+        """An entry from an earlier run (``raw`` as :meth:`take_fresh` gave it). Raises
+        TypeError, ValueError or KeyError for a value that does not decode."""
+        self._entries[key] = (self._decode(raw), reads)
+
+    def _computed(self, key: str) -> None:
+        self._fresh.append(key)
+
+    def take_fresh(self) -> dict[str, Persisted]:
+        """The entries computed since the last call, ready to keep; the list starts over."""
+        fresh: dict[str, Persisted] = {}
+        for key in self._fresh:
+            value, reads = self._entries[key]
+            if not _waited_on_a_cycle(reads):
+                modules, spellings = reads.resolved()
+                fresh[key] = (self._encode(value), modules, spellings)
+        self._fresh.clear()
+        return fresh
+
+
+# Codecs of kept values: the value itself is JSON; decoding checks its type.
+
+
+def as_is(value: Any) -> Any:
+    return value
+
+
+def string(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise TypeError("expected a string")
+    return raw
+
+
+def optional_string(raw: Any) -> str | None:
+    return None if raw is None else string(raw)
+
+
+def string_map(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise TypeError("expected a map")
+    return {string(key): string(value) for key, value in raw.items()}
+
+
+def _waited_on_a_cycle(reads: Reads) -> bool:
+    return bool(reads.pending)
+
+
+def seeded_reads(modules: dict[str, list[str]], spellings: list[str]) -> Reads:
+    """The reads of a kept entry, to charge whoever uses it."""
+    reads = Reads()
+    reads.modules = {(path, part) for path, parts in modules.items() for part in parts}
+    reads.spellings = set(spellings)
+    return reads
 
 
 class Spelling:
