@@ -242,6 +242,33 @@ def test_kept_answers_that_read_a_changed_part_are_computed_again(tmp_path: Path
     assert checked == {"app/main.py", "app/store.py"}
 
 
+def test_project_rules_parse_only_modules_whose_kept_answer_says_they_matter(
+    tmp_path: Path,
+) -> None:
+    # Both modules spell "uvicorn" and "workers"; only run.py calls uvicorn.run(workers=...).
+    root = write(
+        tmp_path / "svc",
+        {
+            "pyproject.toml": "[project]\nname = 'svc'\n",
+            "app/__init__.py": "",
+            "app/run.py": (
+                "import os\nimport uvicorn\nuvicorn.run('app:app', workers=os.cpu_count())\n"
+            ),
+            "app/docs.py": '"""Run uvicorn with more workers in production."""\nworkers = 4\n',
+            "app/api.py": "def ping():\n    return 1\n",
+        },
+    )
+    folder = tmp_path / "cache"
+    before, _ = _incremental(root, folder)
+    assert [(d["path"], d["code"]) for d in before] == [("app/run.py", "FL601")]
+    (root / "app" / "api.py").write_text("def ping():\n    return 2\n")
+    for entry in folder.glob("run-*.json"):
+        entry.unlink()
+    result = cache.cached_lint([root], _settings(root), cache_dir=folder, cwd=root)
+    assert _loaded(result) == {"app/api.py", "app/run.py"}  # not docs.py
+    assert [d.to_dict() for d in result.diagnostics] == before
+
+
 @pytest.mark.skipif(not workers.can_fork(), reason="worker processes need os.fork")
 @pytest.mark.parametrize("source", PROJECTS, ids=[p.name for p in PROJECTS])
 def test_workers_hand_in_the_kept_answers_one_process_keeps(source: Path, tmp_path) -> None:

@@ -242,6 +242,7 @@ class _Resolver:
         self.assigned: Memo[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = Memo()
         # By path, kept across runs: what another module's name holds.
         self.paths = project.persistent("db-kind", _encode_kind, _decode_kind)
+        self.provided_at = project.persistent("db-provided", _encode_kind, _decode_kind)
 
     def kind(
         self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int = 0
@@ -423,8 +424,7 @@ class _Resolver:
         found = self.kind(module, provider, scope, depth)
         if found is not None:  # ``Depends(SessionLocal)``: FastAPI calls the provider
             return _called(found)
-        function = self._function(module, provider, scope)
-        return None if function is None else self.provides(function, depth, as_dependency=True)
+        return self._provided_by(module, provider, scope, depth, as_dependency=True)
 
     def call_kind(
         self, module: PythonModule, call: cst.Call, scope: Scope, depth: int
@@ -440,8 +440,27 @@ class _Resolver:
             if callee.role == "factory_fn" and not callee.is_async:
                 return DbKind("factory", self._async_class_kwarg(module, call, scope, depth))
             return _called(callee)
-        function = self._function(module, func, scope)
-        return None if function is None else self.provides(function, depth, as_dependency=False)
+        return self._provided_by(module, func, scope, depth, as_dependency=False)
+
+    def _provided_by(
+        self,
+        module: PythonModule,
+        expr: cst.BaseExpression,
+        scope: Scope,
+        depth: int,
+        as_dependency: bool,
+    ) -> DbKind | None:
+        """What calling the project function ``expr`` names hands out (by its path, kept
+        across runs)."""
+        path = self.project.resolve(module, expr, scope)
+        if path is None:
+            return None
+        key = f"{'dependency' if as_dependency else 'call'}:{path}"
+        return self.provided_at.get(key, self._provided_at, path, depth, as_dependency, cycle=None)
+
+    def _provided_at(self, path: str, depth: int, as_dependency: bool) -> DbKind | None:
+        function = self.project.function_at(path)
+        return None if function is None else self.provides(function, depth, as_dependency)
 
     def _async_class_kwarg(
         self, module: PythonModule, call: cst.Call, scope: Scope, depth: int
@@ -452,12 +471,6 @@ class _Resolver:
             return False
         found = self.kind(module, class_, scope, depth)
         return found is not None and found.is_async
-
-    def _function(
-        self, module: PythonModule, expr: cst.BaseExpression, scope: Scope
-    ) -> FunctionInfo | None:
-        path = self.project.resolve(module, expr, scope)
-        return None if path is None else self.project.function_at(path)
 
     def provides(self, function: FunctionInfo, depth: int, as_dependency: bool) -> DbKind | None:
         """The session/engine/connection a project function hands out: what a generator

@@ -203,6 +203,12 @@ def string(raw: Any) -> str:
     return raw
 
 
+def boolean(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise TypeError("expected true or false")
+    return raw
+
+
 def optional_string(raw: Any) -> str | None:
     return None if raw is None else string(raw)
 

@@ -19,7 +19,9 @@ from fastlint.deploy.model import (
 )
 from fastlint.diagnostics import Severity
 from fastlint.python.frameworks import app_class, instance_class
-from fastlint.python.model import keyword
+from fastlint.python.model import CallSite, keyword
+from fastlint.python.module import PythonModule
+from fastlint.python.tracking import as_is, boolean
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import ProjectRule
@@ -248,18 +250,36 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
     """``uvicorn.run(workers=...)`` anywhere in the project that no start command reaches."""
     settings: list[Setting] = []
     cpus = int(ctx.settings.options.get("assumed-cpus", DEFAULT_ASSUMED_CPUS))
+    runs = ctx.project.persistent("uvicorn-run-workers", as_is, boolean)
     for module in ctx.project.modules:
         if "uvicorn" not in module.text or "workers" not in module.text:
             continue
-        for call in module.model.calls:
+        if not runs.get(module.path, _runs_uvicorn_with_workers, ctx, module):
+            continue  # the usual answer, kept: this module is not parsed on a cached run
+        for call in _uvicorn_runs(ctx, module):
             expr = keyword(call.node, "workers")
             if expr is None or id(expr) in reached:
-                continue
-            if ctx.project.resolve(module, call.node.func, call.scope) != "uvicorn.run":
                 continue
             evaluator = Evaluator(module, {}, cpus)
             settings.append(uvicorn_run_setting("workers", module, expr, call.scope, evaluator))
     return settings
+
+
+def _uvicorn_runs(ctx: LintContext, module: PythonModule) -> list[CallSite]:
+    """``uvicorn.run(..., workers=...)`` calls in ``module``."""
+    return [
+        call
+        for call in module.model.calls_named(_WORKERS)
+        if keyword(call.node, "workers") is not None
+        and ctx.project.resolve(module, call.node.func, call.scope) == "uvicorn.run"
+    ]
+
+
+def _runs_uvicorn_with_workers(ctx: LintContext, module: PythonModule) -> bool:
+    return bool(_uvicorn_runs(ctx, module))
+
+
+_WORKERS = frozenset({"workers"})
 
 
 # ---------------------------------------------------------------------------- FL602
@@ -319,6 +339,11 @@ _WSGI_FRAMEWORKS = ("flask.", "django.", "falcon.", "pyramid.", "bottle.", "werk
 
 
 def _is_fastapi_project(ctx: LintContext) -> bool:
+    memo = ctx.project.persistent("fastapi-project", as_is, boolean)
+    return memo.get("", _constructs_an_app, ctx)
+
+
+def _constructs_an_app(ctx: LintContext) -> bool:
     for module in ctx.project.modules:
         if "FastAPI" not in module.text and "Starlette" not in module.text:
             continue
