@@ -12,6 +12,7 @@ fresh wrapper process that reports the command's wall time and the peak RSS of i
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -25,13 +26,49 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 PIP_DOWNLOAD = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
 PACKAGE, VERSION = "prefect", "3.9.1"
 ONE_FILE = "src/prefect/flows.py"  # a large module with async code and helper chains
-# Edited between warm runs: a module few findings read, and one that 55 files' findings read.
-EDITED = ("src/prefect/cli/deploy/_core.py", "src/prefect/flows.py")
+
+
+def append_comment(text: str, run: int) -> str:
+    return text + f"\n# fastlint benchmark edit {run}\n"
+
+
+def append_constant(text: str, run: int) -> str:
+    return text + f"\nFASTLINT_BENCHMARK_EDIT = {run}\n"
+
+
+def first_statement_of(function: str) -> Callable[[str, int], str]:
+    """An edit inside one top-level function's body: a statement before its first one."""
+
+    def edit(text: str, run: int) -> str:
+        tree = ast.parse(text)
+        (found,) = [
+            node
+            for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function
+        ]
+        first = found.body[0]
+        lines = text.splitlines(keepends=True)
+        lines.insert(first.lineno - 1, " " * first.col_offset + f"_benchmark_edit = {run}\n")
+        return "".join(lines)
+
+    return edit
+
+
+# Edited between warm runs: a module few findings read, and one that 55 files' findings read,
+# by a comment (nothing another file's findings read), inside one function's body (read by the
+# findings of 3 files), and in its interface (read by all 55).
+EDITS = (
+    ("src/prefect/cli/deploy/_core.py", "a comment", append_comment),
+    ("src/prefect/flows.py", "a comment", append_comment),
+    ("src/prefect/flows.py", "a body", first_statement_of("load_flow_from_entrypoint")),
+    ("src/prefect/flows.py", "a module constant", append_constant),
+)
 
 # Runs ``argv`` with output discarded; prints wall and CPU seconds (user + system, all processes:
 # the fairer number on a busy machine), peak child RSS (KiB) and the exit code.
@@ -107,15 +144,21 @@ def time_command(measurement: Measurement, runs: int, cwd: Path) -> Measurement:
     return measurement
 
 
-def time_after_edit(measurement: Measurement, edited: Path, runs: int, cwd: Path) -> Measurement:
+def time_after_edit(
+    measurement: Measurement,
+    edited: Path,
+    edit: Callable[[str, int], str],
+    runs: int,
+    cwd: Path,
+) -> Measurement:
     """Warm runs after one file changed: each run primes the cache on the original tree, then
-    appends a comment to ``edited`` (a new digest; findings elsewhere unchanged) and is timed."""
+    applies ``edit`` (different in each run, so no run entry answers it) and is timed."""
     original = edited.read_bytes()
     try:
         for run in range(runs):
             edited.write_bytes(original)
             time_command(Measurement("prime", measurement.command), 1, cwd)
-            edited.write_bytes(original + f"\n# fastlint benchmark edit {run}\n".encode())
+            edited.write_text(edit(original.decode(), run), encoding="utf-8")
             time_command(measurement, 1, cwd)
     finally:
         edited.write_bytes(original)
@@ -243,9 +286,9 @@ def main() -> None:
             warm = Measurement("fastlint warm", [*base, "--cache-dir", str(scratch / "cache")])
             time_command(Measurement("prime", warm.command), 1, tree)
             measurements.append(time_command(warm, args.runs, tree))
-            for path in EDITED:
-                edit = Measurement(f"fastlint warm, {path} edited", warm.command)
-                measurements.append(time_after_edit(edit, tree / path, args.runs, tree))
+            for path, what, edit in EDITS:
+                edited = Measurement(f"fastlint warm, {what} in {path} edited", warm.command)
+                measurements.append(time_after_edit(edited, tree / path, edit, args.runs, tree))
         else:
             measurements.append(Measurement("fastlint warm", [], note="no cache yet"))
 

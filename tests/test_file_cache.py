@@ -153,11 +153,30 @@ def _two_modules(tmp_path: Path) -> Path:
         (RATES.replace("return 1", "return 2"), {"app/rates.py"}),
         # Inside the function main.py's finding goes through.
         (RATES.replace("timeout=TIMEOUT", "timeout=1"), {"app/rates.py", "app/main.py"}),
-        # The interface: a module-level value, an import, a signature.
-        (RATES.replace("TIMEOUT = 5", "TIMEOUT = 6"), {"app/rates.py", "app/main.py"}),
-        (RATES.replace("def unused()", "def unused(x=1)"), {"app/rates.py", "app/main.py"}),
+        # Module-level statements: only those binding a name the finding went through.
+        (RATES.replace("TIMEOUT = 5", "TIMEOUT = 6"), {"app/rates.py"}),
+        (
+            RATES.replace("import requests", "import httpx as requests"),
+            {"app/rates.py", "app/main.py"},
+        ),
+        (RATES.replace("def unused()", "def unused(x=1)"), {"app/rates.py"}),
+        (
+            RATES.replace("def fetch_rates()", "def fetch_rates(x=1)"),
+            {"app/rates.py", "app/main.py"},
+        ),
+        (RATES + "def added():\n    return 3\n", {"app/rates.py"}),
     ],
-    ids=["comment", "formatting", "unread body", "read body", "constant", "signature"],
+    ids=[
+        "comment",
+        "formatting",
+        "unread body",
+        "read body",
+        "unread constant",
+        "read import",
+        "unread signature",
+        "read signature",
+        "function added",
+    ],
 )
 def test_an_edit_rechecks_the_files_that_read_the_changed_part(
     tmp_path: Path, edited: str, rechecked: set[str]

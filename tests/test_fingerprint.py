@@ -187,19 +187,36 @@ def test_reading_the_model_charges_the_part_read() -> None:
             read()
         return reads.modules
 
-    helper = model.function_by_qualname("helper")
-    inner = model.function_by_qualname("Client.get.<locals>.inner")
-    client = model.class_by_name("Client")
+    with tracking.frame():
+        helper = model.function_by_qualname("helper")
+        inner = model.function_by_qualname("Client.get.<locals>.inner")
+        client = model.class_by_name("Client")
     assert helper is not None and inner is not None and client is not None
+    assert charged(lambda: model.function_by_qualname("helper")) == {("m.py", "name:helper")}
+    assert charged(lambda: model.function_by_qualname("helper.<locals>.x")) == {
+        ("m.py", "name:helper"),
+        ("m.py", "helper"),
+    }
+    assert charged(lambda: model.class_by_name("Client")) == {("m.py", "name:Client")}
+    assert charged(lambda: model.module_binding("requests")) == {("m.py", "name:requests")}
+    assert charged(lambda: model.module_binding("absent")) == {("m.py", "name:absent")}
     assert charged(lambda: (helper.params, helper.decorators, helper.is_async)) == set()
     assert charged(lambda: helper.calls) == {("m.py", "helper")}
     assert charged(lambda: helper.scope) == {("m.py", "helper")}
     assert charged(lambda: inner.returns) == {("m.py", "Client.get")}  # the outermost def
-    assert charged(lambda: model.function_by_qualname("helper.<locals>.x")) == {("m.py", "helper")}
-    assert charged(lambda: client.node) == {("m.py", "Client.__init__"), ("m.py", "Client.get")}
+    assert charged(lambda: client.bases) == {("m.py", "name:Client")}
+    assert charged(lambda: client.node) == {
+        ("m.py", "name:Client"),
+        ("m.py", "Client.__init__"),
+        ("m.py", "Client.get"),
+    }
     assert charged(lambda: model.calls) == {("m.py", WHOLE)}
     assert charged(lambda: model.functions) == {("m.py", WHOLE)}
-    assert charged(lambda: client.bases) == set()
+    assert charged(lambda: model.main_block) == {("m.py", INTERFACE)}
+    # A lookup charges the names it reads at module level, not the function scopes it passes.
+    scope = inner.scope
+    assert charged(lambda: scope.lookup("requests")) == {("m.py", "name:requests")}
+    assert charged(lambda: scope.lookup("self")) == set()
 
 
 def test_a_model_without_a_path_charges_nothing() -> None:
@@ -218,13 +235,21 @@ def test_a_scan_of_named_calls_reads_those_calls_and_the_parts_they_are_in() -> 
         "    return FastAPI(on_startup=[])\n"
         "def other():\n"
         "    return len([])\n"
+        "class Holder:\n"
+        "    app = FastAPI(lifespan=None)\n"
     )
     model = _model(text)
     names = frozenset({"lifespan", "on_startup", "on_event"})
     with tracking.frame() as reads:
         sites = model.calls_named(names)
-    assert [site.function.name if site.function else None for site in sites] == [None, "build"]
-    assert reads.modules == {("m.py", calls_part(names)), ("m.py", INTERFACE), ("m.py", "build")}
+    assert [site.function.name if site.function else None for site in sites] == [
+        None,
+        "build",
+        None,
+    ]
+    # A call at module level reads what its names resolve to (a lookup charges those); one
+    # in a function, that function's body; one in a class body, the statements around it.
+    assert reads.modules == {("m.py", calls_part(names)), ("m.py", "build"), ("m.py", INTERFACE)}
 
 
 @pytest.mark.parametrize(
@@ -269,3 +294,49 @@ def test_quoting_another_modules_source_reads_its_text() -> None:
     with tracking.frame() as reads:
         assert module.code(binding.value) == "f( 1 )"
     assert reads.modules == {("m.py", TEXT)}
+
+
+NAMES = (
+    "import os\n"
+    "from typing import Optional as Opt\n"
+    "LIMIT = 3\n"
+    "if os.environ.get('X'):\n"
+    "    MODE = 'x'\n"
+    "else:\n"
+    "    MODE = 'y'\n"
+    "class Service(Base):\n"
+    "    retries = 2\n"
+    "    def run(self):\n"
+    "        return LIMIT\n"
+    "def helper(a=1):\n"
+    "    return MODE\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("edited", "changed"),
+    [
+        (NAMES.replace("LIMIT = 3", "LIMIT = 4"), {"LIMIT"}),
+        (NAMES.replace("'y'", "'z'"), {"MODE"}),  # both branches bind it: one statement
+        (NAMES.replace("Optional as Opt", "Optional as Maybe"), {"Opt", "Maybe"}),
+        (NAMES.replace("retries = 2", "retries = 3"), {"Service", "retries"}),
+        # A statement counts for every name stored in it (a class's attributes too): more than
+        # the model binds at module level, which only costs a re-check.
+        (NAMES.replace("Service(Base)", "Service(Other)"), {"Service", "retries"}),
+        (NAMES.replace("def run(self)", "async def run(self)"), {"Service", "retries"}),
+        (NAMES.replace("helper(a=1)", "helper(a=2)"), {"helper", "a"}),
+        (NAMES.replace("return MODE", "return LIMIT"), set()),  # a body: not a name's part
+        (NAMES + "def added():\n    pass\n", {"added"}),
+    ],
+    ids=["value", "branch", "alias", "class attribute", "base", "method", "default", "body", "new"],
+)
+def test_a_name_digest_changes_with_the_statements_binding_it(
+    edited: str, changed: set[str]
+) -> None:
+    before, after = Fingerprint.of(NAMES), Fingerprint.of(edited)
+    assert before is not None and after is not None
+    names = {"os", "Opt", "Maybe", "LIMIT", "MODE", "Service", "retries", "helper", "a", "added"}
+    moved = {
+        name for name in names if before.digest(f"name:{name}") != after.digest(f"name:{name}")
+    }
+    assert moved == changed

@@ -22,7 +22,7 @@ import hashlib
 import warnings
 from collections.abc import Iterable, Iterator
 
-from fastlint.python.tracking import CALLS, INTERFACE, WHOLE
+from fastlint.python.tracking import CALLS, INTERFACE, NAME, WHOLE
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Statements whose bodies still belong to the level they are written at (a def under
@@ -48,7 +48,9 @@ class Fingerprint:
         for qualname, definition in definitions:
             bodies.setdefault(qualname, []).append(ast.dump(definition))
         self._digests = {qualname: _digest(dumps) for qualname, dumps in bodies.items()}
-        self._digests[INTERFACE] = _digest([_interface_dump(tree, definitions)])
+        interface, by_name = _interface_dumps(tree, definitions)
+        self._digests[INTERFACE] = _digest([interface])
+        self._names = by_name
 
     @classmethod
     def of(cls, text: str) -> Fingerprint | None:
@@ -74,6 +76,8 @@ class Fingerprint:
             elif part.startswith(CALLS):
                 names = frozenset(part[len(CALLS) :].split(","))
                 self._digests[part] = _digest(_calls_named(self._tree, names))
+            elif part.startswith(NAME):
+                self._digests[part] = _digest(self._names.get(part[len(NAME) :], []))
         return self._digests.get(part)
 
 
@@ -103,18 +107,49 @@ def _nested_blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
     return []
 
 
-def _interface_dump(
+def _interface_dumps(
     tree: ast.Module, definitions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]
-) -> str:
-    """The module's dump with its top-level functions' bodies left out."""
+) -> tuple[str, dict[str, list[str]]]:
+    """The module's dump with its top-level functions' bodies left out, and for each name a
+    module-level statement may bind, the dumps (bodies left out too) of the statements that
+    bind it. A statement counts for every name stored anywhere in it outside a function body,
+    a class attribute's name included: more than the model binds, never less."""
     saved = [definition.body for _, definition in definitions]
     try:
         for _, definition in definitions:
             definition.body = []
-        return ast.dump(tree)
+        by_name: dict[str, list[str]] = {}
+        for statement in tree.body:
+            dump = ast.dump(statement)
+            for name in sorted(_names_bound_in(statement)):
+                by_name.setdefault(name, []).append(dump)
+        return ast.dump(tree), by_name
     finally:
         for (_, definition), body in zip(definitions, saved):
             definition.body = body
+
+
+def _names_bound_in(statement: ast.stmt) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (*_DEFS, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+            names.add(node.name.split(".")[-1])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif _MATCH and isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif _MATCH and isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+    return names
 
 
 def _calls_named(tree: ast.Module, names: frozenset[str]) -> list[str]:

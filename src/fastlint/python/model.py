@@ -20,7 +20,7 @@ from typing import Callable, Union
 import libcst as cst
 
 from fastlint.python import tracking
-from fastlint.python.tracking import CALLS, INTERFACE, WHOLE, Part
+from fastlint.python.tracking import CALLS, INTERFACE, NAME, WHOLE, Part
 
 Literal = Union[str, int, float, bool, None, tuple, list, dict]
 
@@ -62,6 +62,11 @@ class Scope:
     parent: Scope | None
     bindings: dict[str, Binding] = field(default_factory=dict)
     function: FunctionInfo | None = None
+    # What a lookup reading this scope charges: a module scope charges the name looked up
+    # (in its module ``path``); a class scope its class's part. A function scope charges
+    # nothing: whoever holds it read the function's body.
+    path: str | None = None
+    part: Part | None = None
 
     def bind(self, name: str, binding: Binding) -> None:
         old = self.bindings.get(name)
@@ -79,8 +84,13 @@ class Scope:
         scope: Scope | None = self
         first = True
         while scope is not None:
-            if (first or scope.kind != "class") and name in scope.bindings:
-                return scope.bindings[name]
+            if first or scope.kind != "class":
+                if scope.path is not None:
+                    tracking.touch(scope.path, NAME + name)
+                elif scope.part is not None:
+                    tracking.touch(*scope.part)
+                if name in scope.bindings:
+                    return scope.bindings[name]
             first = False
             scope = scope.parent
         return None
@@ -185,18 +195,37 @@ class FunctionInfo:
 
 @dataclass(eq=False)
 class ClassInfo:
+    """A class. Its statement, method bodies aside, is one part of the module (the part of
+    its outermost class's name, or the enclosing function's): reading its bases, methods or
+    node charges it, and the node also charges every method's body."""
+
     name: str
     path: str
     scope: Scope  # the scope the class is defined in
-    bases: list[cst.BaseExpression]
-    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    part: Part | None  # its statement's part; None when reads are not tracked
+    _bases: list[cst.BaseExpression] = field(default_factory=list)
+    _methods: dict[str, FunctionInfo] = field(default_factory=dict)
     _node: cst.ClassDef | None = None
-    # The parts its node spans besides the interface: its methods' bodies (or, for a class
-    # inside a function, that function's part).
+    # The bodies its node spans: its methods' (the same part for a class inside a function).
     _parts: list[Part] = field(default_factory=list)
+
+    def _read(self) -> None:
+        if self.part is not None:
+            tracking.touch(*self.part)
+
+    @property
+    def bases(self) -> list[cst.BaseExpression]:
+        self._read()
+        return self._bases
+
+    @property
+    def methods(self) -> dict[str, FunctionInfo]:
+        self._read()
+        return self._methods
 
     @property
     def node(self) -> cst.ClassDef:
+        self._read()
         for part in self._parts:
             tracking.touch(*part)
         assert self._node is not None
@@ -216,11 +245,11 @@ class ModuleModel:
         self.path = path  # display path: reads are charged to it (None: not tracked)
         self._tree = tree
         self.is_package = is_package
-        self.scope = Scope("module", None)
+        self.scope = Scope("module", None, path=path)
         self._functions: list[FunctionInfo] = []
         self._classes: list[ClassInfo] = []
         self._calls: list[CallSite] = []
-        self.main_block: list[cst.BaseStatement] = []
+        self._main_block: list[cst.BaseStatement] = []
         self._resolving: set[int] = set()
 
     # -- whole-module reads (every function body is in them) -------------------
@@ -250,6 +279,13 @@ class ModuleModel:
         self._read_whole()
         return self._calls
 
+    @property
+    def main_block(self) -> list[cst.BaseStatement]:
+        """The statements under ``if __name__ == "__main__":``."""
+        if self.path is not None:
+            tracking.touch(self.path, INTERFACE)
+        return self._main_block
+
     def calls_named(self, names: frozenset[str]) -> list[CallSite]:
         """The calls whose callee's name (``f(...)``, ``x.f(...)``) or one of whose keywords is
         in ``names``. A scan that needs no other call reads only these, and the parts they are
@@ -258,8 +294,10 @@ class ModuleModel:
         if self.path is not None:
             tracking.touch(self.path, CALLS + ",".join(sorted(names)))
             for site in found:
-                part = site.function.part if site.function is not None else None
-                tracking.touch(*(part or (self.path, INTERFACE)))
+                if site.function is not None and site.function.part is not None:
+                    tracking.touch(*site.function.part)
+                elif site.scope is not self.scope:  # a class body: its statements
+                    tracking.touch(self.path, INTERFACE)
         return found
 
     def decorated_by(self, decorator: cst.Call) -> FunctionInfo | None:
@@ -273,23 +311,29 @@ class ModuleModel:
     # -- lookups ------------------------------------------------------------
 
     def function_by_qualname(self, qualname: str) -> FunctionInfo | None:
-        """The function called ``qualname``. Whether a nested one (``f.<locals>.g``) exists
-        depends on ``f``'s body, so asking for one reads that body."""
-        outer, nested, _ = qualname.partition(".<locals>.")
-        if nested and self.path is not None:
-            tracking.touch(self.path, outer)
+        """The function called ``qualname``. Asking reads the statement of its top-level name
+        (``Svc`` for ``Svc.run``) and, for a nested one (``f.<locals>.g``), ``f``'s body."""
+        if self.path is not None:
+            tracking.touch(self.path, NAME + qualname.partition(".")[0])
+            outer, nested, _ = qualname.partition(".<locals>.")
+            if nested:
+                tracking.touch(self.path, outer)
         for function in self._functions:
             if function.qualname == qualname:
                 return function
         return None
 
     def class_by_name(self, name: str) -> ClassInfo | None:
+        if self.path is not None:
+            tracking.touch(self.path, NAME + name)
         for class_info in self._classes:
             if class_info.name == name and class_info.scope is self.scope:
                 return class_info
         return None
 
     def module_binding(self, name: str) -> Binding | None:
+        if self.path is not None:
+            tracking.touch(self.path, NAME + name)
         return self.scope.bindings.get(name)
 
     # -- resolution -----------------------------------------------------------
@@ -559,7 +603,7 @@ class _ModelBuilder(cst.CSTVisitor):
         if self.scope is self.model.scope and _is_main_test(node.test):
             self.main_depth += 1
             if isinstance(node.body, cst.IndentedBlock):
-                self.model.main_block.extend(node.body.body)
+                self.model._main_block.extend(node.body.body)
 
     def leave_If(self, original_node: cst.If) -> None:
         if self.scope is self.model.scope and _is_main_test(original_node.test):
@@ -569,21 +613,28 @@ class _ModelBuilder(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = self._qualname(node.name.value)
+        enclosing = self.function
+        if self.model.path is None:
+            part = None
+        elif enclosing is not None:
+            part = enclosing.part
+        else:  # a class at module level, or nested in one: its outermost class's statement
+            part = (self.model.path, NAME + (self.qual_stack or [node.name.value])[0])
         info = ClassInfo(
             name=node.name.value,
             path=self._path(qualname),
             scope=self.scope,
-            bases=[arg.value for arg in node.bases],
+            part=part,
+            _bases=[arg.value for arg in node.bases],
             _node=node,
         )
-        enclosing = self.function
         if enclosing is not None and enclosing.part is not None:
             info._parts.append(enclosing.part)
         self.model._classes.append(info)
         self.scope.bind(node.name.value, Binding("class", path=info.path, node=node))
         self.class_stack.append(info)
         self.qual_stack.append(node.name.value)
-        self.scope = Scope("class", self.scope)
+        self.scope = Scope("class", self.scope, part=part)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         assert self.scope.parent is not None
@@ -688,7 +739,7 @@ class _ModelBuilder(cst.CSTVisitor):
             kind = "def"
             self.scope.bind(name, Binding(kind, path=info.path, node=node))
             if class_info is not None:
-                class_info.methods[name] = info
+                class_info._methods[name] = info
         self.model._functions.append(info)
         # Decorators and parameter defaults run in the enclosing scope: visit them now, then
         # keep LibCST from visiting them again inside the function's scope.

@@ -66,9 +66,8 @@ class PythonModule:
 
     @property
     def model(self) -> ModuleModel:
-        """The model: reading it charges the module's interface; the model charges the
-        function bodies and whole-module lists it is asked for."""
-        tracking.touch(self.path, tracking.INTERFACE)
+        """The model. It charges what it is asked (a module-level name, a function's body,
+        every call) to the open tracking frame itself."""
         if self._model is None:
             self._load()
         assert self._model is not None

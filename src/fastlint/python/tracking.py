@@ -46,6 +46,7 @@ V = TypeVar("V")
 # Parts of a module (none is a qualified name: those are identifiers joined by dots).
 WHOLE = "*"  # all of its syntax: its tree, or every call site in it
 INTERFACE = ""  # everything but function bodies
+NAME = "name:"  # + a name: the module-level statements that bind it (bodies of defs aside)
 CALLS = "calls:"  # + names: the calls spelt with one of them (fingerprint.calls_part)
 TEXT = "#"  # its exact text: source rendered into a message
 Part = tuple[str, str]  # (display path of the module, WHOLE / INTERFACE / a function's qualname)
