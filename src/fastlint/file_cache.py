@@ -1,8 +1,9 @@
 """Per-file entries of the result cache: a Python file's findings, kept while they still hold.
 
 An entry holds what the Python rules found in one file, with what those findings were computed
-from: the parts of other modules that were read (a function's body, a module's interface, or a
-whole module; see :mod:`fastlint.python.tracking`) and the whole-project text tests
+from: the parts of other modules that were read (a function's body, the statements binding a
+module-level name, a whole module; see :mod:`fastlint.python.tracking`) and the whole-project
+text tests
 (:class:`fastlint.python.tracking.Spelling`) that turned modules away unparsed. A later run
 reuses the entry, without parsing the file, while the file is unchanged, the set of modules
 passing each test is unchanged, and every part read is unchanged. A part of a changed module is
@@ -19,7 +20,7 @@ The store also keeps the answers of the analyses' persistent memos (canonical pa
 chains, what a name of another module holds: :class:`fastlint.python.tracking.PersistentMemo`),
 each with what it read, and seeds the next run with those that still hold by the same test. A
 file re-checked after an edit then gets its cross-module answers without parsing the modules
-behind them: after a comment in prefect's ``flows.py``, the re-check parses 7 modules, not 72.
+behind them: after a comment in prefect's ``flows.py``, the run parses 2 modules, not 72.
 
 Only Python rules' per-file findings are kept. Project rules and Dockerfile and script rules
 run every time: they are cheap, and they read the deployment as a whole.

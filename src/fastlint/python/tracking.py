@@ -7,13 +7,14 @@ them to the frame that asks. So a call-graph fact built while checking ``a.py`` 
 against ``b.py`` when ``b.py`` reuses it.
 
 A read names a *part* of the module, so that an edit elsewhere in it does not count: the
-*interface* (:data:`INTERFACE`: everything but the bodies of functions, i.e. imports, module and
-class-level assignments, signatures and decorators), the body of one top-level function or
-method (its qualified name), or the whole module (:data:`WHOLE`: its tree, or every call site
-in it). The model charges these itself (:mod:`fastlint.python.model`): reading a module's model
-charges its interface, reading what a function's body holds (its calls, returns, local scope)
-charges that function. :mod:`fastlint.python.fingerprint` gives each part a digest that ignores
-comments and formatting, and the result cache compares those digests.
+statements at module level that bind one name (``name:X``, function bodies aside), the body of
+one top-level function or method (its qualified name), the calls spelt with given names (for a
+scan), everything but function bodies (:data:`INTERFACE`), all of its syntax (:data:`WHOLE`:
+its tree, or every call site in it) or its exact text (:data:`TEXT`: source quoted in a
+message). The model charges these itself (:mod:`fastlint.python.model`): a lookup that reaches
+module level charges the name, reading what a function's body holds (its calls, returns, local
+scope) charges that function. :mod:`fastlint.python.fingerprint` gives each part a digest that
+ignores comments and formatting, and the result cache compares those digests.
 
 Whole-project scans skip modules by a text test before parsing them (:class:`Spelling`). A
 finding that relied on a module *not* mentioning ``Depends`` holds while the set of modules
