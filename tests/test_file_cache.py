@@ -4,6 +4,7 @@ run without the cache reports, and it re-checks only the files whose findings co
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 from pathlib import Path
@@ -84,6 +85,40 @@ def test_after_any_edit_reused_entries_give_the_uncached_result(source: Path, tm
             rechecked_some_not_all |= 0 < len(checked) < len(files)
         path.write_text(original)
     assert rechecked_some_not_all  # the entries were really reused
+
+
+@pytest.mark.parametrize("source", PROJECTS, ids=[p.name for p in PROJECTS])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_after_a_sequence_of_edits_and_partial_runs_the_cache_agrees(
+    source: Path, seed: int, tmp_path: Path
+) -> None:
+    """Edits pile up without being undone, and pre-commit-style runs over a few files share
+    the store with whole runs: the kept entries and answers each run leaves must still give
+    exactly the uncached result, whatever came before."""
+    root = tmp_path / source.name
+    shutil.copytree(source, root)
+    project_file = root / "pyproject.toml"
+    if not project_file.exists():  # so a run over some files finds the same project root
+        project_file.write_text(f"[project]\nname = '{source.name}'\n")
+    folder = tmp_path / "cache"
+    files = sorted(p for p in root.rglob("*.py"))
+    originals = {path: path.read_text() for path in files}
+    settings = _settings(root)
+    pick = random.Random(seed)
+    _incremental(root, folder)
+    for step in range(10):
+        path = pick.choice(files)
+        edits = {**_edits(path.read_text()), "restored": originals[path]}
+        name = pick.choice(sorted(edits))
+        path.write_text(edits[name])
+        where = f"step {step}: {path.relative_to(root)} {name}"
+        if pick.random() < 0.4:  # a pre-commit run: the edited file and two others
+            staged = sorted({path, *pick.sample(files, min(2, len(files)))})
+            result = cache.cached_lint(staged, settings, cache_dir=folder, cwd=root)
+            fresh = lint(staged, settings, root=root, cwd=root)
+            assert result.diagnostics == fresh.diagnostics, where
+        else:
+            assert _incremental(root, folder)[0] == _uncached(root), where
 
 
 def test_an_edit_rechecks_the_file_and_the_files_whose_findings_read_it(tmp_path) -> None:
