@@ -186,8 +186,10 @@ def _two_modules(tmp_path: Path) -> Path:
         (RATES.replace("'u', timeout", "'u',  timeout"), {"app/rates.py"}),
         # Inside a function nobody's findings read.
         (RATES.replace("return 1", "return 2"), {"app/rates.py"}),
-        # Inside the function main.py's finding goes through.
-        (RATES.replace("timeout=TIMEOUT", "timeout=1"), {"app/rates.py", "app/main.py"}),
+        # Inside the function main.py's finding goes through: main.py is re-checked when the
+        # chain's answer changes (the blocking call gone), not when it comes out the same.
+        (RATES.replace("requests.get(", "dict("), {"app/rates.py", "app/main.py"}),
+        (RATES.replace("timeout=TIMEOUT", "timeout=1"), {"app/rates.py"}),
         # Module-level statements: only those binding a name the finding went through.
         (RATES.replace("TIMEOUT = 5", "TIMEOUT = 6"), {"app/rates.py"}),
         (
@@ -195,8 +197,9 @@ def _two_modules(tmp_path: Path) -> Path:
             {"app/rates.py", "app/main.py"},
         ),
         (RATES.replace("def unused()", "def unused(x=1)"), {"app/rates.py"}),
+        (RATES.replace("def fetch_rates()", "def fetch_rates(x=1)"), {"app/rates.py"}),
         (
-            RATES.replace("def fetch_rates()", "def fetch_rates(x=1)"),
+            RATES.replace("def fetch_rates()", "async def fetch_rates()"),
             {"app/rates.py", "app/main.py"},
         ),
         (RATES + "def added():\n    return 3\n", {"app/rates.py"}),
@@ -205,11 +208,13 @@ def _two_modules(tmp_path: Path) -> Path:
         "comment",
         "formatting",
         "unread body",
-        "read body",
+        "read body, new answer",
+        "read body, same answer",
         "unread constant",
         "read import",
         "unread signature",
-        "read signature",
+        "read signature, same answer",
+        "read signature, new answer",
         "function added",
     ],
 )
@@ -226,25 +231,47 @@ def test_an_edit_rechecks_the_files_that_read_the_changed_part(
     assert after == _uncached(root)
 
 
+ORIGINS = "ORIGINS = ['*']\nTIMEOUT = 5\n"
+
+
 def test_an_edit_rechecks_what_read_the_module_when_its_earlier_text_is_gone(
     tmp_path: Path,
 ) -> None:
-    root = _two_modules(tmp_path)
+    # main.py's FL401 reads ORIGINS from origins.py directly (a constant, not a kept answer).
+    root = write(
+        tmp_path / "svc",
+        {
+            "pyproject.toml": "[project]\nname = 'svc'\n",
+            "app/__init__.py": "",
+            "app/origins.py": ORIGINS,
+            "app/main.py": (
+                "from fastapi import FastAPI\n"
+                "from fastapi.middleware.cors import CORSMiddleware\n"
+                "from app.origins import ORIGINS\n"
+                "app = FastAPI(openapi_url=None)\n"
+                "app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)\n"
+            ),
+        },
+    )
     folder = tmp_path / "cache"
-    _incremental(root, folder)
+    before, _ = _incremental(root, folder)
+    assert [(d["path"], d["code"]) for d in before] == [("app/main.py", "FL401")]
     (sources,) = folder.glob("files-*-sources")
     kept = list(sources.iterdir())
-    assert [path.read_text() for path in kept] == [RATES]  # main.py's entry reads rates.py
-    kept[0].write_text(RATES.replace("return 1", "return 3"))  # not what its name says
-    (root / "app" / "rates.py").write_text(RATES + "# a comment\n")
+    assert [path.read_text() for path in kept] == [ORIGINS]  # main.py's entry reads origins.py
+    kept[0].write_text(ORIGINS.replace("5", "6"))  # not what its name says
+    (root / "app" / "origins.py").write_text(ORIGINS + "# a comment\n")
     _, checked = _incremental(root, folder)
-    assert checked == {"app/rates.py", "app/main.py"}
-    assert [path.read_text() for path in sources.iterdir()] == [RATES + "# a comment\n"]
+    assert checked == {"app/origins.py", "app/main.py"}
+    assert [path.read_text() for path in sources.iterdir()] == [ORIGINS + "# a comment\n"]
     for path in sources.iterdir():
         path.unlink()
-    (root / "app" / "rates.py").write_text(RATES)
+    (root / "app" / "origins.py").write_text(ORIGINS)
     _, checked = _incremental(root, folder)
-    assert checked == {"app/rates.py", "app/main.py"}
+    assert checked == {"app/origins.py", "app/main.py"}
+    (root / "app" / "origins.py").write_text(ORIGINS + "# a comment\n")  # with its text kept
+    _, checked = _incremental(root, folder)
+    assert checked == {"app/origins.py"}
 
 
 def _chain_of_helpers(tmp_path: Path) -> Path:

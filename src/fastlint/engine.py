@@ -23,7 +23,7 @@ from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
 from fastlint.python.module import PythonModule, module_name_for, parse_python
 from fastlint.python.project import Project, Seeds
-from fastlint.python.tracking import Part, Persisted, Reads
+from fastlint.python.tracking import Part, Persisted, Reads, Token
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
@@ -293,10 +293,10 @@ def _lint(
         for source, text in zip(files, read)
         if source.kind is FileKind.PYTHON and isinstance(text, str)
     }
-    reusable: dict[str, FileEntry] = {}
+    candidates: dict[str, FileEntry] = {}
     if store is not None:
         registry.all_rules()  # the rules' text tests (Spelling) must be known to check entries
-        reusable = store.reusable(python_texts)
+        candidates = store.reusable(python_texts)
         ctx.seeds = store.seeds(python_texts)
 
     for source, text in zip(files, read):
@@ -306,9 +306,6 @@ def _lint(
             if source.kind is FileKind.PYTHON:
                 # Parsed by its check, or when another check needs it as context.
                 unit = _deferred_python(source, text)
-                if source.report and source.display in reusable:
-                    ctx.reused.add(source.display)  # its findings come from the cache
-                    raw.extend(reusable[source.display].diagnostics)
             else:
                 unit = _load(source, text, root)
         except UnreadableFile as error:
@@ -324,6 +321,14 @@ def _lint(
             texts[source.display] = (source.kind, text)
             ctx.units.setdefault(source.kind, []).append(unit)
 
+    reusable: dict[str, FileEntry] = {}
+    if store is not None:
+        reusable = _still_holding(ctx, store, candidates, python_texts)
+        for source in files:
+            if source.report and source.display in reusable and source.display in python_texts:
+                ctx.reused.add(source.display)  # its findings come from the cache
+                raw.extend(reusable[source.display].diagnostics)
+
     raw.extend(run_rules(ctx, jobs=jobs, progress=progress))
     if store is not None:
         store.update(python_texts, reusable.keys(), _fresh_entries(ctx), ctx.queries)
@@ -338,9 +343,41 @@ def _lint(
     )
 
 
+def _still_holding(
+    ctx: LintContext, store: FileStore, candidates: dict[str, FileEntry], texts: dict[str, str]
+) -> dict[str, FileEntry]:
+    """The entries (whose file, parts and spellings are unchanged) whose answers still hold.
+    An answer the store cannot vouch for (it was computed from something that changed) is
+    computed now, for a file this run reports on, and the entry holds if it came out the same:
+    an edit inside a helper that leaves its call chain as it was re-checks no file that goes
+    through it. Other files' entries are kept only on answers the store vouches for."""
+    reported = {source.display for source in ctx.files if source.report}
+    holding = {}
+    for path, entry in candidates.items():
+        unsure = [
+            (token, digest)
+            for token, digest in entry.answers.items()
+            if not store.answer_holds(token, digest, texts)
+        ]
+        if not unsure or (
+            path in reported and all(_same_answer(ctx, token, digest) for token, digest in unsure)
+        ):
+            holding[path] = entry
+    return holding
+
+
+def _same_answer(ctx: LintContext, token: tuple[str, str], digest: str) -> bool:
+    try:
+        return ctx.project.answer_digest(*token) == digest
+    except Exception:  # RecursionError or an analysis bug: not the same, so re-checked
+        return False
+
+
 def _fresh_entries(ctx: LintContext) -> dict[str, FileEntry]:
     return {
-        path: FileEntry.of(path, checked.modules, checked.spellings, checked.diagnostics)
+        path: FileEntry.of(
+            path, checked.modules, checked.spellings, checked.answers, checked.diagnostics
+        )
         for path, checked in ctx.checked.items()
     }
 
@@ -397,6 +434,7 @@ class Checked:
     diagnostics: list[Diagnostic]
     modules: list[Part] = field(default_factory=list)  # (module, part) pairs read
     spellings: list[str] = field(default_factory=list)
+    answers: dict[Token, str] = field(default_factory=dict)  # persistent answers used
     # Persistent-memo entries the check computed (a worker's memos die with it).
     queries: dict[str, dict[str, Persisted]] = field(default_factory=dict)
     cacheable: bool = True  # False when the check never finished (its worker died)
@@ -426,9 +464,9 @@ class PythonChecks:
             with tracking.frame() as found:
                 _guarded(rule, lambda r=rule: r.check(module, self.ctx), self.sink, module)
             reads.add(found)
-        modules, spellings = reads.resolved()
+        modules, spellings, answers = reads.resolved()
         queries = self.ctx.project.take_fresh()
-        return Checked(list(self.sink), sorted(modules), sorted(spellings), queries)
+        return Checked(list(self.sink), sorted(modules), sorted(spellings), answers, queries)
 
 
 def check_python_files(

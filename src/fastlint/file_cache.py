@@ -22,6 +22,12 @@ each with what it read, and seeds the next run with those that still hold by the
 file re-checked after an edit then gets its cross-module answers without parsing the modules
 behind them: after a comment in prefect's ``flows.py``, the run parses 2 modules, not 72.
 
+A file's findings depend on such answers through the answers themselves (memo, key and a
+digest of the value), not through what they were computed from. When an answer a file used
+was computed from a part that changed, the run computes it again and the file's entry holds
+if it came out the same: editing the body of a helper 55 files' findings go through, without
+changing how it blocks, re-checks none of them.
+
 Only Python rules' per-file findings are kept. Project rules and Dockerfile and script rules
 run every time: they are cheap, and they read the deployment as a whole.
 
@@ -46,9 +52,17 @@ from typing import TYPE_CHECKING, Any
 
 from fastlint.diagnostics import Diagnostic
 from fastlint.python.fingerprint import Fingerprint
-from fastlint.python.tracking import TEXT, Part, Persisted, Spelling, seeded_reads
+from fastlint.python.tracking import (
+    TEXT,
+    Part,
+    Persisted,
+    Spelling,
+    Token,
+    answer_digest,
+    seeded_reads,
+)
 
-FORMAT = 3
+FORMAT = 4
 
 if TYPE_CHECKING:
     from fastlint.python.project import Seeds
@@ -70,26 +84,33 @@ def _reads_by_module(parts: Iterable[Part], leave_out: str | None = None) -> dic
 @dataclass
 class Query:
     """A kept entry of a persistent memo (:class:`fastlint.python.tracking.PersistentMemo`):
-    its value as JSON and what it was computed from."""
+    its value as JSON and what it was computed from (other answers included)."""
 
     value: Any
     reads: dict[str, list[str]]
     spellings: list[str]
+    answers: dict[Token, str]
 
 
 @dataclass
 class FileEntry:
     reads: dict[str, list[str]]  # display path of another module → the parts of it read
     spellings: list[str]  # names of the text tests they relied on
+    answers: dict[Token, str]  # persistent answers used → the digest of each as used
     diagnostics: list[Diagnostic]  # raw: before suppressions and severity overrides
 
     @classmethod
     def of(
-        cls, path: str, parts: list[Part], spellings: list[str], diagnostics: list[Diagnostic]
+        cls,
+        path: str,
+        parts: list[Part],
+        spellings: list[str],
+        answers: dict[Token, str],
+        diagnostics: list[Diagnostic],
     ) -> FileEntry:
         """The entry for ``path``, whose check read ``parts``. Its own parts are left out: the
         entry holds only while the file's whole text is unchanged."""
-        return cls(_reads_by_module(parts, leave_out=path), spellings, diagnostics)
+        return cls(_reads_by_module(parts, leave_out=path), spellings, answers, diagnostics)
 
 
 class FileStore:
@@ -106,6 +127,8 @@ class FileStore:
         self._changed_paths: set[str] | None = None
         self._moved_tests: set[str] | None = None
         self._seeded: dict[str, dict[str, Query]] = {}  # the queries that held this run
+        self._greens: dict[Token, bool] = {}  # kept answer → whether it still holds
+        self._digests_of_answers: dict[Token, str] = {}
         # What the entries were made against (digests and spellings move on in update()).
         self._earlier_digests: dict[str, str] = {}
         self._earlier_passing: dict[str, list[str]] = {}
@@ -139,6 +162,7 @@ class FileStore:
                 str(path): FileEntry(
                     reads=_parts_map(entry["reads"]),
                     spellings=[str(name) for name in entry["spellings"]],
+                    answers=_answers_map(entry["answers"]),
                     diagnostics=[Diagnostic.from_dict(item) for item in entry["diagnostics"]],
                 )
                 for path, entry in dict(data["entries"]).items()
@@ -163,26 +187,52 @@ class FileStore:
         }
 
     def seeds(self, texts: dict[str, str]) -> Seeds:
-        """The kept persistent-memo entries that still hold, to seed this run's memos."""
-        holds: dict[tuple[int, int], bool] = {}  # entries loaded together share their reads
-
-        def still_holds(query: Query) -> bool:
-            key = (id(query.reads), id(query.spellings))
-            if key not in holds:
-                holds[key] = self._holds(query.reads, query.spellings, texts)
-            return holds[key]
-
+        """The kept persistent-memo entries that still hold, to seed this run's memos: their
+        parts and spellings are unchanged and every answer they used still holds too. (An
+        entry that does not is computed again if asked; a cached file that used it holds if
+        the answer comes out the same: see :meth:`answer_holds`.)"""
         self._seeded = {
-            name: {key: query for key, query in table.items() if still_holds(query)}
+            name: {key: query for key, query in table.items() if self._green(name, key, texts)}
             for name, table in self.queries.items()
         }
         return {
             name: {
-                key: (query.value, seeded_reads(query.reads, query.spellings))
+                key: (query.value, seeded_reads(query.reads, query.spellings, query.answers))
                 for key, query in table.items()
             }
             for name, table in self._seeded.items()
         }
+
+    def answer_holds(self, token: Token, digest: str, texts: dict[str, str]) -> bool:
+        """Whether the kept answer ``token`` still holds and is the one of digest ``digest``;
+        False also when it is not known here (the run then computes it to compare)."""
+        name, key = token
+        return self._green(name, key, texts) and self._answer_digest(name, key) == digest
+
+    def _green(self, name: str, key: str, texts: dict[str, str]) -> bool:
+        """Whether a kept answer still holds, through the answers it was computed from."""
+        token = (name, key)
+        found = self._greens.get(token)
+        if found is None:
+            self._greens[token] = False  # the kept answers form no cycle; a broken file might
+            query = self.queries.get(name, {}).get(key)
+            found = (
+                query is not None
+                and self._holds(query.reads, query.spellings, texts)
+                and all(
+                    self.answer_holds(used, digest, texts) for used, digest in query.answers.items()
+                )
+            )
+            self._greens[token] = found
+        return found
+
+    def _answer_digest(self, name: str, key: str) -> str:
+        token = (name, key)
+        found = self._digests_of_answers.get(token)
+        if found is None:
+            found = answer_digest(self.queries[name][key].value)
+            self._digests_of_answers[token] = found
+        return found
 
     def _changed(self, texts: dict[str, str]) -> set[str]:
         """The modules changed (or added) since the entries were made; computed once."""
@@ -266,9 +316,9 @@ class FileStore:
         entries.update(fresh)
         tables = {name: dict(table) for name, table in self._seeded.items()}
         for name, table in (queries or {}).items():
-            for key, (value, parts, spellings) in table.items():
-                if parts or spellings:  # else it read nothing: computing it again is free
-                    found = Query(value, _reads_by_module(parts), sorted(spellings))
+            for key, (value, parts, spellings, answers) in table.items():
+                if parts or spellings or answers:  # else it read nothing: free to compute
+                    found = Query(value, _reads_by_module(parts), sorted(spellings), answers)
                     tables.setdefault(name, {})[key] = found
         self.queries = tables
         users = [*entries.values(), *(q for table in tables.values() for q in table.values())]
@@ -310,6 +360,7 @@ class FileStore:
                 path: {
                     "reads": entry.reads,
                     "spellings": entry.spellings,
+                    "answers": _answers_list(entry.answers),
                     "diagnostics": [d.to_dict() for d in entry.diagnostics],
                 }
                 for path, entry in sorted(self.entries.items())
@@ -359,7 +410,8 @@ def _dump_queries(queries: dict[str, dict[str, Query]]) -> dict[str, Any]:
     for name, table in sorted(queries.items()):
         rows = tables[name] = []
         for key, query in sorted(table.items()):
-            reads = json.dumps([query.reads, query.spellings], sort_keys=True)
+            used = _answers_list(query.answers)
+            reads = json.dumps([query.reads, query.spellings, used], sort_keys=True)
             index = readsets.setdefault(reads, len(readsets))
             rows.append([key, query.value, index])
     return {"readsets": [json.loads(reads) for reads in readsets], "tables": tables}
@@ -367,8 +419,8 @@ def _dump_queries(queries: dict[str, dict[str, Query]]) -> dict[str, Any]:
 
 def _load_queries(document: Any) -> dict[str, dict[str, Query]]:
     readsets = [
-        (_parts_map(reads), [str(name) for name in spellings])
-        for reads, spellings in document["readsets"]
+        (_parts_map(reads), [str(name) for name in spellings], _answers_map(used))
+        for reads, spellings, used in document["readsets"]
     ]
     queries: dict[str, dict[str, Query]] = {}
     for name, rows in dict(document["tables"]).items():
@@ -376,9 +428,23 @@ def _load_queries(document: Any) -> dict[str, dict[str, Query]]:
         for key, value, index in rows:
             if not isinstance(index, int) or not 0 <= index < len(readsets):
                 raise ValueError("no such set of reads")
-            reads, spellings = readsets[index]
-            table[str(key)] = Query(value, reads, spellings)
+            reads, spellings, used = readsets[index]
+            table[str(key)] = Query(value, reads, spellings, used)
     return queries
+
+
+def _answers_list(answers: dict[Token, str]) -> list[list[str]]:
+    return [[name, key, digest] for (name, key), digest in sorted(answers.items())]
+
+
+def _answers_map(value: Any) -> dict[Token, str]:
+    """(memo name, key) → digest, as stored: a list of [name, key, digest]."""
+    found: dict[Token, str] = {}
+    for name, key, digest in value:
+        if not all(isinstance(part, str) for part in (name, key, digest)):
+            raise TypeError("expected [name, key, digest]")
+        found[(name, key)] = digest
+    return found
 
 
 def _parts_map(value: object) -> dict[str, list[str]]:

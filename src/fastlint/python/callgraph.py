@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import libcst as cst
 
 from fastlint.python.model import self_assignments, unwrap_annotation
+from fastlint.python.project import register_memo
 from fastlint.python.tracking import Memo, as_is, optional_string
 
 if TYPE_CHECKING:
@@ -108,10 +109,15 @@ class CallGraph:
         self._by_id: Memo[int, FunctionFacts | None] = Memo()  # by id() of the FunctionInfo
         self._attributes: Memo[int, dict[str, str]] = Memo()
         # Plain answers, kept across runs by the result cache (see PersistentMemo).
-        patterns = "\0".join(extra_patterns)
-        self._chains = project.persistent(f"chain:{patterns}", _encode_chain, _decode_chain)
-        self._callees = project.persistent("callee", as_is, optional_string)
-        self._returns = project.persistent("returns", as_is, optional_string)
+        self._chains = project.persistent(
+            _CHAINS + "\0".join(extra_patterns), _encode_chain, _decode_chain, self._chain
+        )
+        self._callees = project.persistent(
+            "callee", as_is, optional_string, lambda path: _callee_at(project, path)
+        )
+        self._returns = project.persistent(
+            "returns", as_is, optional_string, lambda path: _returned_at(project, path)
+        )
 
     # -- queries --------------------------------------------------------------
 
@@ -125,7 +131,7 @@ class CallGraph:
 
     def chain(self, path: str) -> Chain | None:
         """How calling the project function at ``path`` blocks, if it does."""
-        return self._chains.get(path, self._chain, path)
+        return self._chains.ask(path)
 
     def _chain(self, path: str) -> Chain | None:
         return self._shortest_chain(path, "error") or self._shortest_chain(path, "warning")
@@ -198,13 +204,13 @@ class CallGraph:
             return method.path
         if path is None:
             path = self.project.resolve(module, site.node.func, site.scope)
-        return None if path is None else self._callees.get(path, _callee_at, self.project, path)
+        return None if path is None else self._callees.ask(path)
 
     def _through_returns(self, path: str) -> str:
         """``app.clients.get_client().get`` → ``httpx.Client().get`` when the project function
         ``get_client`` is annotated ``-> httpx.Client`` or returns one expression."""
         head, _, rest = path.partition("()")
-        returned = self._returns.get(head, _returned_at, self.project, head)
+        returned = self._returns.ask(head)
         return path if returned is None else returned + rest
 
     def _instance_attribute_path(self, module: PythonModule, site: CallSite) -> str | None:
@@ -447,3 +453,16 @@ def _decode_chain(raw: object) -> Chain | None:
 def call_graph(project: Project, extra_patterns: tuple[str, ...] = ()) -> CallGraph:
     """The project's call graph, built on first use and shared by every rule in the run."""
     return project.memo("call-graph").get(extra_patterns, CallGraph, project, extra_patterns)
+
+
+_CHAINS = "chain:"  # + the extra blocking-call patterns, joined by NUL
+
+
+def _patterns(name: str) -> tuple[str, ...]:
+    joined = name[len(_CHAINS) :]
+    return tuple(joined.split("\0")) if joined else ()
+
+
+register_memo(_CHAINS, lambda project, name: call_graph(project, _patterns(name)))
+register_memo("callee", lambda project, name: call_graph(project))
+register_memo("returns", lambda project, name: call_graph(project))

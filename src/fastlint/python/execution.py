@@ -15,7 +15,8 @@ import libcst as cst
 
 from fastlint.python.frameworks import app_class, is_app_or_router_instance
 from fastlint.python.model import CallSite, FunctionInfo, keyword, positional, walk
-from fastlint.python.tracking import Spelling, as_is, string_map
+from fastlint.python.project import register_memo
+from fastlint.python.tracking import PersistentMemo, Spelling, as_is, string_map
 
 if TYPE_CHECKING:
     from fastlint.python.module import PythonModule
@@ -72,8 +73,7 @@ def call_context(project: Project, module: PythonModule, site: CallSite) -> str 
 
 def lifecycle_phase(project: Project, function: FunctionInfo) -> str | None:
     """``lifespan`` for a lifespan function, ``startup`` / ``shutdown`` for event handlers."""
-    memo = project.persistent("lifecycle", as_is, string_map)
-    phases = memo.get("", _find_lifecycle_functions, project)
+    phases = _lifecycle(project).ask("")
     if function.path in phases:
         return phases[function.path]
     if _looks_like_lifespan(project, function):
@@ -107,6 +107,16 @@ def _looks_like_lifespan(project: Project, function: FunctionInfo) -> bool:
 _LIFECYCLE_SPELLING = Spelling(
     "lifecycle", r"lifespan\s*=", r"on_startup\s*=", r"on_shutdown\s*=", r"on_event\s*\("
 )
+
+
+def _lifecycle(project: Project) -> PersistentMemo[dict[str, str]]:
+    """One answer (key ``""``): every lifecycle function's path → its phase."""
+    return project.persistent(
+        "lifecycle", as_is, string_map, lambda key: _find_lifecycle_functions(project)
+    )
+
+
+register_memo("lifecycle", lambda project, name: _lifecycle(project))
 
 
 def _find_lifecycle_functions(project: Project) -> dict[str, str]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastlint.python.tracking import as_is, optional_string
+from fastlint.python.project import register_memo
+from fastlint.python.tracking import PersistentMemo, as_is, optional_string
 
 if TYPE_CHECKING:
     from fastlint.python.project import Project
@@ -51,8 +52,16 @@ def framework_class(project: Project, path: str | None) -> str | None:
         return None
     if path in _FRAMEWORK_CLASSES:
         return _FRAMEWORK_CLASSES[path]
-    memo = project.persistent("framework-class", as_is, optional_string)
-    return memo.get(path, _project_framework_class, project, path)
+    return _framework_classes(project).ask(path)
+
+
+def _framework_classes(project: Project) -> PersistentMemo[str | None]:
+    return project.persistent(
+        "framework-class",
+        as_is,
+        optional_string,
+        lambda path: _project_framework_class(project, path),
+    )
 
 
 def _project_framework_class(project: Project, path: str) -> str | None:
@@ -73,8 +82,13 @@ def instance_class(project: Project, path: str | None) -> str | None:
     """
     if path is None or not path.endswith("()"):
         return None
-    memo = project.persistent("instance-class", as_is, optional_string)
-    return memo.get(path, _instance_class, project, path, 0)
+    return _instance_classes(project).ask(path)
+
+
+def _instance_classes(project: Project) -> PersistentMemo[str | None]:
+    return project.persistent(
+        "instance-class", as_is, optional_string, lambda path: _instance_class(project, path, 0)
+    )
 
 
 def _instance_class(project: Project, path: str | None, depth: int) -> str | None:
@@ -112,3 +126,7 @@ def is_app_or_router_instance(path: str | None) -> bool:
         return False
     cls = path[:-2]
     return cls in APP_CLASSES or cls in ROUTER_CLASSES
+
+
+register_memo("framework-class", lambda project, name: _framework_classes(project))
+register_memo("instance-class", lambda project, name: _instance_classes(project))

@@ -14,13 +14,32 @@ import libcst as cst
 
 from fastlint.python.model import UNKNOWN, Binding, ClassInfo, FunctionInfo, Scope
 from fastlint.python.module import PythonModule
-from fastlint.python.tracking import Memo, Persisted, PersistentMemo, Reads, as_is, string
+from fastlint.python.tracking import (
+    AGAIN,
+    Memo,
+    Persisted,
+    PersistentMemo,
+    Reads,
+    as_is,
+    string,
+)
 
 V = TypeVar("V")
 
 # Kept entries of persistent memos, as the result cache hands them to a run:
 # memo name → key → (value as JSON, the reads it was computed from).
 Seeds = dict[str, dict[str, tuple[Any, Reads]]]
+
+# How to make the persistent memo called a given name (or a name starting with a given
+# prefix, ending in ":") in a project that has not made it yet: to recompute an answer a kept
+# file entry used, whatever this run happened to ask. Registered by the analyses that own them.
+_MAKERS: dict[str, Callable[[Project, str], object]] = {}
+
+
+def register_memo(name: str, make: Callable[[Project, str], object]) -> None:
+    """``make(project, name)`` makes the persistent memo ``name`` (a prefix if it ends in
+    ``:``) in ``project``, through :meth:`Project.persistent`."""
+    _MAKERS[name] = make
 
 
 class Project:
@@ -37,7 +56,7 @@ class Project:
             for start in range(1, len(parts)):
                 self._suffix_index.setdefault(".".join(parts[start:]), []).append(module)
         self._memos: dict[str, Memo[Any, Any]] = {}
-        self._canonical_memo = self.persistent("canonical", as_is, string)
+        self._canonical_memo = self.persistent("canonical", as_is, string, self._canonical)
         self._splits: dict[str, tuple[PythonModule, list[str]] | None] = {}
 
     def memo(self, name: str) -> Memo[Any, Any]:
@@ -49,20 +68,41 @@ class Project:
         return found
 
     def persistent(
-        self, name: str, encode: Callable[[V], Any], decode: Callable[[Any], V]
+        self,
+        name: str,
+        encode: Callable[[V], Any],
+        decode: Callable[[Any], V],
+        compute: Callable[[str], V],
+        cycle: Any = AGAIN,
     ) -> PersistentMemo[V]:
-        """The memo table called ``name`` whose entries the result cache keeps across runs
-        (string keys, values that ``encode`` writes as JSON and ``decode`` reads back),
-        seeded with the kept entries that still hold."""
+        """The memo table called ``name`` whose answers the result cache keeps across runs:
+        string keys, ``compute(key)`` the answer, which ``encode`` writes as JSON and
+        ``decode`` reads back; a key asked again while its answer is being computed gives
+        ``cycle`` (or is computed again). Seeded with the kept entries that still hold."""
         found = self._persistent.get(name)
         if found is None:
-            found = self._persistent[name] = PersistentMemo(encode, decode)
+            found = self._persistent[name] = PersistentMemo(name, encode, decode, compute, cycle)
             for key, (raw, reads) in self._seeds.get(name, {}).items():
                 try:
                     found.seed(key, raw, reads)
                 except (TypeError, ValueError, KeyError):
                     continue  # not what this version writes: computed again if asked
         return found
+
+    def answer_digest(self, name: str, key: str) -> str | None:
+        """The digest of this run's answer to ``key`` in the persistent memo ``name``,
+        computed now if need be; None when no analysis makes such a memo."""
+        memo = self._persistent.get(name)
+        if memo is None:
+            make = _MAKERS.get(name) or _MAKERS.get(name.partition(":")[0] + ":")
+            if make is None:
+                return None
+            make(self, name)
+            memo = self._persistent.get(name)
+            if memo is None:
+                return None
+        memo.ask(key)
+        return memo.digest(key)
 
     def take_fresh(self) -> dict[str, dict[str, Persisted]]:
         """Entries of the persistent memos computed since the last call, by memo name."""
@@ -102,7 +142,7 @@ class Project:
     # -- canonical paths ----------------------------------------------------------
 
     def canonical(self, path: str) -> str:
-        return self._canonical_memo.get(path, self._canonical, path)
+        return self._canonical_memo.ask(path)
 
     def _canonical(self, path: str, depth: int = 0) -> str:
         if depth > 20:

@@ -33,6 +33,7 @@ from fastlint.python.model import (
     self_assignments,
 )
 from fastlint.python.module import PythonModule
+from fastlint.python.project import register_memo
 from fastlint.python.tracking import Memo, Spelling
 
 if TYPE_CHECKING:
@@ -241,8 +242,15 @@ class _Resolver:
         self.attributes: Memo[tuple[str, str], DbKind | None] = Memo()
         self.assigned: Memo[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = Memo()
         # By path, kept across runs: what another module's name holds.
-        self.paths = project.persistent("db-kind", _encode_kind, _decode_kind)
-        self.provided_at = project.persistent("db-provided", _encode_kind, _decode_kind)
+        # Answers by path, kept across runs. An answer is computed from the depth at which
+        # it was first asked (the search is cut at _MAX_DEPTH), like the tables above.
+        self._depth = 0
+        self.paths = project.persistent(
+            "db-kind", _encode_kind, _decode_kind, self._path_kind_at_depth, cycle=None
+        )
+        self.provided_at = project.persistent(
+            "db-provided", _encode_kind, _decode_kind, self._provided_at_depth, cycle=None
+        )
 
     def kind(
         self, module: PythonModule, expr: cst.BaseExpression, scope: Scope, depth: int = 0
@@ -298,7 +306,11 @@ class _Resolver:
         """A module-level name of a project module, or a third-party path."""
         if depth > _MAX_DEPTH and path not in self.paths:
             return None
-        return self.paths.get(path, self._path_kind, path, depth, cycle=None)
+        self._depth = depth
+        return self.paths.ask(path)
+
+    def _path_kind_at_depth(self, path: str) -> DbKind | None:
+        return self._path_kind(path, self._depth)
 
     def _path_kind(self, path: str, depth: int) -> DbKind | None:
         definition = self.project.definition_of(path)
@@ -456,11 +468,16 @@ class _Resolver:
         if path is None:
             return None
         key = f"{'dependency' if as_dependency else 'call'}:{path}"
-        return self.provided_at.get(key, self._provided_at, path, depth, as_dependency, cycle=None)
+        self._depth = depth
+        return self.provided_at.ask(key)
 
-    def _provided_at(self, path: str, depth: int, as_dependency: bool) -> DbKind | None:
+    def _provided_at_depth(self, key: str) -> DbKind | None:
+        """``call:<path>`` / ``dependency:<path>``: what the function at path hands out."""
+        how, _, path = key.partition(":")
         function = self.project.function_at(path)
-        return None if function is None else self.provides(function, depth, as_dependency)
+        if function is None:
+            return None
+        return self.provides(function, self._depth, as_dependency=how == "dependency")
 
     def _async_class_kwarg(
         self, module: PythonModule, call: cst.Call, scope: Scope, depth: int
@@ -591,6 +608,10 @@ def _static_path(module: PythonModule, expr: cst.BaseExpression, scope: Scope) -
 
 def resolver(project: Project) -> _Resolver:
     return project.memo("sqla-resolver").get(None, _Resolver, project)
+
+
+register_memo("db-kind", lambda project, name: resolver(project))
+register_memo("db-provided", lambda project, name: resolver(project))
 
 
 _SQLALCHEMY_SPELLING = Spelling("sqlalchemy", "sqlalchemy", "sqlmodel", "databases")

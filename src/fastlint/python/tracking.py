@@ -32,6 +32,8 @@ would then keep findings that a changed module should have changed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -51,28 +53,35 @@ NAME = "name:"  # + a name: the module-level statements that bind it (bodies of 
 CALLS = "calls:"  # + names: the calls spelt with one of them (fingerprint.calls_part)
 TEXT = "#"  # its exact text: source rendered into a message
 Part = tuple[str, str]  # (display path of the module, WHOLE / INTERFACE / a function's qualname)
+Token = tuple[str, str]  # (persistent memo name, key): one answer
+Resolved = tuple[set[Part], set[str], dict[Token, str]]  # parts, spellings, answer digests
 
 
 class Reads:
     """Module parts read and spellings tested, plus the frames of memo entries that were still
     being computed when they were read (a cycle): their reads count too, once complete."""
 
-    __slots__ = ("modules", "pending", "spellings")
+    __slots__ = ("answers", "modules", "pending", "spellings")
 
     def __init__(self) -> None:
         self.modules: set[Part] = set()
         self.spellings: set[str] = set()
         self.pending: list[Reads] = []
+        # Answers of persistent memos used, with the digest of each answer: what was read
+        # through them is the answer's business (see PersistentMemo.ask).
+        self.answers: dict[Token, str] = {}
 
     def add(self, other: Reads) -> None:
         self.modules |= other.modules
         self.spellings |= other.spellings
+        if other.answers:
+            self.answers.update(other.answers)
         if other.pending:
             self.pending.extend(other.pending)
 
-    def resolved(self) -> tuple[set[Part], set[str]]:
-        """All module parts and spellings, through pending frames (complete by now)."""
-        modules, spellings = set(self.modules), set(self.spellings)
+    def resolved(self) -> Resolved:
+        """All module parts, spellings and answers, through pending frames (complete now)."""
+        modules, spellings, answers = set(self.modules), set(self.spellings), dict(self.answers)
         seen = {id(self)}
         stack = list(self.pending)
         while stack:
@@ -82,8 +91,13 @@ class Reads:
             seen.add(id(reads))
             modules |= reads.modules
             spellings |= reads.spellings
+            answers.update(reads.answers)
             stack.extend(reads.pending)
-        return modules, spellings
+        return modules, spellings, answers
+
+    @property
+    def empty(self) -> bool:
+        return not (self.modules or self.spellings or self.answers or self.pending)
 
 
 _open: list[Reads] = []
@@ -96,19 +110,22 @@ def touch(path: str, part: str = WHOLE) -> None:
 
 
 @contextmanager
-def frame() -> Iterator[Reads]:
-    """Record what is read inside; on exit the reads also join the enclosing frame."""
+def frame(join: bool = True) -> Iterator[Reads]:
+    """Record what is read inside; on exit the reads also join the enclosing frame (unless
+    ``join`` is False: a persistent memo charges its answer instead)."""
     reads = Reads()
     _open.append(reads)
     try:
         yield reads
     finally:
         _open.pop()
-        if _open:
+        if _open and join:
             _open[-1].add(reads)
 
 
 _MISSING: Any = object()
+# The ``cycle`` answer meaning: a key asked again while it is being computed is computed again.
+AGAIN: Any = _MISSING
 
 
 class Memo(Generic[K, V]):
@@ -141,53 +158,103 @@ class Memo(Generic[K, V]):
             finally:
                 del self._computing[key]
         self._entries[key] = (value, reads)
-        self._computed(key)
         return value
-
-    def _computed(self, key: K) -> None:
-        """Called once a value is computed (not seeded) and stored."""
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
 
 
-# One persisted entry as the result cache keeps it: the value as JSON, the module parts and
-# the spellings it was computed from.
-Persisted = tuple[Any, set[Part], set[str]]
+# One persisted entry as the result cache keeps it: the value as JSON, and the module parts,
+# spellings and other answers it was computed from.
+Persisted = tuple[Any, set[Part], set[str], dict[Token, str]]
+
+
+def answer_digest(raw: Any) -> str:
+    """The digest of an answer as JSON: two answers are the same when their digests are."""
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class PersistentMemo(Memo[str, V]):
-    """A memo of plain values that outlives the run. The result cache keeps each entry with
-    the parts and spellings it read, and seeds the next run with the entries whose reads are
-    unchanged: a file re-checked after an edit then finds the answers to its cross-module
-    questions (canonical paths, call chains) without parsing the modules behind them, and its
-    own entry is charged their reads as if they had been computed again.
+    """A memo of plain answers, each computed from its key alone (``compute(key)``), that
+    outlives the run.
 
-    Only values computed without a cycle answer are kept: those depend on the order of work.
+    Whoever asks is charged the answer itself (its memo name, key and digest), not what it
+    was computed from. The result cache keeps each entry with its own reads and seeds the next
+    run with the entries whose reads are unchanged: a file re-checked after an edit then finds
+    the answers to its cross-module questions (canonical paths, call chains) without parsing
+    the modules behind them. And an entry whose reads changed is computed again when asked:
+    a cached file that used it holds if the answer came out the same (an edit inside a helper
+    that leaves its call chain as it was re-checks none of the files going through it).
+
+    Answers computed under a cycle answer depend on the order of work: they are not kept, and
+    whoever used them is charged their reads, as a plain memo does.
     """
 
-    def __init__(self, encode: Callable[[V], Any], decode: Callable[[Any], V]) -> None:
+    def __init__(
+        self,
+        name: str,
+        encode: Callable[[V], Any],
+        decode: Callable[[Any], V],
+        compute: Callable[[str], V],
+        cycle: Any = _MISSING,
+    ) -> None:
         super().__init__()
+        self.name = name
         self._encode = encode
         self._decode = decode
+        self._compute = compute
+        self._cycle = cycle
+        self._digests: dict[str, str] = {}
         self._fresh: list[str] = []
+
+    def ask(self, key: str) -> V:
+        """The answer for ``key``: kept, or computed now."""
+        entry = self._entries.get(key)
+        if entry is None:
+            computing = self._computing.get(key)
+            if computing is not None:  # a cycle
+                if self._cycle is _MISSING:
+                    return self._compute(key)  # computed again; the outer call stores it
+                if _open:
+                    _open[-1].pending.append(computing)
+                return self._cycle  # type: ignore[no-any-return]
+            with frame(join=False) as reads:
+                self._computing[key] = reads
+                try:
+                    value = self._compute(key)
+                finally:
+                    del self._computing[key]
+            entry = self._entries[key] = (value, reads)
+            self._fresh.append(key)
+        if _open:
+            reads = entry[1]
+            if reads.pending:
+                _open[-1].add(reads)  # order-dependent: charged like a plain memo's
+            elif not reads.empty:  # an answer read from nothing cannot change
+                _open[-1].answers[(self.name, key)] = self.digest(key)
+        return entry[0]
+
+    def digest(self, key: str) -> str:
+        """The digest of the answer for ``key`` (asked already)."""
+        found = self._digests.get(key)
+        if found is None:
+            found = self._digests[key] = answer_digest(self._encode(self._entries[key][0]))
+        return found
 
     def seed(self, key: str, raw: Any, reads: Reads) -> None:
         """An entry from an earlier run (``raw`` as :meth:`take_fresh` gave it). Raises
         TypeError, ValueError or KeyError for a value that does not decode."""
         self._entries[key] = (self._decode(raw), reads)
 
-    def _computed(self, key: str) -> None:
-        self._fresh.append(key)
-
     def take_fresh(self) -> dict[str, Persisted]:
         """The entries computed since the last call, ready to keep; the list starts over."""
         fresh: dict[str, Persisted] = {}
         for key in self._fresh:
             value, reads = self._entries[key]
-            if not _waited_on_a_cycle(reads):
-                modules, spellings = reads.resolved()
-                fresh[key] = (self._encode(value), modules, spellings)
+            if not reads.pending:
+                modules, spellings, answers = reads.resolved()
+                fresh[key] = (self._encode(value), modules, spellings, answers)
         self._fresh.clear()
         return fresh
 
@@ -221,15 +288,14 @@ def string_map(raw: Any) -> dict[str, str]:
     return {string(key): string(value) for key, value in raw.items()}
 
 
-def _waited_on_a_cycle(reads: Reads) -> bool:
-    return bool(reads.pending)
-
-
-def seeded_reads(modules: dict[str, list[str]], spellings: list[str]) -> Reads:
-    """The reads of a kept entry, to charge whoever uses it."""
+def seeded_reads(
+    modules: dict[str, list[str]], spellings: list[str], answers: dict[Token, str]
+) -> Reads:
+    """The reads of a kept entry."""
     reads = Reads()
     reads.modules = {(path, part) for path, parts in modules.items() for part in parts}
     reads.spellings = set(spellings)
+    reads.answers = dict(answers)
     return reads
 
 

@@ -21,7 +21,8 @@ from fastlint.diagnostics import Severity
 from fastlint.python.frameworks import app_class, instance_class
 from fastlint.python.model import CallSite, keyword
 from fastlint.python.module import PythonModule
-from fastlint.python.tracking import as_is, boolean
+from fastlint.python.project import Project, register_memo
+from fastlint.python.tracking import PersistentMemo, as_is, boolean
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import ProjectRule
@@ -250,13 +251,13 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
     """``uvicorn.run(workers=...)`` anywhere in the project that no start command reaches."""
     settings: list[Setting] = []
     cpus = int(ctx.settings.options.get("assumed-cpus", DEFAULT_ASSUMED_CPUS))
-    runs = ctx.project.persistent("uvicorn-run-workers", as_is, boolean)
+    runs = _uvicorn_runners(ctx.project)
     for module in ctx.project.modules:
         if "uvicorn" not in module.text or "workers" not in module.text:
             continue
-        if not runs.get(module.path, _runs_uvicorn_with_workers, ctx, module):
+        if not runs.ask(module.path):
             continue  # the usual answer, kept: this module is not parsed on a cached run
-        for call in _uvicorn_runs(ctx, module):
+        for call in _uvicorn_runs(ctx.project, module):
             expr = keyword(call.node, "workers")
             if expr is None or id(expr) in reached:
                 continue
@@ -265,18 +266,27 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
     return settings
 
 
-def _uvicorn_runs(ctx: LintContext, module: PythonModule) -> list[CallSite]:
+def _uvicorn_runs(project: Project, module: PythonModule) -> list[CallSite]:
     """``uvicorn.run(..., workers=...)`` calls in ``module``."""
     return [
         call
         for call in module.model.calls_named(_WORKERS)
         if keyword(call.node, "workers") is not None
-        and ctx.project.resolve(module, call.node.func, call.scope) == "uvicorn.run"
+        and project.resolve(module, call.node.func, call.scope) == "uvicorn.run"
     ]
 
 
-def _runs_uvicorn_with_workers(ctx: LintContext, module: PythonModule) -> bool:
-    return bool(_uvicorn_runs(ctx, module))
+def _uvicorn_runners(project: Project) -> PersistentMemo[bool]:
+    """Module path → whether it calls ``uvicorn.run(..., workers=...)``."""
+
+    def runs(path: str) -> bool:
+        module = next((m for m in project.modules if m.path == path), None)
+        return module is not None and bool(_uvicorn_runs(project, module))
+
+    return project.persistent("uvicorn-run-workers", as_is, boolean, runs)
+
+
+register_memo("uvicorn-run-workers", lambda project, name: _uvicorn_runners(project))
 
 
 _WORKERS = frozenset({"workers"})
@@ -339,16 +349,25 @@ _WSGI_FRAMEWORKS = ("flask.", "django.", "falcon.", "pyramid.", "bottle.", "werk
 
 
 def _is_fastapi_project(ctx: LintContext) -> bool:
-    memo = ctx.project.persistent("fastapi-project", as_is, boolean)
-    return memo.get("", _constructs_an_app, ctx)
+    return _fastapi_project(ctx.project).ask("")
 
 
-def _constructs_an_app(ctx: LintContext) -> bool:
-    for module in ctx.project.modules:
+def _fastapi_project(project: Project) -> PersistentMemo[bool]:
+    """One answer (key ``""``): whether any module constructs a FastAPI/Starlette app."""
+    return project.persistent(
+        "fastapi-project", as_is, boolean, lambda key: _constructs_an_app(project)
+    )
+
+
+register_memo("fastapi-project", lambda project, name: _fastapi_project(project))
+
+
+def _constructs_an_app(project: Project) -> bool:
+    for module in project.modules:
         if "FastAPI" not in module.text and "Starlette" not in module.text:
             continue
         for call in module.model.calls:
-            if app_class(ctx.project.resolve(module, call.node.func, call.scope)) is not None:
+            if app_class(project.resolve(module, call.node.func, call.scope)) is not None:
                 return True
     return False
 
