@@ -15,7 +15,7 @@ from fixture_support import FIXTURES, write
 from fastlint import cache, workers
 from fastlint.config import Settings, build_settings, read_table
 from fastlint.engine import lint
-from fastlint.file_cache import FileStore
+from fastlint.file_cache import FORMAT, FileStore
 
 # The fixture projects with cross-file findings (call chains, sessions, app surface, deployment).
 PROJECTS = [
@@ -404,15 +404,27 @@ def test_a_settings_change_starts_the_store_afresh(tmp_path) -> None:
         None,  # not JSON
         {"format": 1},
         {"format": 1, "digests": [], "spellings": {}, "entries": {}},
-        {"format": 3, "digests": {}, "spellings": {}, "entries": {}, "queries": {"tables": {}}},
+        {"format": FORMAT, "digests": {}, "spellings": {}, "entries": {}, "answers": []},
         {
-            "format": 3,
+            "format": FORMAT,
             "digests": {},
             "spellings": {},
             "entries": {},
+            "answers": [],
             "queries": {"readsets": [], "tables": {"canonical": [["a", "b", 7]]}},
         },
+        {
+            "format": FORMAT,
+            "digests": {"app.py": "0"},
+            "spellings": {},
+            "entries": {
+                "app.py": {"reads": {}, "spellings": [], "answers": [3], "diagnostics": []}
+            },
+            "answers": [["canonical", "x", "d"]],
+            "queries": {"readsets": [], "tables": {}},
+        },
     ],
+    ids=["not JSON", "old", "old, empty", "no queries", "no such reads", "no such answer"],
 )
 def test_a_corrupt_store_is_discarded_not_trusted(tmp_path, body: dict | None) -> None:
     root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})

@@ -158,16 +158,17 @@ class FileStore:
                 str(name): [str(path) for path in paths]
                 for name, paths in dict(data["spellings"]).items()
             }
+            answers = _answer_table(data["answers"])
             entries = {
                 str(path): FileEntry(
                     reads=_parts_map(entry["reads"]),
                     spellings=[str(name) for name in entry["spellings"]],
-                    answers=_answers_map(entry["answers"]),
+                    answers=_answers_map(entry["answers"], answers),
                     diagnostics=[Diagnostic.from_dict(item) for item in entry["diagnostics"]],
                 )
                 for path, entry in dict(data["entries"]).items()
             }
-            queries = _load_queries(data["queries"])
+            queries = _load_queries(data["queries"], answers)
         except (KeyError, TypeError, ValueError, AttributeError):
             self._discard()
             return
@@ -351,6 +352,7 @@ class FileStore:
         return self._passing[name]
 
     def save(self) -> None:
+        answers: dict[tuple[str, str, str], int] = {}  # each answer used is written once
         document = {
             "format": FORMAT,
             "key": self.key,
@@ -360,13 +362,14 @@ class FileStore:
                 path: {
                     "reads": entry.reads,
                     "spellings": entry.spellings,
-                    "answers": _answers_list(entry.answers),
+                    "answers": _answer_indices(entry.answers, answers),
                     "diagnostics": [d.to_dict() for d in entry.diagnostics],
                 }
                 for path, entry in sorted(self.entries.items())
             },
-            "queries": _dump_queries(self.queries),
+            "queries": _dump_queries(self.queries, answers),
         }
+        document["answers"] = [list(answer) for answer in answers]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(
@@ -403,48 +406,62 @@ class FileStore:
             self.path.unlink()
 
 
-def _dump_queries(queries: dict[str, dict[str, Query]]) -> dict[str, Any]:
+def _dump_queries(
+    queries: dict[str, dict[str, Query]], answers: dict[tuple[str, str, str], int]
+) -> dict[str, Any]:
     """The kept queries, each set of reads written once: most entries share theirs."""
     readsets: dict[str, int] = {}
     tables: dict[str, list[list[Any]]] = {}
     for name, table in sorted(queries.items()):
         rows = tables[name] = []
         for key, query in sorted(table.items()):
-            used = _answers_list(query.answers)
+            used = _answer_indices(query.answers, answers)
             reads = json.dumps([query.reads, query.spellings, used], sort_keys=True)
             index = readsets.setdefault(reads, len(readsets))
             rows.append([key, query.value, index])
     return {"readsets": [json.loads(reads) for reads in readsets], "tables": tables}
 
 
-def _load_queries(document: Any) -> dict[str, dict[str, Query]]:
+def _load_queries(document: Any, answers: list[tuple[Token, str]]) -> dict[str, dict[str, Query]]:
     readsets = [
-        (_parts_map(reads), [str(name) for name in spellings], _answers_map(used))
+        (_parts_map(reads), [str(name) for name in spellings], _answers_map(used, answers))
         for reads, spellings, used in document["readsets"]
     ]
     queries: dict[str, dict[str, Query]] = {}
     for name, rows in dict(document["tables"]).items():
         table = queries[str(name)] = {}
         for key, value, index in rows:
-            if not isinstance(index, int) or not 0 <= index < len(readsets):
-                raise ValueError("no such set of reads")
-            reads, spellings, used = readsets[index]
+            reads, spellings, used = readsets[_index(index, readsets)]
             table[str(key)] = Query(value, reads, spellings, used)
     return queries
 
 
-def _answers_list(answers: dict[Token, str]) -> list[list[str]]:
-    return [[name, key, digest] for (name, key), digest in sorted(answers.items())]
+def _answer_indices(used: dict[Token, str], answers: dict[tuple[str, str, str], int]) -> list[int]:
+    """Positions in the store's table of answers (added there as needed)."""
+    return sorted(
+        answers.setdefault((name, key, digest), len(answers))
+        for (name, key), digest in used.items()
+    )
 
 
-def _answers_map(value: Any) -> dict[Token, str]:
-    """(memo name, key) → digest, as stored: a list of [name, key, digest]."""
-    found: dict[Token, str] = {}
+def _answer_table(value: Any) -> list[tuple[Token, str]]:
+    """The store's table of answers: [memo name, key, digest] each."""
+    table = []
     for name, key, digest in value:
         if not all(isinstance(part, str) for part in (name, key, digest)):
             raise TypeError("expected [name, key, digest]")
-        found[(name, key)] = digest
-    return found
+        table.append(((name, key), digest))
+    return table
+
+
+def _answers_map(indices: Any, table: list[tuple[Token, str]]) -> dict[Token, str]:
+    return dict(table[_index(index, table)] for index in indices)
+
+
+def _index(value: Any, table: list[Any]) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(table):
+        raise ValueError("no such row")
+    return value
 
 
 def _parts_map(value: object) -> dict[str, list[str]]:

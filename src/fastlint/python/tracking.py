@@ -172,7 +172,7 @@ Persisted = tuple[Any, set[Part], set[str], dict[Token, str]]
 def answer_digest(raw: Any) -> str:
     """The digest of an answer as JSON: two answers are the same when their digests are."""
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 class PersistentMemo(Memo[str, V]):
