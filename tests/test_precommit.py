@@ -61,6 +61,8 @@ def test_hook_shape() -> None:
     assert hook["language"] == "python"
     assert hook["entry"] == "fastlint"
     assert {"python", "dockerfile", "shell"} <= set(hook["types_or"])  # type: ignore[arg-type]
+    # One process per commit: each would read the whole project and share the result cache.
+    assert hook["require_serial"] is True
 
 
 def test_hook_selects_what_fastlint_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
