@@ -2,9 +2,9 @@
 
 An entry holds what the Python rules found in one file, with what those findings were computed
 from: the parts of other modules that were read (a function's body, the statements binding a
-module-level name, a whole module; see :mod:`fastlint.python.tracking`) and the whole-project
-text tests
-(:class:`fastlint.python.tracking.Spelling`) that turned modules away unparsed. A later run
+module-level name, a whole module; see :mod:`fastlint.python.tracking`), the answers of other
+analyses it used, and the whole-project text tests (:class:`fastlint.python.tracking.Spelling`)
+that turned modules away unparsed. A later run
 reuses the entry, without parsing the file, while the file is unchanged, the set of modules
 passing each test is unchanged, and every part read is unchanged. A part of a changed module is
 unchanged when its digest (:mod:`fastlint.python.fingerprint`: syntax, not text) is the same
@@ -215,7 +215,7 @@ class FileStore:
         token = (name, key)
         found = self._greens.get(token)
         if found is None:
-            self._greens[token] = False  # the kept answers form no cycle; a broken file might
+            self._greens[token] = False  # a cycle (only a tampered store has one) fails
             query = self.queries.get(name, {}).get(key)
             found = (
                 query is not None

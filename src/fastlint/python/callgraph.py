@@ -286,30 +286,17 @@ def resolve_callee(
         return method
     if path is None:
         path = project.resolve(module, func, site.scope)
-    if path is None:
-        return None
-    function = project.function_at(path)
-    if function is not None:
-        return function
-    class_info = project.class_at(path)
-    if class_info is not None:
-        return project.method_of(class_info, "__init__")
-    return None
+    return None if path is None else project.function_or_init(path)
 
 
 def _callee_at(project: Project, path: str) -> str | None:
-    function = project.function_at(path)
-    if function is None:
-        class_info = project.class_at(path)
-        function = project.method_of(class_info, "__init__") if class_info else None
+    function = project.function_or_init(path)
     return None if function is None else function.path
 
 
 def _returned_at(project: Project, path: str) -> str | None:
     function = project.function_at(path)
-    if function is None or function.is_lambda:
-        return None
-    return _returned_path(project, function)
+    return None if function is None else _returned_path(project, function)
 
 
 def _returned_path(project: Project, function: FunctionInfo) -> str | None:

@@ -790,7 +790,7 @@ class _ModelBuilder(cst.CSTVisitor):
             node=node,
             scope=self.scope
             if function is self.function
-            else (function._scope or self.model.scope if function else self.model.scope),
+            else (function._scope if function else None) or self.model.scope,
             function=function,
             awaited=id(node) in self.await_targets,
             after_yield=bool(self.seen_yield and self.seen_yield[-1]) and function is self.function,

@@ -242,6 +242,15 @@ class Project:
                 return self.method_of(class_info, rest[1])
         return None
 
+    def function_or_init(self, path: str) -> FunctionInfo | None:
+        """What calling ``path`` runs: the project function or method it names, or, for a
+        project class, its ``__init__`` (through base classes)."""
+        function = self.function_at(path)
+        if function is None:
+            class_info = self.class_at(path)
+            function = self.method_of(class_info, "__init__") if class_info else None
+        return function
+
     def class_at(self, path: str) -> ClassInfo | None:
         split = self._split(path)
         if split is None or len(split[1]) != 1:

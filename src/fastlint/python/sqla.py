@@ -241,7 +241,6 @@ class _Resolver:
         self.classes: Memo[str, DbKind | None] = Memo()
         self.attributes: Memo[tuple[str, str], DbKind | None] = Memo()
         self.assigned: Memo[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = Memo()
-        # By path, kept across runs: what another module's name holds.
         # Answers by path, kept across runs. An answer is computed from the depth at which
         # it was first asked (the search is cut at _MAX_DEPTH), like the tables above.
         self._depth = 0

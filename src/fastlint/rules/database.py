@@ -447,13 +447,7 @@ def _function_or_init(
     if target is None:
         return None
     resolved = project.resolve(module, target, scope)
-    if resolved is None:
-        return None
-    function = project.function_at(resolved)
-    if function is None:
-        class_info = project.class_at(resolved)
-        function = project.method_of(class_info, "__init__") if class_info else None
-    return function
+    return None if resolved is None else project.function_or_init(resolved)
 
 
 @dataclass
