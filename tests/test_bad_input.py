@@ -89,7 +89,8 @@ def test_parser_failure_on_valid_python_is_not_called_a_syntax_error(
         return real_parse(text)
 
     monkeypatch.setattr(fastlint.engine, "parse_python", parse)
-    diagnostics = lint_tree(tmp_path, {"good.py": DEBUG_APP, "odd.py": "odd = 1\n"})
+    odd = "async def odd():\n    pass\n"  # a coroutine: a rule needs it parsed
+    diagnostics = lint_tree(tmp_path, {"good.py": DEBUG_APP, "odd.py": odd})
     message = only_fl000(diagnostics, "odd.py").message
     assert "syntax error" not in message
     assert "LibCST, the parser fastlint uses, fails on this valid Python (super(type" in message

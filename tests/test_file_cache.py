@@ -336,13 +336,13 @@ def test_project_rules_parse_only_modules_whose_kept_answer_says_they_matter(
                 "import os\nimport uvicorn\nuvicorn.run('app:app', workers=os.cpu_count())\n"
             ),
             "app/docs.py": '"""Run uvicorn with more workers in production."""\nworkers = 4\n',
-            "app/api.py": "def ping():\n    return 1\n",
+            "app/api.py": "async def ping():\n    return 1\n",  # a coroutine: checked, so parsed
         },
     )
     folder = tmp_path / "cache"
     before, _ = _incremental(root, folder)
     assert [(d["path"], d["code"]) for d in before] == [("app/run.py", "FL601")]
-    (root / "app" / "api.py").write_text("def ping():\n    return 2\n")
+    (root / "app" / "api.py").write_text("async def ping():\n    return 2\n")
     for entry in folder.glob("run-*.json"):
         entry.unlink()
     result = cache.cached_lint([root], _settings(root), cache_dir=folder, cwd=root)

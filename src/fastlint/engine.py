@@ -23,7 +23,7 @@ from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
 from fastlint.python.module import PythonModule, module_name_for, parse_python
 from fastlint.python.project import Project, Seeds
-from fastlint.python.tracking import Part, Persisted, Reads, Token
+from fastlint.python.tracking import Part, Persisted, Token
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
@@ -97,6 +97,21 @@ def _parse_guarded(text: str) -> cst.Module:
     except Exception as error:  # libcst.ParserSyntaxError and friends
         reason, location = _syntax_error(text, error)
         raise UnreadableFile(reason, location, text) from None
+
+
+def _cpython_parses(text: str) -> bool:
+    """Whether a module no rule needs parsed is fine as it is: CPython parses it, and LibCST
+    would not choke on its nesting. Otherwise LibCST parses it, to report FL000 the usual way
+    (or find that it can, after all: grammar newer than this interpreter)."""
+    if _too_deep_for_libcst(text):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _module_name(source: SourceFile) -> tuple[str, bool]:
@@ -454,19 +469,29 @@ class PythonChecks:
 
     def __call__(self, module: PythonModule) -> Checked:
         self.sink.clear()
-        failure = module.load()  # parse it now: a file that has no tree is one FL000
-        if failure is not None:
-            return Checked([_unreadable(module.path, _as_unreadable(failure, module.text))])
-        reads = Reads()
-        for rule in self.rules:
-            if isinstance(rule, PythonRule) and not rule.checks_test_code and module.is_test_code:
-                continue
+        with tracking.frame() as reads:  # the pre-filters' answers count for the entry too
+            rules = [rule for rule in self.rules if self._applies(rule, module)]
+        if rules or not _cpython_parses(module.text):
+            failure = module.load()  # parse it now: a file that has no tree is one FL000
+            if failure is not None:
+                return Checked([_unreadable(module.path, _as_unreadable(failure, module.text))])
+        for rule in rules:
             with tracking.frame() as found:
                 _guarded(rule, lambda r=rule: r.check(module, self.ctx), self.sink, module)
             reads.add(found)
         modules, spellings, answers = reads.resolved()
         queries = self.ctx.project.take_fresh()
         return Checked(list(self.sink), sorted(modules), sorted(spellings), answers, queries)
+
+    def _applies(self, rule: FileRule, module: PythonModule) -> bool:
+        """Whether ``rule`` could find anything in ``module``; a pre-filter that crashes (a
+        fastlint bug) lets the rule run, and the check reports what it finds."""
+        if not isinstance(rule, PythonRule):
+            return True
+        try:
+            return rule.applies_to(module, self.ctx)
+        except Exception:
+            return True
 
 
 def check_python_files(

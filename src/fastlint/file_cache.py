@@ -384,9 +384,10 @@ class FileStore:
 
     def _keep_sources(self) -> None:
         """Keep the current text of every module whose parts an entry read, so that the next
-        run can tell which parts an edit changed; drop the texts no entry needs any more."""
-        read = {module for entry in self.entries.values() for module in entry.reads}
-        read.update(m for table in self.queries.values() for q in table.values() for m in q.reads)
+        run can tell which parts an edit changed; drop the texts no entry needs any more. (A
+        module read as exact text only needs none: any edit to it counts.)"""
+        users = [*self.entries.values(), *(q for t in self.queries.values() for q in t.values())]
+        read = {module for user in users for module, parts in user.reads.items() if parts != [TEXT]}
         wanted = {self.digests[m]: m for m in read if m in self.digests and m in self._texts}
         try:
             self._sources.mkdir(exist_ok=True)

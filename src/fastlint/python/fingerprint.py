@@ -4,8 +4,9 @@ A module is cut into the parts :mod:`fastlint.python.tracking` charges reads to:
 each top-level function and method (keyed by its qualified name, as the model names it), the
 *interface*, which is everything else (imports, module and class-level statements, signatures,
 decorators), and, for whole-project scans, the calls spelt with given names
-(:func:`calls_part`). A digest is taken over the syntax, not the text: comments, blank lines
-and formatting do not change it, so a comment added to a module leaves every other file's
+(:func:`calls_part`), and the modules its imports name (the text scan of
+:mod:`fastlint.python.reach`). A digest is taken over the syntax, not the text: comments, blank
+lines and formatting do not change it, so a comment added to a module leaves every other file's
 cached findings valid, and an edit inside one function leaves valid the findings that never
 read that function.
 
@@ -22,7 +23,8 @@ import hashlib
 import warnings
 from collections.abc import Iterable, Iterator
 
-from fastlint.python.tracking import CALLS, INTERFACE, NAME, WHOLE
+from fastlint.python.reach import scan_imports
+from fastlint.python.tracking import CALLS, IMPORTS, INTERFACE, NAME, WHOLE
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Statements whose bodies still belong to the level they are written at (a def under
@@ -41,8 +43,9 @@ def calls_part(names: Iterable[str]) -> str:
 class Fingerprint:
     """The parts of one module text and their digests."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, text: str) -> None:
         self._tree = tree
+        self._text = text
         definitions = list(_top_level_defs(tree.body, ()))
         bodies: dict[str, list[str]] = {}
         for qualname, definition in definitions:
@@ -58,7 +61,7 @@ class Fingerprint:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. SyntaxWarning for "\d" on Python 3.12+
-                return cls(ast.parse(text))
+                return cls(ast.parse(text), text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 
@@ -76,6 +79,8 @@ class Fingerprint:
             elif part.startswith(CALLS):
                 names = frozenset(part[len(CALLS) :].split(","))
                 self._digests[part] = _digest(_calls_named(self._tree, names))
+            elif part == IMPORTS:
+                self._digests[part] = _digest(repr(found) for found in scan_imports(self._text))
             elif part.startswith(NAME):
                 self._digests[part] = _digest(self._names.get(part[len(NAME) :], []))
         return self._digests.get(part)

@@ -8,19 +8,23 @@ project's modules until it reaches a definition or a third-party path
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Callable, TypeVar
 
 import libcst as cst
 
 from fastlint.python.model import UNKNOWN, Binding, ClassInfo, FunctionInfo, Scope
 from fastlint.python.module import PythonModule
+from fastlint.python.reach import ImportGraph, reaches
 from fastlint.python.tracking import (
     AGAIN,
     Memo,
     Persisted,
     PersistentMemo,
     Reads,
+    Spelling,
     as_is,
+    boolean,
     string,
 )
 
@@ -40,6 +44,15 @@ def register_memo(name: str, make: Callable[[Project, str], object]) -> None:
     """``make(project, name)`` makes the persistent memo ``name`` (a prefix if it ends in
     ``:``) in ``project``, through :meth:`Project.persistent`."""
     _MAKERS[name] = make
+
+
+def _make_reach_memo(project: Project, name: str) -> None:
+    test = Spelling.known.get(name.partition(":")[2])
+    if test is not None:
+        project.reach_memo(test)
+
+
+register_memo("reaches:", _make_reach_memo)
 
 
 class Project:
@@ -110,6 +123,20 @@ class Project:
         return {name: entries for name, entries in fresh.items() if entries}
 
     # -- modules ----------------------------------------------------------------
+
+    @cached_property
+    def import_graph(self) -> ImportGraph:
+        return ImportGraph(self.modules)
+
+    def reaches(self, test: Spelling, module: PythonModule) -> bool:
+        """Whether ``module``, or a project module its imports lead to, passes ``test``: the
+        rules' per-file pre-filter (:mod:`fastlint.python.reach`)."""
+        return self.reach_memo(test).ask(module.path)
+
+    def reach_memo(self, test: Spelling) -> PersistentMemo[bool]:
+        return self.persistent(
+            f"reaches:{test.name}", as_is, boolean, lambda path: reaches(self, test, path)
+        )
 
     def find_module(self, name: str) -> PythonModule | None:
         """The project module called ``name``; a unique suffix match covers projects linted

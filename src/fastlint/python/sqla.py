@@ -34,6 +34,7 @@ from fastlint.python.model import (
 )
 from fastlint.python.module import PythonModule
 from fastlint.python.project import register_memo
+from fastlint.python.reach import Reaches
 from fastlint.python.tracking import Memo, Spelling
 
 if TYPE_CHECKING:
@@ -615,6 +616,9 @@ register_memo("db-provided", lambda project, name: resolver(project))
 
 _SQLALCHEMY_SPELLING = Spelling("sqlalchemy", "sqlalchemy", "sqlmodel", "databases")
 _ENGINE_SPELLING = Spelling("engine", "engine")
+# The rules' pre-filter: every SQLAlchemy object is reached through imports from a module
+# that spells one of these.
+REACHES_SQLALCHEMY = Reaches(_SQLALCHEMY_SPELLING)
 
 
 def uses_sqlalchemy(project: Project) -> bool:

@@ -52,6 +52,7 @@ INTERFACE = ""  # everything but function bodies
 NAME = "name:"  # + a name: the module-level statements that bind it (bodies of defs aside)
 CALLS = "calls:"  # + names: the calls spelt with one of them (fingerprint.calls_part)
 TEXT = "#"  # its exact text: source rendered into a message
+IMPORTS = "imports"  # what its import statements name (fastlint.python.reach.scan_imports)
 Part = tuple[str, str]  # (display path of the module, WHOLE / INTERFACE / a function's qualname)
 Token = tuple[str, str]  # (persistent memo name, key): one answer
 Resolved = tuple[set[Part], set[str], dict[Token, str]]  # parts, spellings, answer digests

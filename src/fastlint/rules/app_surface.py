@@ -24,6 +24,8 @@ from fastlint.python.frameworks import (
 )
 from fastlint.python.model import UNKNOWN, CallSite, has_star_kwargs, keyword, positional
 from fastlint.python.module import PythonModule
+from fastlint.python.reach import Mentions, Reaches
+from fastlint.python.tracking import Spelling
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
@@ -109,6 +111,7 @@ def _passes_lifespan(call: cst.Call) -> bool:
 @register
 class OnEventHandler(PythonRule):
     meta = catalog.FL201
+    needs = Mentions("on_(?:event|startup|shutdown)", "add_event_handler")
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
@@ -253,6 +256,7 @@ def _glob_as_regex(origin: str) -> str:
 @register
 class CorsWildcard(PythonRule):
     meta = catalog.FL401
+    needs = Mentions("allow_origin")  # allow_origins= or allow_origin_regex=
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
@@ -332,6 +336,8 @@ class CorsWildcard(PythonRule):
 @register
 class DocsExposed(PythonRule):
     meta = catalog.FL402
+    # FastAPI itself, through any chain of project imports (an alias re-exported by a module)
+    needs = Reaches(Spelling("fastapi-class", "FastAPI"))
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
@@ -372,6 +378,7 @@ class DocsExposed(PythonRule):
 @register
 class DebugEnabled(PythonRule):
     meta = catalog.FL403
+    needs = Mentions("debug")
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:

@@ -15,6 +15,7 @@ import libcst as cst
 from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind
 from fastlint.python.module import PythonModule
+from fastlint.python.reach import Gate
 from fastlint.registry import RuleMeta
 
 if TYPE_CHECKING:
@@ -84,6 +85,15 @@ class PythonRule(FileRule):
     # Production-readiness rules skip test code (a blocking call in an async test, a throwaway
     # FastAPI(debug=True) in a conftest); a rule that is about tests sets this to True.
     checks_test_code: ClassVar[bool] = False
+    # What a module must show for this rule to find anything in it (None: every module may):
+    # a cheap, sound pre-filter over its text and imports. A module no rule admits is not
+    # parsed for itself (see fastlint.python.reach).
+    needs: ClassVar[Gate | None] = None
+
+    def applies_to(self, unit: PythonModule, ctx: LintContext) -> bool:
+        if unit.is_test_code and not self.checks_test_code:
+            return False
+        return self.needs is None or self.needs.admits(unit, ctx.project)
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         raise NotImplementedError

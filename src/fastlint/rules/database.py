@@ -21,8 +21,10 @@ from fastlint.python.execution import REQUEST, call_context
 from fastlint.python.frameworks import instance_class, is_app_or_router_instance
 from fastlint.python.model import CallSite, FunctionInfo, Scope, keyword, positional, walk
 from fastlint.python.module import PythonModule
+from fastlint.python.reach import ASYNC_DEF
 from fastlint.python.sqla import (
     DEPENDS,
+    REACHES_SQLALCHEMY,
     blocking_leaf,
     engine_constructor,
     opened_kind,
@@ -48,6 +50,7 @@ if blocking_leaf not in callgraph.LEAF_CLASSIFIERS:
 @register
 class SyncDbSessionInAsync(PythonRule):
     meta = catalog.FL103
+    needs = ASYNC_DEF
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         project = ctx.project
@@ -103,6 +106,7 @@ class SyncDbSessionInAsync(PythonRule):
 @register
 class SessionWithoutFinally(PythonRule):
     meta = catalog.FL301
+    needs = REACHES_SQLALCHEMY
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         if not uses_sqlalchemy(ctx.project):
@@ -305,6 +309,7 @@ def _mentions(tree: cst.CSTNode, name: str) -> bool:
 @register
 class EnginePerRequest(PythonRule):
     meta = catalog.FL302
+    needs = REACHES_SQLALCHEMY
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         if not uses_sqlalchemy(ctx.project):

@@ -21,6 +21,7 @@ from fastlint.python.callgraph import (
 )
 from fastlint.python.model import CallSite, FunctionInfo
 from fastlint.python.module import PythonModule
+from fastlint.python.reach import ASYNC_DEF
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
@@ -37,6 +38,8 @@ _PHASE_TEXT = {
 
 
 class _EventLoopRule(PythonRule):
+    needs = ASYNC_DEF
+
     def graph(self, ctx: LintContext) -> CallGraph:
         """The run's call graph (built by the first rule that asks, then shared)."""
         extra = tuple(str(item) for item in self.option("blocking-calls"))

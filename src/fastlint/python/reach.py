@@ -1,0 +1,199 @@
+"""What a module can reach through its imports, read from its text: the per-file pre-filters.
+
+A rule declares what a module must show for the rule to find anything in it
+(:class:`Mentions`, :class:`Reaches`); a module no enabled rule could report on is not parsed
+for itself (it may still be parsed as another module's context). ``FL301`` cannot report on a
+module from which no chain of project imports leads to a module that spells ``sqlalchemy``,
+``sqlmodel`` or ``databases``: every name the analysis resolves is reached by such imports.
+
+Imports are found by a text scan, not a parse, and it errs on the side of more: ``import a.b``
+reaches every module of package ``a`` (``a.c.X`` resolves through it too), ``from a import
+b`` reaches ``a`` and everything under ``a.b``, an import in a docstring counts. More only costs
+a parse. What the scan finds is also the ``IMPORTS`` part of a module's fingerprint, so the
+result cache re-asks an answer only when a module on its path changed its imports.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import deque
+from typing import TYPE_CHECKING, Optional, Union
+
+from fastlint.python import tracking
+from fastlint.python.tracking import IMPORTS, Spelling
+
+if TYPE_CHECKING:
+    from fastlint.python.module import PythonModule
+    from fastlint.python.project import Project
+
+# (dots of a relative import, dotted module, imported names or None for ``import a.b``)
+Import = tuple[int, str, Optional[tuple[str, ...]]]
+
+# Where a statement starts (a line, or after ``;`` or ``try:``), blanks with backslash
+# continuations, and a logical line.
+_START = r"(?:^|[;:])[ \t]*"
+_GAP = r"(?:[ \t]|\\\n)"
+_LOGICAL = r"[^\n]*(?:\\\n[^\n]*)*"
+_FROM = re.compile(
+    _START + rf"from{_GAP}*(\.*){_GAP}*([\w.]*){_GAP}+import\b{_GAP}*(\([^)]*\)|{_LOGICAL})",
+    re.MULTILINE,
+)
+_IMPORT = re.compile(_START + rf"import{_GAP}+((?:[\w. \t,]|\\\n)+)", re.MULTILINE)
+_WORD = re.compile(r"[A-Za-z_]\w*|\*")
+
+
+def scan_imports(text: str) -> tuple[Import, ...]:
+    """Every import statement the text seems to hold, sorted."""
+    found: set[Import] = set()
+    if "import" not in text:
+        return ()
+    for match in _FROM.finditer(text):
+        names = tuple(sorted(set(_WORD.findall(match.group(3)))))
+        found.add((len(match.group(1)), match.group(2), names))
+    for match in _IMPORT.finditer(text):
+        for piece in match.group(1).replace("\\\n", " ").split(","):
+            words = piece.split()
+            if words:
+                found.add((0, words[0], None))
+    return tuple(sorted(found, key=repr))
+
+
+class ImportGraph:
+    """The project's modules with the modules each one's imports may reach, built on demand.
+
+    A plain cache, not a :class:`~fastlint.python.tracking.Memo`: :func:`reaches` charges the
+    ``IMPORTS`` part of every module whose imports it followed itself."""
+
+    def __init__(self, modules: list[PythonModule]) -> None:
+        # Every name a module answers to: its own, and each dotted suffix of it (a project
+        # linted from a parent folder imports ``app.db`` for ``shop.app.db``), sorted for
+        # prefix ranges.
+        keyed = []
+        for module in modules:
+            parts = module.name.split(".")
+            keyed.extend((".".join(parts[start:]), module.path) for start in range(len(parts)))
+        keyed.sort()
+        self._keys = [key for key, _ in keyed]
+        self._paths = [path for _, path in keyed]
+        self.by_path = {module.path: module for module in modules}
+        self._targets: dict[str, list[str]] = {}
+        self._passing: dict[tuple[str, str], bool] = {}
+
+    def targets(self, module: PythonModule) -> list[str]:
+        """Paths of the project modules ``module``'s imports may reach directly."""
+        found = self._targets.get(module.path)
+        if found is None:
+            paths: set[str] = set()
+            for dots, dotted, names in scan_imports(module.text):
+                if names is None:  # ``import a.b``: ``a.anything`` resolves through it
+                    paths.update(self._under(dotted.partition(".")[0]))
+                    continue
+                base = _absolute(module, dots, dotted)
+                if base is None:
+                    continue
+                paths.update(self._named(base))
+                for name in names:
+                    paths.update(self._under(f"{base}.{name}" if base else name))
+                if "*" in names:
+                    paths.update(self._under(base))
+            paths.discard(module.path)
+            found = self._targets[module.path] = sorted(paths)
+        return found
+
+    def passes(self, test: Spelling, path: str) -> bool:
+        key = (test.name, path)
+        found = self._passing.get(key)
+        if found is None:
+            found = self._passing[key] = test.matching([(path, self.by_path[path].text)]) != []
+        return found
+
+    def _named(self, name: str) -> list[str]:
+        start = bisect_left(self._keys, name)
+        found = []
+        while start < len(self._keys) and self._keys[start] == name:
+            found.append(self._paths[start])
+            start += 1
+        return found
+
+    def _under(self, name: str) -> list[str]:
+        """Modules called ``name`` or inside package ``name`` ("." sorts just before "/")."""
+        if not name:
+            return []
+        low, high = bisect_left(self._keys, name + "."), bisect_left(self._keys, name + "/")
+        return [*self._named(name), *self._paths[low:high]]
+
+
+def _absolute(module: PythonModule, dots: int, dotted: str) -> str | None:
+    """The module a ``from`` import names, relative imports made absolute; None when it climbs
+    above the project."""
+    if not dots:
+        return dotted
+    package = module.name.split(".") if module.is_package else module.name.split(".")[:-1]
+    if dots - 1 > len(package):
+        return None
+    base = package[: len(package) - (dots - 1)]
+    return ".".join([*base, dotted] if dotted else base)
+
+
+def reaches(project: Project, test: Spelling, path: str) -> bool:
+    """Whether the module at ``path``, or a project module its imports lead to, passes
+    ``test``. Charged: the test, and the imports of the modules whose imports decide it (the
+    chain to the nearest module passing, or every module reached when none does)."""
+    graph = project.import_graph
+    start = graph.by_path.get(path)
+    if start is None:
+        return False
+    test(start)  # records the test in the open frame
+    # Its own text: any edit re-asks (its file is checked again anyway), and the store needs
+    # no earlier copy of it to compare imports.
+    tracking.touch(path, tracking.TEXT)
+    parents: dict[str, str | None] = {path: None}
+    queue = deque([path])
+    while queue:
+        current = queue.popleft()
+        if graph.passes(test, current):
+            step = parents[current]
+            while step is not None and step != path:
+                tracking.touch(step, IMPORTS)
+                step = parents[step]
+            return True
+        for target in graph.targets(graph.by_path[current]):
+            if target not in parents:
+                parents[target] = current
+                queue.append(target)
+    for reached in parents:
+        if reached != path:
+            tracking.touch(reached, IMPORTS)
+    return False
+
+
+# ---------------------------------------------------------------------------- gates
+
+
+class Mentions:
+    """A rule's pre-filter: the module's own text must match one of ``patterns`` (give each
+    a literal start, as for :class:`~fastlint.python.tracking.Spelling`)."""
+
+    def __init__(self, *patterns: str) -> None:
+        self.regexes = tuple(re.compile(pattern) for pattern in patterns)
+
+    def admits(self, module: PythonModule, project: Project) -> bool:
+        return any(regex.search(module.text) is not None for regex in self.regexes)
+
+
+class Reaches:
+    """A rule's pre-filter: the module, or a project module its imports lead to, passes the
+    text test (a third-party name the rule needs resolved through imports)."""
+
+    def __init__(self, test: Spelling) -> None:
+        self.test = test
+
+    def admits(self, module: PythonModule, project: Project) -> bool:
+        return project.reaches(self.test, module)
+
+
+Gate = Union[Mentions, Reaches]
+
+# For rules that check coroutines only: a module without one has nothing to report.
+ASYNC_DEF = Mentions(r"async[\s\\]+def")
