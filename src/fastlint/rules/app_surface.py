@@ -115,9 +115,14 @@ class OnEventHandler(PythonRule):
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
-            method = _method_call(unit, site, ctx)
-            if method is not None and method[1] in _EVENT_METHODS:
-                self._report_method(unit, site, ctx, method[0])
+            # Names first, resolution (which may parse other modules) only for candidates.
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _EVENT_METHODS:
+                method = _method_call(unit, site, ctx)
+                if method is not None:
+                    self._report_method(unit, site, ctx, method[0])
+                    continue
+            if not any(keyword(site.node, name) is not None for name in _EVENT_KEYWORDS):
                 continue
             cls = _constructed_class(unit, site, ctx)
             if cls is not None:
@@ -382,11 +387,13 @@ class DebugEnabled(PythonRule):
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
+            debug = keyword(site.node, "debug")
+            if debug is None:
+                continue  # a name test first: resolving may parse other modules
             cls = _constructed_class(unit, site, ctx)
             if cls not in _APPS:
                 continue
-            debug = keyword(site.node, "debug")
-            if debug is not None and ctx.project.literal(unit, debug, site.scope) is True:
+            if ctx.project.literal(unit, debug, site.scope) is True:
                 shown = unit.code(debug)
                 value = "" if shown == "True" else f" ({shown} is True)"
                 self.report(
