@@ -323,11 +323,12 @@ class Spelling:
     def __call__(self, module: PythonModule) -> bool:
         if _open:
             _open[-1].spellings.add(self.name)
-        return self._passes(module.text)
+        return self.passes(module.text)
 
-    def _passes(self, text: str) -> bool:
+    def passes(self, text: str) -> bool:
+        """Whether ``text`` passes, without recording the test in the open frame."""
         return any(regex.search(text) is not None for regex in self.regexes)
 
     def matching(self, texts: Iterable[tuple[str, str]]) -> list[str]:
         """Sorted paths of the (path, text) pairs that pass the test."""
-        return sorted(path for path, text in texts if self._passes(text))
+        return sorted(path for path, text in texts if self.passes(text))
