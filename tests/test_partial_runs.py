@@ -11,7 +11,7 @@ from fixture_support import fixture_files, lint_root, write
 
 from fastlint.config import build_settings, read_table
 from fastlint.discovery import FileKind
-from fastlint.engine import lint
+from fastlint.engine import PythonChecks, lint
 
 PYTHON_FIXTURES = [(root, path) for root, path in fixture_files() if path.suffix == ".py"]
 
@@ -67,6 +67,24 @@ def test_a_one_file_run_parses_only_what_its_findings_depend_on(tmp_path: Path) 
     assert "rates.fetch_rates() → http.get_json() → requests.get" in result.diagnostics[0].message
     loaded = {path for path, unit in modules_by_path(result).items() if unit.is_loaded}
     assert loaded == {"app/main.py", "app/rates.py", "app/http.py"}
+
+
+def test_answers_learned_from_another_worker_stand_in_for_parsing(tmp_path: Path) -> None:
+    # What a worker learns from another's checks (the cross-module answers they computed)
+    # gives the same finding for main.py without parsing the modules of its call chain.
+    write(tmp_path, SERVICE)
+    settings = build_settings({})
+    first = lint([tmp_path / "app/main.py"], settings, root=tmp_path, cwd=tmp_path)
+    assert first.context.queries
+    fresh = lint([tmp_path / "app/__init__.py"], settings, root=tmp_path, cwd=tmp_path)
+    fresh.context.project.learn(first.context.queries)
+    main = modules_by_path(fresh)["app/main.py"]
+    checked = PythonChecks(fresh.context)(main)
+    assert [(d.code, d.line, d.message) for d in checked.diagnostics] == [
+        (d.code, d.line, d.message) for d in first.diagnostics
+    ]
+    loaded = {path for path, unit in modules_by_path(fresh).items() if unit.is_loaded}
+    assert loaded == {"app/main.py"}
 
 
 def test_a_whole_run_reports_everything_and_parses_what_the_rules_need(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ costing one file) is tested in test_determinism.py and test_robustness.py.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,66 @@ def test_slices_balance_by_weight() -> None:
         for piece in slices
     ]
     assert max(loads) - min(loads) <= 10, loads
+
+
+def test_a_worker_done_early_takes_the_far_end_of_the_fullest_slice() -> None:
+    schedule = workers._Schedule([range(0, 2), range(2, 5), range(5, 10)], [1] * 10)
+    taken = [schedule.next_for(0), schedule.next_for(0)]
+    assert taken == [0, 1]  # its own slice, in order
+    assert schedule.next_for(0) == 9  # then the end of the slice with the most left
+    assert schedule.next_for(1) == 2  # whose owners go on from their starts
+    assert schedule.next_for(2) == 5
+    rest = []
+    while (index := schedule.next_for(0)) is not None:
+        rest.append(index)
+    assert sorted([*taken, 9, 2, 5, *rest]) == list(range(10))
+    assert schedule.next_for(1) is None and schedule.next_for(2) is None
+
+
+def test_an_item_put_back_is_taken_next() -> None:
+    schedule = workers._Schedule([range(0, 3), range(3, 6)], [1] * 6)
+    assert schedule.next_for(1) == 3
+    schedule.put_back(1, 3)
+    assert schedule.next_for(1) == 3
+    assert schedule.rest() == [0, 1, 2, 4, 5]
+    assert schedule.next_for(0) is None
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+LEARNED: list[int] = []  # in each worker: the lessons it was given, in order
+
+
+def _learn(lesson: int) -> None:
+    LEARNED.append(lesson)
+
+
+def _slow_item(item: int) -> tuple[int, int, list[int]]:
+    time.sleep(0.02)
+    return os.getpid(), item, list(LEARNED)
+
+
+def _failed(item: int, why: str) -> tuple[int, int, list[int]]:
+    raise AssertionError(why)
+
+
+@needs_fork
+def test_workers_learn_what_the_others_shared() -> None:
+    items = list(range(16))
+    answers = dict(
+        workers.map_in_workers(
+            items, [1] * 16, 2, _slow_item, _failed, share=lambda answer: answer[1], learn=_learn
+        )
+    )
+    assert sorted(answers) == items
+    worker_of = {item: pid for item, (pid, _, _) in answers.items()}
+    assert len(set(worker_of.values())) == 2
+    for pid, _, learned in answers.values():
+        assert len(learned) == len(set(learned))  # each lesson once
+        assert all(worker_of[lesson] != pid for lesson in learned)  # and from another worker
+    assert any(learned for _, _, learned in answers.values())
+    assert LEARNED == []  # main learns nothing: it has every answer
 
 
 # ---------------------------------------------------------------------------- runs

@@ -483,6 +483,10 @@ class PythonChecks:
         queries = self.ctx.project.take_fresh()
         return Checked(list(self.sink), sorted(modules), sorted(spellings), answers, queries)
 
+    def learn(self, queries: dict[str, dict[str, Persisted]]) -> None:
+        """Cross-module answers another worker computed (its :attr:`Checked.queries`)."""
+        self.ctx.project.learn(queries)
+
     def _applies(self, rule: FileRule, module: PythonModule) -> bool:
         """Whether ``rule`` could find anything in ``module``; a pre-filter that crashes (a
         fastlint bug) lets the rule run, and the check reports what it finds."""
@@ -514,11 +518,19 @@ def check_python_files(
     if jobs <= 1:
         answers = workers.map_in_process(modules, checks, _unfinished)
     else:
-        answers = workers.map_in_workers(modules, weights, jobs, checks, _unfinished)
+        answers = workers.map_in_workers(
+            modules, weights, jobs, checks, _unfinished, share=_lesson, learn=checks.learn
+        )
     for done, (index, checked) in enumerate(answers, start=1):
         yield modules[index], checked
         if progress is not None:
             progress(done, len(modules))
+
+
+def _lesson(checked: Checked) -> dict[str, dict[str, Persisted]]:
+    """What the other workers learn from a file's check: the cross-module answers (canonical
+    paths, call chains) it computed, so they need not parse the modules behind them."""
+    return checked.queries
 
 
 def _unfinished(module: PythonModule, why: str) -> Checked:

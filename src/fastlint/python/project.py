@@ -25,6 +25,7 @@ from fastlint.python.tracking import (
     Spelling,
     as_is,
     boolean,
+    reads_of,
     string,
 )
 
@@ -116,6 +117,24 @@ class Project:
                 return None
         memo.ask(key)
         return memo.digest(key)
+
+    def learn(self, fresh: dict[str, dict[str, Persisted]]) -> None:
+        """Entries computed elsewhere in this run (another worker), as :meth:`take_fresh`
+        gave them there: asked here, they are answered without being computed again. They
+        hold as much as this process's own (same texts, and an answer computed under a cycle
+        is never fresh); an entry this process has already is kept."""
+        for name, entries in fresh.items():
+            memo = self._persistent.get(name)
+            waiting = self._seeds.setdefault(name, {})  # for a memo not made yet
+            for key, (raw, modules, spellings, answers) in entries.items():
+                reads = reads_of(modules, spellings, answers)
+                if memo is None:
+                    waiting.setdefault(key, (raw, reads))
+                elif key not in memo:
+                    try:
+                        memo.seed(key, raw, reads)
+                    except (TypeError, ValueError, KeyError):
+                        continue  # not an answer this memo reads back: computed if asked
 
     def take_fresh(self) -> dict[str, dict[str, Persisted]]:
         """Entries of the persistent memos computed since the last call, by memo name."""

@@ -293,8 +293,15 @@ def seeded_reads(
     modules: dict[str, list[str]], spellings: list[str], answers: dict[Token, str]
 ) -> Reads:
     """The reads of a kept entry."""
+    parts = {(path, part) for path, parts in modules.items() for part in parts}
+    return reads_of(parts, spellings, answers)
+
+
+def reads_of(modules: Iterable[Part], spellings: Iterable[str], answers: dict[Token, str]) -> Reads:
+    """Reads holding these parts, spellings and answers (an entry's, as :meth:`Reads.resolved`
+    gave them)."""
     reads = Reads()
-    reads.modules = {(path, part) for path, parts in modules.items() for part in parts}
+    reads.modules = set(modules)
     reads.spellings = set(spellings)
     reads.answers = dict(answers)
     return reads
