@@ -148,20 +148,25 @@ def reaches(project: Project, test: Spelling, path: str) -> bool:
     # Its own text: any edit re-asks (its file is checked again anyway), and the store needs
     # no earlier copy of it to compare imports.
     tracking.touch(path, tracking.TEXT)
+    if graph.passes(test, path):
+        return True
     parents: dict[str, str | None] = {path: None}
     queue = deque([path])
     while queue:
         current = queue.popleft()
-        if graph.passes(test, current):
-            step = parents[current]
-            while step is not None and step != path:
-                tracking.touch(step, IMPORTS)
-                step = parents[step]
-            return True
         for target in graph.targets(graph.by_path[current]):
-            if target not in parents:
-                parents[target] = current
-                queue.append(target)
+            if target in parents:
+                continue
+            # Tested when first seen, not when its turn comes: the same module is found (the
+            # first in breadth-first order), without queueing the rest of a wide level.
+            if graph.passes(test, target):
+                step: str | None = current
+                while step is not None and step != path:
+                    tracking.touch(step, IMPORTS)
+                    step = parents[step]
+                return True
+            parents[target] = current
+            queue.append(target)
     for reached in parents:
         if reached != path:
             tracking.touch(reached, IMPORTS)
