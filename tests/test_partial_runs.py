@@ -85,6 +85,17 @@ def test_answers_learned_from_another_worker_stand_in_for_parsing(tmp_path: Path
     ]
     loaded = {path for path, unit in modules_by_path(fresh).items() if unit.is_loaded}
     assert loaded == {"app/main.py"}
+    assert checked.parsed == ["app/main.py"]
+
+
+def test_a_check_names_the_modules_it_parsed(tmp_path: Path) -> None:
+    # A worker reports them, and main gives it those files next (it has their trees).
+    write(tmp_path, SERVICE)
+    fresh = lint([tmp_path / "app/__init__.py"], build_settings({}), root=tmp_path, cwd=tmp_path)
+    checks = PythonChecks(fresh.context)
+    checked = checks(modules_by_path(fresh)["app/main.py"])
+    assert sorted(checked.parsed) == ["app/http.py", "app/main.py", "app/rates.py"]
+    assert checks(modules_by_path(fresh)["app/rates.py"]).parsed == []
 
 
 def test_a_whole_run_reports_everything_and_parses_what_the_rules_need(tmp_path: Path) -> None:

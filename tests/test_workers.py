@@ -6,6 +6,7 @@ costing one file) is tested in test_determinism.py and test_robustness.py.
 
 from __future__ import annotations
 
+import heapq
 import os
 import time
 from pathlib import Path
@@ -132,10 +133,23 @@ def test_a_worker_done_early_takes_the_far_end_of_the_fullest_slice() -> None:
 def test_an_item_put_back_is_taken_next() -> None:
     schedule = workers._Schedule([range(0, 3), range(3, 6)], [1] * 6)
     assert schedule.next_for(1) == 3
-    schedule.put_back(1, 3)
+    schedule.put_back(3)
     assert schedule.next_for(1) == 3
     assert schedule.rest() == [0, 1, 2, 4, 5]
     assert schedule.next_for(0) is None
+
+
+def test_a_worker_takes_what_it_has_worked_on_first() -> None:
+    schedule = workers._Schedule([range(0, 4), range(4, 8)], [1] * 8)
+    assert schedule.next_for(1) == 4
+    preferred = [6, 1, 4]  # a heap; 4 is taken already
+    heapq.heapify(preferred)
+    assert schedule.next_for(0, preferred) == 1
+    assert schedule.next_for(0, preferred) == 6
+    assert schedule.next_for(0, preferred) == 0  # then its own slice, skipping 1
+    assert schedule.next_for(1) == 5  # and the other worker skips 6
+    assert schedule.next_for(1) == 7
+    assert [schedule.next_for(0), schedule.next_for(0), schedule.next_for(0)] == [2, 3, None]
 
 
 # ---------------------------------------------------------------------------- runs
@@ -155,6 +169,25 @@ def _slow_item(item: int) -> tuple[int, int, list[int]]:
 
 def _failed(item: int, why: str) -> tuple[int, int, list[int]]:
     raise AssertionError(why)
+
+
+@needs_fork
+def test_a_worker_gets_the_items_its_answers_name() -> None:
+    # Item 0's answer says its worker has done part of item 15 (the last item the other
+    # worker would reach): that worker takes it next.
+    items = list(range(16))
+    answers = dict(
+        workers.map_in_workers(
+            items,
+            [1] * 16,
+            2,
+            _slow_item,
+            _failed,
+            affinity=lambda answer: [15] if answer[1] == 0 else [],
+        )
+    )
+    assert sorted(answers) == items
+    assert answers[15][0] == answers[0][0] != answers[8][0]
 
 
 @needs_fork

@@ -21,7 +21,7 @@ from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
-from fastlint.python.module import PythonModule, module_name_for, parse_python
+from fastlint.python.module import PythonModule, module_name_for, parse_python, take_parsed
 from fastlint.python.project import Project, Seeds
 from fastlint.python.tracking import Part, Persisted, Token
 from fastlint.reading import UnreadableFile, max_file_size, read_text
@@ -453,6 +453,7 @@ class Checked:
     # Persistent-memo entries the check computed (a worker's memos die with it).
     queries: dict[str, dict[str, Persisted]] = field(default_factory=dict)
     cacheable: bool = True  # False when the check never finished (its worker died)
+    parsed: list[str] = field(default_factory=list)  # modules it parsed: for the scheduler
 
 
 class PythonChecks:
@@ -469,6 +470,7 @@ class PythonChecks:
 
     def __call__(self, module: PythonModule) -> Checked:
         self.sink.clear()
+        take_parsed()  # parsed before this check (by main, before the fork): not its doing
         with tracking.frame() as reads:  # the pre-filters' answers count for the entry too
             rules = [rule for rule in self.rules if self._applies(rule, module)]
         if rules or not _cpython_parses(module.text):
@@ -481,7 +483,14 @@ class PythonChecks:
             reads.add(found)
         modules, spellings, answers = reads.resolved()
         queries = self.ctx.project.take_fresh()
-        return Checked(list(self.sink), sorted(modules), sorted(spellings), answers, queries)
+        return Checked(
+            list(self.sink),
+            sorted(modules),
+            sorted(spellings),
+            answers,
+            queries,
+            parsed=take_parsed(),
+        )
 
     def learn(self, queries: dict[str, dict[str, Persisted]]) -> None:
         """Cross-module answers another worker computed (its :attr:`Checked.queries`)."""
@@ -518,8 +527,20 @@ def check_python_files(
     if jobs <= 1:
         answers = workers.map_in_process(modules, checks, _unfinished)
     else:
+        index_of = {module.path: index for index, module in enumerate(modules)}
+
+        def parsed_files(checked: Checked) -> list[int]:
+            return [index_of[path] for path in checked.parsed if path in index_of]
+
         answers = workers.map_in_workers(
-            modules, weights, jobs, checks, _unfinished, share=_lesson, learn=checks.learn
+            modules,
+            weights,
+            jobs,
+            checks,
+            _unfinished,
+            share=_lesson,
+            learn=checks.learn,
+            affinity=parsed_files,
         )
     for done, (index, checked) in enumerate(answers, start=1):
         yield modules[index], checked

@@ -28,6 +28,17 @@ from fastlint.diagnostics import Location
 from fastlint.python import tracking
 from fastlint.python.model import ModuleModel, build_model, children_in_source_order
 
+# The modules this process has parsed since :func:`take_parsed` last asked, in order. A
+# worker tells main which files it parsed as another file's context: main gives it those next.
+_parsed: list[str] = []
+
+
+def take_parsed() -> list[str]:
+    """The paths of the modules parsed since the last call."""
+    taken = list(_parsed)
+    _parsed.clear()
+    return taken
+
 
 class PythonModule:
     def __init__(self, path: str, text: str, tree: cst.Module, name: str, is_package: bool):
@@ -94,6 +105,7 @@ class PythonModule:
 
     def _load(self) -> None:
         assert self._parse is not None
+        _parsed.append(self.path)
         try:
             tree = self._parse()
             model = build_model(tree, self.name, self.is_package, self.path)
