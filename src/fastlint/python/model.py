@@ -966,12 +966,17 @@ def _value_kind(value_type: type) -> int:
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntactic children of ``node`` (no whitespace, comments or punctuation)."""
-    found = _nodes_in(node, _field_names(type(node)))
+    node_type = type(node)
+    names = _FIELD_NAMES.get(node_type)
+    found = _nodes_in(node, _field_names(node_type) if names is None else names)
     # Decorators are fields after the body, but come first in the source.
-    if type(node) in (cst.FunctionDef, cst.ClassDef) and node.decorators:  # type: ignore[attr-defined]
+    if node_type in _DECORATED and node.decorators:  # type: ignore[attr-defined]
         decorators = [d for d in found if type(d) is cst.Decorator]
         found = decorators + [d for d in found if type(d) is not cst.Decorator]
     return found
+
+
+_DECORATED = (cst.FunctionDef, cst.ClassDef)
 
 
 # Node types whose dataclass fields are not in source order (``f(x=x)``: an Arg's value
@@ -1015,35 +1020,54 @@ def children_in_source_order(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _nodes_in(node: cst.CSTNode, names: tuple[str, ...]) -> list[cst.CSTNode]:
     """The syntactic nodes held by the fields ``names`` of ``node``, in that order."""
+    # The hottest loop of a run (every node of every parsed module): _value_kind inlined.
     found: list[cst.CSTNode] = []
+    kinds = _VALUE_KINDS
     for name in names:
         value = getattr(node, name, None)  # type_parameters: newer LibCST only
-        kind = _value_kind(type(value))
+        kind = kinds.get(type(value))
+        if kind is None:
+            kind = _value_kind(type(value))
         if kind == _NODE:
             found.append(value)
         elif kind == _SEQUENCE:
-            found.extend(item for item in value if _value_kind(type(item)) == _NODE)
+            for item in value:
+                item_kind = kinds.get(type(item))
+                if item_kind is None:
+                    item_kind = _value_kind(type(item))
+                if item_kind == _NODE:
+                    found.append(item)
     return found
 
 
-_DISPATCH: dict[tuple[type, type], tuple[Callable | None, Callable | None]] = {}
+_DISPATCH: dict[type, dict[type, tuple[Callable | None, Callable | None]]] = {}
 
 
 def fast_visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """Visit ``node`` like ``node.visit(visitor)`` for a read-only visitor, much faster:
     ``visit_X`` returning False skips the children; ``leave_X`` is always called."""
-    key = (type(visitor), type(node))
-    handlers = _DISPATCH.get(key)
+    handlers = _DISPATCH.get(type(visitor))
     if handlers is None:
-        name = type(node).__name__
-        handlers = (
+        handlers = _DISPATCH[type(visitor)] = {}
+    _visit(node, visitor, handlers)
+
+
+def _visit(
+    node: cst.CSTNode,
+    visitor: cst.CSTVisitor,
+    handlers: dict[type, tuple[Callable | None, Callable | None]],
+) -> None:
+    node_type = type(node)
+    found = handlers.get(node_type)
+    if found is None:
+        name = node_type.__name__
+        found = handlers[node_type] = (
             getattr(type(visitor), f"visit_{name}", None),
             getattr(type(visitor), f"leave_{name}", None),
         )
-        _DISPATCH[key] = handlers
-    enter, leave = handlers
+    enter, leave = found
     if enter is None or enter(visitor, node) is not False:
         for child in children(node):
-            fast_visit(child, visitor)
+            _visit(child, visitor, handlers)
     if leave is not None:
         leave(visitor, node)
