@@ -125,9 +125,11 @@ class PythonModule:
     @cached_property
     def _line_starts(self) -> list[int]:
         starts = [0]
-        for index, char in enumerate(self.text):
-            if char == "\n":
-                starts.append(index + 1)
+        find = self.text.find
+        end = find("\n")
+        while end >= 0:
+            starts.append(end + 1)
+            end = find("\n", end + 1)
         return starts
 
     def _offset_to_line_column(self, offset: int) -> tuple[int, int]:
