@@ -190,6 +190,49 @@ def test_a_worker_gets_the_items_its_answers_name() -> None:
     assert answers[15][0] == answers[0][0] != answers[8][0]
 
 
+ORPHANS = """
+import os, signal, sys, time
+from fastlint import workers
+
+def work(item):
+    time.sleep(0.05)
+    return os.getpid()
+
+for index, pid in workers.map_in_workers(list(range(400)), [1] * 400, 2, work, None):
+    print(pid, flush=True)
+    if index >= 8:
+        os.kill(os.getpid(), signal.SIGKILL)  # main dies, as under ``kill -9`` or the OOM killer
+"""
+
+
+@needs_fork
+def test_workers_do_not_outlive_a_killed_main(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHANS)
+    printed = tmp_path / "pids.txt"
+    with printed.open("w") as out:  # a file, not a pipe: orphans holding it could not hang us
+        done = subprocess.run([sys.executable, str(script)], stdout=out, timeout=60)
+    assert done.returncode == -9
+    pids = {int(line) for line in printed.read_text().split()}
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process is running (a zombie, reaped by init, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 @needs_fork
 def test_workers_learn_what_the_others_shared() -> None:
     items = list(range(16))

@@ -221,8 +221,11 @@ def _serve(
     until main says stop (or is gone). Then leave without tearing the heap down. Ctrl-C
     reaches the whole process group: main handles it and stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for connection in foreign:  # the other workers' pipe ends, copied by the fork: were they
-        connection.close()  # kept open, a worker would not see main gone, nor they it die
+    # Main's ends of every pipe, copied by the fork. Kept open here, they would hide main's
+    # death from this worker (no end of file on its tasks: it would wait forever) and this
+    # worker's death from the others.
+    for connection in foreign:
+        connection.close()
     while True:
         try:
             task = tasks.recv()
@@ -278,9 +281,11 @@ def map_in_workers(
     workers: list[_Worker] = []
 
     def start(slot: int) -> None:
-        foreign = [end for worker in workers for end in (worker.tasks, worker.results)]
         task_reader, task_writer = context.Pipe(duplex=False)
         result_reader, result_writer = context.Pipe(duplex=False)
+        # Main's pipe ends, which the fork copies: the worker closes them (see _serve).
+        foreign = [end for worker in workers for end in (worker.tasks, worker.results)]
+        foreign += [task_writer, result_reader]
         process = context.Process(
             target=_serve,
             args=(task_reader, result_writer, items, work, failed, learn, foreign),
