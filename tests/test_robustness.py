@@ -92,6 +92,21 @@ def test_deeply_nested_expression(project: Path, good_alone: list, source: str) 
     assert_one_fl000(run(project), "deep.py", good_alone, "nesting too deep")
 
 
+@pytest.mark.parametrize(
+    ("text", "long"),
+    [
+        ("x = 1\n" + "y" * 1999 + "\n", False),
+        ("x = 1\n" + "y" * 2000 + "\n", True),
+        ("x = 1\n" + "y" * 2000, True),  # the last line, without a line break
+        ("x = 1\r\n" * 2000, False),
+        ("", False),
+    ],
+)
+def test_a_line_long_enough_to_screen(text: str, long: bool) -> None:
+    # A chain of a few thousand operators has no brackets: its line length gets it screened.
+    assert engine._has_long_line(text) is long
+
+
 def test_moderately_nested_code_is_still_linted(project: Path) -> None:
     # Deep but legal: CPython accepts 150 brackets, so fastlint must lint it, not skip it.
     body = "x = " + "(" * 150 + "1" + ")" * 150 + "\n"

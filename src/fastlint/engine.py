@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import gc
-import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +51,7 @@ class TextUnit:
 # suspicious (deep brackets, very long lines) is screened with it before LibCST sees it.
 _BRACKET_STEP = {ord("("): 1, ord("["): 1, ord("{"): 1, ord(")"): -1, ord("]"): -1, ord("}"): -1}
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKET_STEP)
-_LONG_LINE = re.compile(r"[^\n]{2000}")
+_LONG_LINE = 2000  # characters
 _MAX_BRACKETS = 200  # CPython's own limit ("too many nested parentheses")
 _MAX_EXPRESSION_DEPTH = 400  # LibCST needs ~1 s at this depth; real code stays below 50
 
@@ -63,9 +62,15 @@ def _bracket_depth(text: str) -> int:
     return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
 
 
+def _has_long_line(text: str) -> bool:
+    # Splitting is ten times faster than searching for r"[^\n]{2000}" (0.02 s vs 0.19 s on
+    # prefect's 865 files), and every file checked is screened.
+    return len(text) >= _LONG_LINE and max(map(len, text.split("\n"))) >= _LONG_LINE
+
+
 def _too_deep_for_libcst(text: str) -> bool:
     naive_depth = _bracket_depth(text)
-    if naive_depth <= _MAX_BRACKETS // 2 and not _LONG_LINE.search(text):
+    if naive_depth <= _MAX_BRACKETS // 2 and not _has_long_line(text):
         return False
     try:
         with warnings.catch_warnings():
