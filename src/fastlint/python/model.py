@@ -864,7 +864,7 @@ def self_assignments(class_info: ClassInfo) -> list[tuple[str, cst.BaseExpressio
         if not method.params:
             continue
         receiver = method.params[0].name
-        for node in walk(method.node.body, lambda n: isinstance(n, (cst.Assign, cst.AnnAssign))):
+        for node in walk(method.node.body, _is_assignment, into_expressions=False):
             if isinstance(node, cst.Assign):
                 targets = [target.target for target in node.targets]
             else:
@@ -882,18 +882,38 @@ def self_assignments(class_info: ClassInfo) -> list[tuple[str, cst.BaseExpressio
     return found
 
 
+def _is_assignment(node: cst.CSTNode) -> bool:
+    return type(node) in (cst.Assign, cst.AnnAssign)
+
+
 def walk(
-    node: cst.CSTNode | Sequence[cst.CSTNode], predicate: Callable[[cst.CSTNode], bool]
+    node: cst.CSTNode | Sequence[cst.CSTNode],
+    predicate: Callable[[cst.CSTNode], bool],
+    *,
+    into_expressions: bool = True,
 ) -> list[cst.CSTNode]:
     """Nodes under ``node`` (inclusive; or under each node of a sequence) for which
-    ``predicate`` holds, in source order. Whitespace and punctuation nodes are not visited."""
+    ``predicate`` holds, in source order. Whitespace and punctuation nodes are not visited;
+    nor, when ``into_expressions`` is False, what is inside an expression (no statement is:
+    a search for statements skips most of the tree)."""
     found: list[cst.CSTNode] = []
     stack: list[cst.CSTNode] = list(reversed(node)) if isinstance(node, (list, tuple)) else [node]
     while stack:
         current = stack.pop()
         if predicate(current):
             found.append(current)
-        stack.extend(reversed(children(current)))
+        if into_expressions or not _is_expression(type(current)):
+            stack.extend(reversed(children(current)))
+    return found
+
+
+_EXPRESSION_TYPES: dict[type, bool] = {}
+
+
+def _is_expression(node_type: type) -> bool:
+    found = _EXPRESSION_TYPES.get(node_type)
+    if found is None:
+        found = _EXPRESSION_TYPES[node_type] = issubclass(node_type, cst.BaseExpression)
     return found
 
 
