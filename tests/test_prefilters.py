@@ -87,6 +87,15 @@ def test_scan_ignores_comments_and_text_without_imports() -> None:
     assert scan_imports("# from app.db import SessionLocal\nx = 'important'\n") == ()
 
 
+def test_scan_finds_imports_inside_what_only_looks_like_one() -> None:
+    # Prose that reads "from ... import (" up to a far ")" is no statement; the imports
+    # on the lines it spans still count.
+    text = "# data from a import (see below\nfrom app.db import Session\nimport httpx\n)\n"
+    assert set(scan_imports(text)) == {(0, "app.db", ("Session",)), (0, "httpx", None)}
+    assert scan_imports("xfrom a import b\nreimport c\n") == ()
+    assert set(scan_imports("x = 1; import os\n")) == {(0, "os", None)}
+
+
 # ---------------------------------------------------------------------------- reach
 
 
