@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from operator import attrgetter
+from typing import Any, Callable, Union
 
 import libcst as cst
 
@@ -987,13 +988,44 @@ def _value_kind(value_type: type) -> int:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntactic children of ``node`` (no whitespace, comments or punctuation)."""
     node_type = type(node)
-    names = _FIELD_NAMES.get(node_type)
-    found = _nodes_in(node, _field_names(node_type) if names is None else names)
+    fields = _FIELD_GETTERS.get(node_type)
+    if fields is None:
+        fields = _FIELD_GETTERS[node_type] = _field_getter(_field_names(node_type))
+    # The hottest loop of a run (every node of every parsed module): _value_kind inlined.
+    found: list[cst.CSTNode] = []
+    kinds = _VALUE_KINDS
+    for value in fields(node):
+        kind = kinds.get(type(value))
+        if kind is None:
+            kind = _value_kind(type(value))
+        if kind == _NODE:
+            found.append(value)
+        elif kind == _SEQUENCE:
+            for item in value:
+                item_kind = kinds.get(type(item))
+                if item_kind is None:
+                    item_kind = _value_kind(type(item))
+                if item_kind == _NODE:
+                    found.append(item)
     # Decorators are fields after the body, but come first in the source.
     if node_type in _DECORATED and node.decorators:  # type: ignore[attr-defined]
         decorators = [d for d in found if type(d) is cst.Decorator]
         found = decorators + [d for d in found if type(d) is not cst.Decorator]
     return found
+
+
+# Per node type, a function reading its syntactic fields in one call (operator.attrgetter
+# fetches them all in C: a third of the time of a getattr per field).
+_FIELD_GETTERS: dict[type, Callable[[cst.CSTNode], tuple[Any, ...]]] = {}
+
+
+def _field_getter(names: tuple[str, ...]) -> Callable[[cst.CSTNode], tuple[Any, ...]]:
+    if not names:
+        return lambda node: ()
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda node: (one(node),)
+    return attrgetter(*names)
 
 
 _DECORATED = (cst.FunctionDef, cst.ClassDef)
