@@ -8,6 +8,7 @@ from typing import Any
 
 from fastlint.config import build_settings
 from fastlint.deploy.model import Deployment, Server
+from fastlint.discovery import FileKind
 from fastlint.engine import lint
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI(openapi_url=None)\n"
@@ -238,3 +239,21 @@ def test_pool_finding_shows_the_arithmetic(tmp_path: Path) -> None:
         "9 workers \u00d7 (20 + 10) = 270 connections > max-db-connections 100"
     )
     assert "assumed-cpus 4" in finding.message
+
+
+def test_uvicorn_run_workers_is_read_however_it_is_spelt(tmp_path: Path) -> None:
+    # Only a module that can pass workers= as a keyword is parsed for it (prose about uvicorn
+    # workers is not); a comment or line break before the "=" still counts.
+    result = project(
+        tmp_path,
+        {
+            "run.py": (
+                "import os\nimport uvicorn\n\nuvicorn.run(\n    'app:app',\n"
+                "    workers  # one per CPU\n    = os.cpu_count(),\n)\n"
+            ),
+            "notes.py": '"""Scale the uvicorn workers with the load: workers == CPUs."""\n',
+        },
+    )
+    assert [(d.code, d.path, d.line) for d in result.diagnostics] == [("FL601", "run.py", 7)]
+    loaded = {unit.path for unit in result.context.units_of(FileKind.PYTHON) if unit.is_loaded}
+    assert loaded == {"run.py"}

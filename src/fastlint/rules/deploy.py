@@ -7,6 +7,7 @@ entrypoint script or Procfile, a setting in ``gunicorn.conf.py``, a ``uvicorn.ru
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from fastlint.deploy.facts import Setting, Site
@@ -253,8 +254,8 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
     cpus = int(ctx.settings.options.get("assumed-cpus", DEFAULT_ASSUMED_CPUS))
     runs = _uvicorn_runners(ctx.project)
     for module in ctx.project.modules:
-        if "uvicorn" not in module.text or "workers" not in module.text:
-            continue
+        if "uvicorn" not in module.text or not _WORKERS_KEYWORD.search(module.text):
+            continue  # no call could pass workers=: not parsed for this rule
         if not runs.ask(module.path):
             continue  # the usual answer, kept: this module is not parsed on a cached run
         for call in _uvicorn_runs(ctx.project, module):
@@ -290,6 +291,9 @@ register_memo("uvicorn-run-workers", lambda project, name: _uvicorn_runners(proj
 
 
 _WORKERS = frozenset({"workers"})
+# ``workers=`` as written in a call: blanks, line breaks, continuations and comments may come
+# before the "=" (``==`` is no keyword). Prose about workers and **options do not count.
+_WORKERS_KEYWORD = re.compile(r"workers(?:\s|\\\n|#[^\n]*)*=(?!=)")
 
 
 # ---------------------------------------------------------------------------- FL602
