@@ -106,6 +106,14 @@ def test_repeated_code_needs_no_position_pass() -> None:
     calls = walk(module.tree, lambda n: isinstance(n, cst.Call))
     assert [module.location(call).line for call in calls] == [4, 5]
     assert "_positions" not in module.__dict__
+    assert "_string_and_comment_spans" not in module.__dict__  # nor a tokenizer pass
+
+
+def test_the_tokenizer_runs_only_when_strings_or_comments_repeat_the_code() -> None:
+    module = _module("import time\n\ndef f():\n    time.sleep(1)  # time.sleep(1)\n")
+    (call,) = walk(module.tree, lambda n: isinstance(n, cst.Call))
+    assert module.location(call).column == 5
+    assert "_string_and_comment_spans" in module.__dict__
 
 
 def test_multi_line_code_is_not_matched_against_a_shallower_twin() -> None:

@@ -172,8 +172,10 @@ class PythonModule:
     def _start_by_occurrence(self, node: cst.CSTNode, key: str) -> int | None:
         """Where ``node`` starts, given ``key``: the text it renders at its start. Each node
         of its type that renders ``key`` at its start puts one occurrence of ``key`` in the
-        code (strings and comments aside), so when the code holds exactly as many occurrences
-        as the tree holds such nodes, the k-th of them in source order starts at the k-th."""
+        code, so when the code holds exactly as many occurrences as the tree holds such nodes,
+        the k-th of them in source order starts at the k-th. Occurrences inside strings and
+        comments are left out when there are too many (tokenizing the file costs more than
+        all the rest)."""
         starts = _occurrences(self.text, key)
         if len(starts) <= 1:
             return starts[0] if starts else None  # the node's own occurrence, always there
@@ -188,9 +190,11 @@ class PythonModule:
             count += 1
             if count > len(starts):
                 return None
-        if index is None or count != len(starts):
+        if index is None:
             return None
-        return starts[index]
+        if count < len(starts):
+            starts = self._in_code(starts)
+        return starts[index] if count == len(starts) else None
 
     def _renders_at_start(
         self,
@@ -216,11 +220,9 @@ class PythonModule:
 
     def _token_starts(self, starts: list[int], key: str, attribute_ok: bool) -> list[int]:
         """The occurrences of ``key`` that can be a node's start: not part of a longer name
-        (``kind`` in ``kinds``), not the tail of a dotted chain (``result.stdout`` in
-        ``self.result.stdout``; a Name may follow a dot: ``x.kind``'s ``kind`` is one), and
-        not inside a string or a comment."""
+        (``kind`` in ``kinds``), and not the tail of a dotted chain (``result.stdout`` in
+        ``self.result.stdout``; a Name may follow a dot: ``x.kind``'s ``kind`` is one)."""
         text = self.text
-        spans = self._string_and_comment_spans
         kept = []
         for start in starts:
             end = start + len(key)
@@ -231,11 +233,19 @@ class PythonModule:
                 continue
             if _is_name_char(key[-1]) and end < len(text) and _is_name_char(text[end]):
                 continue
-            if spans is not None:
-                at = bisect_right(spans, (start, start)) - 1
-                if at >= 0 and spans[at][0] < start < spans[at][1]:
-                    continue
             kept.append(start)
+        return kept
+
+    def _in_code(self, starts: list[int]) -> list[int]:
+        """The offsets that are not inside a string or a comment."""
+        spans = self._string_and_comment_spans
+        if spans is None:
+            return starts
+        kept = []
+        for start in starts:
+            at = bisect_right(spans, (start, start)) - 1
+            if not (at >= 0 and spans[at][0] < start < spans[at][1]):
+                kept.append(start)
         return kept
 
     @cached_property
