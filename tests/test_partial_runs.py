@@ -11,7 +11,7 @@ from fixture_support import fixture_files, lint_root, write
 
 from fastlint.config import build_settings, read_table
 from fastlint.discovery import FileKind
-from fastlint.engine import PythonChecks, lint
+from fastlint.engine import Checked, PythonChecks, lint
 
 PYTHON_FIXTURES = [(root, path) for root, path in fixture_files() if path.suffix == ".py"]
 
@@ -86,6 +86,38 @@ def test_answers_learned_from_another_worker_stand_in_for_parsing(tmp_path: Path
     loaded = {path for path, unit in modules_by_path(fresh).items() if unit.is_loaded}
     assert loaded == {"app/main.py"}
     assert checked.parsed == ["app/main.py"]
+
+
+def test_a_name_table_learned_from_another_worker_resolves_other_names(tmp_path: Path) -> None:
+    # one.py resolves compat.fetch; two.py asks for compat.clock, a question one.py's check
+    # never asked. The name table it worked out for compat.py answers it: not parsed again.
+    files = {
+        "pyproject.toml": "[project]\nname = 'svc'\n",
+        "app/__init__.py": "",
+        "app/compat.py": "from requests import get as fetch\nimport time as clock\n",
+        "app/one.py": "from app import compat\nasync def a():\n    compat.fetch('u', timeout=5)\n",
+        "app/two.py": "from app import compat\nasync def b():\n    compat.clock.sleep(1)\n",
+    }
+    write(tmp_path, files)
+    settings = build_settings({})
+    first = lint([tmp_path / "app/one.py"], settings, root=tmp_path, cwd=tmp_path)
+    assert [(d.code, d.line) for d in first.diagnostics] == [("FL101", 3)]
+    lesson = (first.context.queries, first.context.checked["app/one.py"].tables)
+    assert "app.compat" in lesson[1]
+
+    def check_two(learn: bool) -> Checked:
+        fresh = lint([tmp_path / "app/__init__.py"], settings, root=tmp_path, cwd=tmp_path)
+        checks = PythonChecks(fresh.context)
+        if learn:
+            checks.learn(lesson)
+        return checks(modules_by_path(fresh)["app/two.py"])
+
+    alone, learned = check_two(learn=False), check_two(learn=True)
+    assert [(d.code, d.line) for d in learned.diagnostics] == [("FL101", 3)]
+    assert [d.message for d in learned.diagnostics] == [d.message for d in alone.diagnostics]
+    assert sorted(alone.parsed) == ["app/compat.py", "app/two.py"]
+    assert learned.parsed == ["app/two.py"]
+    assert learned.modules == alone.modules  # charged the same parts: the cache sees no change
 
 
 def test_a_check_names_the_modules_it_parsed(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
 from fastlint.python.module import PythonModule, module_name_for, parse_python, take_parsed
-from fastlint.python.project import Project, Seeds
+from fastlint.python.project import NameTable, Project, Seeds
 from fastlint.python.tracking import Part, Persisted, Token
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
@@ -459,6 +459,7 @@ class Checked:
     queries: dict[str, dict[str, Persisted]] = field(default_factory=dict)
     cacheable: bool = True  # False when the check never finished (its worker died)
     parsed: list[str] = field(default_factory=list)  # modules it parsed: for the scheduler
+    tables: dict[str, NameTable] = field(default_factory=dict)  # for the other workers
 
 
 class PythonChecks:
@@ -495,11 +496,14 @@ class PythonChecks:
             answers,
             queries,
             parsed=take_parsed(),
+            tables=self.ctx.project.take_unshared_tables(),
         )
 
-    def learn(self, queries: dict[str, dict[str, Persisted]]) -> None:
-        """Cross-module answers another worker computed (its :attr:`Checked.queries`)."""
+    def learn(self, lesson: Lesson) -> None:
+        """What another worker worked out while checking a file (see :func:`_lesson`)."""
+        queries, tables = lesson
         self.ctx.project.learn(queries)
+        self.ctx.project.learn_tables(tables)
 
     def _applies(self, rule: FileRule, module: PythonModule) -> bool:
         """Whether ``rule`` could find anything in ``module``; a pre-filter that crashes (a
@@ -553,10 +557,16 @@ def check_python_files(
             progress(done, len(modules))
 
 
-def _lesson(checked: Checked) -> dict[str, dict[str, Persisted]]:
+Lesson = tuple[dict[str, dict[str, Persisted]], dict[str, NameTable]]
+
+
+def _lesson(checked: Checked) -> Lesson | None:
     """What the other workers learn from a file's check: the cross-module answers (canonical
-    paths, call chains) it computed, so they need not parse the modules behind them."""
-    return checked.queries
+    paths, call chains) and the modules' name tables it worked out, so they need not parse
+    the modules behind them."""
+    if not checked.queries and not checked.tables:
+        return None
+    return checked.queries, checked.tables
 
 
 def _unfinished(module: PythonModule, why: str) -> Checked:

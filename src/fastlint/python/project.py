@@ -9,15 +9,17 @@ project's modules until it reaches a definition or a third-party path
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 import libcst as cst
 
+from fastlint.python import tracking
 from fastlint.python.model import UNKNOWN, Binding, ClassInfo, FunctionInfo, Scope
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import ImportGraph, reaches
 from fastlint.python.tracking import (
     AGAIN,
+    NAME,
     Memo,
     Persisted,
     PersistentMemo,
@@ -56,6 +58,10 @@ def _make_reach_memo(project: Project, name: str) -> None:
 register_memo("reaches:", _make_reach_memo)
 
 
+# What each module-level name of a module stands for, and what working that out read.
+NameTable = dict[str, tuple[Optional[str], Reads]]
+
+
 class Project:
     def __init__(self, modules: list[PythonModule], seeds: Seeds | None = None) -> None:
         self.modules = modules
@@ -72,6 +78,9 @@ class Project:
         self._memos: dict[str, Memo[Any, Any]] = {}
         self._canonical_memo = self.persistent("canonical", as_is, string, self._canonical)
         self._splits: dict[str, tuple[PythonModule, list[str]] | None] = {}
+        # Module name → what each of its module-level names stands for (see _name_target).
+        self._name_tables: dict[str, NameTable] = {}
+        self._unshared_tables: dict[str, NameTable] = {}
 
     def memo(self, name: str) -> Memo[Any, Any]:
         """The run's memo table called ``name`` (one per analysis that shares results across
@@ -206,16 +215,52 @@ class Project:
             stripped = first.rstrip("()")
             call_suffix = first[len(stripped) :]
             first = stripped
-        binding = module.model.module_binding(first)
-        if binding is None:
-            return path
-        target = self._binding_target(module, binding, first)
+        target = self._name_target(module, first)
         if target is None:
             return path
         new_path = ".".join([target + call_suffix, *tail])
         if new_path == path:
             return path
         return self._canonical(new_path, depth + 1)
+
+    def _name_target(self, module: PythonModule, name: str) -> str | None:
+        """The path the module-level ``name`` of ``module`` stands for (None: not bound, or
+        not to a known path), read from the module's name table. The table is worked out
+        once per module, or learned from another worker that parsed the module (which this
+        one then need not parse: two workers resolve different names through the same
+        central modules). Either way the asker is charged what working the answer out read."""
+        table = self._name_tables.get(module.name)
+        if table is None:
+            table = self._name_tables[module.name] = self._name_table(module)
+            if not any(reads.pending for _, reads in table.values()):
+                self._unshared_tables[module.name] = table
+        entry = table.get(name)
+        if entry is None:
+            tracking.touch(module.path, NAME + name)  # what asking the model reads
+            return None
+        target, reads = entry
+        tracking.charge(reads)
+        return target
+
+    def _name_table(self, module: PythonModule) -> NameTable:
+        model = module.model
+        table: NameTable = {}
+        for name, binding in model.scope.bindings.items():
+            with tracking.frame(join=False) as reads:
+                model.module_binding(name)  # charges the name's statements
+                target = self._binding_target(module, binding, name)
+            table[name] = (target, reads)
+        return table
+
+    def take_unshared_tables(self) -> dict[str, NameTable]:
+        """The name tables worked out since the last call, for the other workers."""
+        tables, self._unshared_tables = self._unshared_tables, {}
+        return tables
+
+    def learn_tables(self, tables: dict[str, NameTable]) -> None:
+        """Name tables another worker worked out (same texts, so the same tables)."""
+        for name, table in tables.items():
+            self._name_tables.setdefault(name, table)
 
     def _binding_target(self, module: PythonModule, binding: Binding, name: str) -> str | None:
         if binding.kind in ("def", "class"):

@@ -110,6 +110,13 @@ def touch(path: str, part: str = WHOLE) -> None:
         _open[-1].modules.add((path, part))
 
 
+def charge(reads: Reads) -> None:
+    """Charge everything ``reads`` holds to the open frame (an answer worked out before, used
+    again: whoever uses it read what computing it read)."""
+    if _open:
+        _open[-1].add(reads)
+
+
 @contextmanager
 def frame(join: bool = True) -> Iterator[Reads]:
     """Record what is read inside; on exit the reads also join the enclosing frame (unless
