@@ -13,7 +13,7 @@ No LibCST metadata provider runs here: positions are computed only for nodes tha
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Callable, Union
@@ -991,22 +991,7 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     fields = _FIELD_GETTERS.get(node_type)
     if fields is None:
         fields = _FIELD_GETTERS[node_type] = _field_getter(_field_names(node_type))
-    # The hottest loop of a run (every node of every parsed module): _value_kind inlined.
-    found: list[cst.CSTNode] = []
-    kinds = _VALUE_KINDS
-    for value in fields(node):
-        kind = kinds.get(type(value))
-        if kind is None:
-            kind = _value_kind(type(value))
-        if kind == _NODE:
-            found.append(value)
-        elif kind == _SEQUENCE:
-            for item in value:
-                item_kind = kinds.get(type(item))
-                if item_kind is None:
-                    item_kind = _value_kind(type(item))
-                if item_kind == _NODE:
-                    found.append(item)
+    found = _syntactic_nodes(fields(node))
     # Decorators are fields after the body, but come first in the source.
     if node_type in _DECORATED and node.decorators:  # type: ignore[attr-defined]
         decorators = [d for d in found if type(d) is cst.Decorator]
@@ -1072,11 +1057,16 @@ def children_in_source_order(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _nodes_in(node: cst.CSTNode, names: tuple[str, ...]) -> list[cst.CSTNode]:
     """The syntactic nodes held by the fields ``names`` of ``node``, in that order."""
+    # getattr's default: type_parameters is in newer LibCST only.
+    return _syntactic_nodes([getattr(node, name, None) for name in names])
+
+
+def _syntactic_nodes(values: Iterable[Any]) -> list[cst.CSTNode]:
+    """The syntactic nodes among field values (a node, a list or tuple of nodes, or other)."""
     # The hottest loop of a run (every node of every parsed module): _value_kind inlined.
     found: list[cst.CSTNode] = []
     kinds = _VALUE_KINDS
-    for name in names:
-        value = getattr(node, name, None)  # type_parameters: newer LibCST only
+    for value in values:
         kind = kinds.get(type(value))
         if kind is None:
             kind = _value_kind(type(value))
