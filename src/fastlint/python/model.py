@@ -1072,13 +1072,8 @@ def _syntactic_nodes(values: Iterable[Any]) -> list[cst.CSTNode]:
             kind = _value_kind(type(value))
         if kind == _NODE:
             found.append(value)
-        elif kind == _SEQUENCE:
-            for item in value:
-                item_kind = kinds.get(type(item))
-                if item_kind is None:
-                    item_kind = _value_kind(type(item))
-                if item_kind == _NODE:
-                    found.append(item)
+        elif kind == _SEQUENCE:  # LibCST's sequences hold nodes, never sequences
+            found.extend(_syntactic_nodes(value))
     return found
 
 
