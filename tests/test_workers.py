@@ -254,6 +254,20 @@ def test_workers_learn_what_the_others_shared() -> None:
 # ---------------------------------------------------------------------------- runs
 
 
+@pytest.mark.parametrize("jobs", [1, pytest.param(2, marks=needs_fork)])
+def test_the_checking_process_reads_the_suppressions(tmp_path: Path, jobs: int) -> None:
+    # The worker that found something in a file reads its markers too (main does not wait
+    # for the last worker to start on them); they suppress the same findings.
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(
+            "import time\n\nasync def f():\n    time.sleep(1)  # noqa: FL101\n    time.sleep(2)\n"
+        )
+    result = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=jobs)
+    assert [(d.path, d.line) for d in result.diagnostics] == [("a.py", 5), ("b.py", 5)]
+    assert set(result.context.suppressions) == {"a.py", "b.py"}
+    assert result.context.suppressions["a.py"].suppresses("FL101", 4)
+
+
 @needs_fork
 def test_more_jobs_than_files(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("import time\n\nasync def f():\n    time.sleep(1)\n")

@@ -220,6 +220,8 @@ class LintContext:
     seeds: Seeds = field(default_factory=dict)  # kept persistent-memo entries that still hold
     # Persistent-memo entries computed this run, by memo name, for the file cache.
     queries: dict[str, dict[str, Persisted]] = field(default_factory=dict)
+    # Suppression markers already read (by the worker that checked the file).
+    suppressions: dict[str, Suppressions] = field(default_factory=dict)
 
     def units_of(self, kind: FileKind) -> list[Any]:
         return self.units.get(kind, [])
@@ -354,7 +356,7 @@ def _lint(
         store.update(python_texts, reusable.keys(), _fresh_entries(ctx), ctx.queries)
     reportable = {source.display: source.relpath for source in files if source.report}
     # A project rule that crashed has no file to blame: its FL000 names the project (".").
-    diagnostics = finalize(raw, settings, texts, {**reportable, ".": "."})
+    diagnostics = finalize(raw, settings, texts, {**reportable, ".": "."}, ctx.suppressions)
     return LintResult(
         diagnostics=diagnostics,
         files=len(reportable),
@@ -433,6 +435,8 @@ def run_rules(
     ctx.keep_queries(ctx.project.take_fresh())
     for module, checked in check_python_files(ctx, modules, jobs, progress):
         sink.extend(checked.diagnostics)
+        if checked.suppressions is not None:
+            ctx.suppressions[module.path] = checked.suppressions
         if checked.cacheable:
             ctx.checked[module.path] = checked
             ctx.keep_queries(checked.queries)
@@ -460,6 +464,9 @@ class Checked:
     cacheable: bool = True  # False when the check never finished (its worker died)
     parsed: list[str] = field(default_factory=list)  # modules it parsed: for the scheduler
     tables: dict[str, NameTable] = field(default_factory=dict)  # for the other workers
+    # Its suppression markers, when it has findings: read by the worker, in parallel, rather
+    # than by main once every worker is done.
+    suppressions: Suppressions | None = None
 
 
 class PythonChecks:
@@ -497,6 +504,7 @@ class PythonChecks:
             queries,
             parsed=take_parsed(),
             tables=self.ctx.project.take_unshared_tables(),
+            suppressions=parse_suppressions(FileKind.PYTHON, module.text) if self.sink else None,
         )
 
     def learn(self, lesson: Lesson) -> None:
@@ -596,9 +604,11 @@ def finalize(
     settings: Settings,
     texts: dict[str, tuple[FileKind, str]],
     reportable: dict[str, str],
+    known: dict[str, Suppressions] | None = None,
 ) -> list[Diagnostic]:
-    """Select, re-severity, suppress, de-duplicate and sort."""
-    suppressions: dict[str, Suppressions] = {}
+    """Select, re-severity, suppress, de-duplicate and sort. ``known``: files' suppression
+    markers read already (the rest are read here)."""
+    suppressions: dict[str, Suppressions] = dict(known or {})
     kept: dict[tuple[Any, ...], Diagnostic] = {}
     for diagnostic in raw:
         if diagnostic.path not in reportable or not settings.is_enabled(diagnostic.code):
