@@ -103,7 +103,7 @@ def test_a_name_table_learned_from_another_worker_resolves_other_names(tmp_path:
     first = lint([tmp_path / "app/one.py"], settings, root=tmp_path, cwd=tmp_path)
     assert [(d.code, d.line) for d in first.diagnostics] == [("FL101", 3)]
     lesson = (first.context.queries, first.context.checked["app/one.py"].tables)
-    assert "app.compat" in lesson[1]
+    assert "app/compat.py" in lesson[1]
 
     def check_two(learn: bool) -> Checked:
         fresh = lint([tmp_path / "app/__init__.py"], settings, root=tmp_path, cwd=tmp_path)

@@ -78,7 +78,7 @@ class Project:
         self._memos: dict[str, Memo[Any, Any]] = {}
         self._canonical_memo = self.persistent("canonical", as_is, string, self._canonical)
         self._splits: dict[str, tuple[PythonModule, list[str]] | None] = {}
-        # Module name → what each of its module-level names stands for (see _name_target).
+        # Module path → what each of its module-level names stands for (see _name_target).
         self._name_tables: dict[str, NameTable] = {}
         self._unshared_tables: dict[str, NameTable] = {}
 
@@ -229,11 +229,11 @@ class Project:
         once per module, or learned from another worker that parsed the module (which this
         one then need not parse: two workers resolve different names through the same
         central modules). Either way the asker is charged what working the answer out read."""
-        table = self._name_tables.get(module.name)
+        table = self._name_tables.get(module.path)
         if table is None:
-            table = self._name_tables[module.name] = self._name_table(module)
+            table = self._name_tables[module.path] = self._name_table(module)
             if not any(reads.pending for _, reads in table.values()):
-                self._unshared_tables[module.name] = table
+                self._unshared_tables[module.path] = table
         entry = table.get(name)
         if entry is None:
             tracking.touch(module.path, NAME + name)  # what asking the model reads
@@ -259,8 +259,8 @@ class Project:
 
     def learn_tables(self, tables: dict[str, NameTable]) -> None:
         """Name tables another worker worked out (same texts, so the same tables)."""
-        for name, table in tables.items():
-            self._name_tables.setdefault(name, table)
+        for path, table in tables.items():
+            self._name_tables.setdefault(path, table)
 
     def _binding_target(self, module: PythonModule, binding: Binding, name: str) -> str | None:
         if binding.kind in ("def", "class"):
