@@ -83,6 +83,28 @@ print(json.dumps({"wall": wall, "cpu": cpu, "rss_kib": usage.ru_maxrss, "code": 
 """
 
 
+# A fixed piece of work to read the machine's speed by: LibCST parsing the tree's 20 largest
+# files, in a fresh process. On a shared machine the same cold run varies by a third from one
+# quarter of an hour to the next; timing this before and after says which kind of hour it was.
+YARDSTICK = """
+import pathlib, sys, time
+import libcst
+files = sorted(pathlib.Path(sys.argv[1]).rglob("*.py"), key=lambda p: -p.stat().st_size)[:20]
+texts = [path.read_text(encoding="utf-8") for path in files]
+start = time.process_time()
+for text in texts:
+    libcst.parse_module(text)
+print(time.process_time() - start)
+"""
+
+
+def yardstick(tree: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", YARDSTICK, str(tree)], capture_output=True, text=True
+    )
+    return f"{float(done.stdout):.2f} s" if done.returncode == 0 else "failed"
+
+
 @dataclass
 class Measurement:
     label: str
@@ -277,6 +299,7 @@ def main() -> None:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     base = [*fastlint, ".", "--format", "json", "--quiet", "--exit-zero"]
 
+    before = yardstick(tree)
     with tempfile.TemporaryDirectory(prefix="fastlint-bench-") as scratch_name:
         scratch = Path(scratch_name)
         measurements: list[Measurement] = []
@@ -348,6 +371,9 @@ def main() -> None:
                 )
 
     info = machine_info()
+    info["yardstick (LibCST parse of the 20 largest files, CPU) before / after"] = (
+        f"{before} / {yardstick(tree)}"
+    )
     info["tree"] = f"{PACKAGE} {VERSION} sdist: {files} .py files, {lines:,} lines"
     info["fastlint"] = version_of(fastlint)
     if ruff:
