@@ -106,10 +106,7 @@ class Project:
         if found is None:
             found = self._persistent[name] = PersistentMemo(name, encode, decode, compute, cycle)
             for key, (raw, reads) in self._seeds.get(name, {}).items():
-                try:
-                    found.seed(key, raw, reads)
-                except (TypeError, ValueError, KeyError):
-                    continue  # not what this version writes: computed again if asked
+                found.seed(key, raw, reads)
         return found
 
     def answer_digest(self, name: str, key: str) -> str | None:
@@ -140,10 +137,7 @@ class Project:
                 if memo is None:
                     waiting.setdefault(key, (raw, reads))
                 elif key not in memo:
-                    try:
-                        memo.seed(key, raw, reads)
-                    except (TypeError, ValueError, KeyError):
-                        continue  # not an answer this memo reads back: computed if asked
+                    memo.seed(key, raw, reads)
 
     def take_fresh(self) -> dict[str, dict[str, Persisted]]:
         """Entries of the persistent memos computed since the last call, by memo name."""

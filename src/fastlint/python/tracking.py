@@ -36,7 +36,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -251,9 +251,11 @@ class PersistentMemo(Memo[str, V]):
         return found
 
     def seed(self, key: str, raw: Any, reads: Reads) -> None:
-        """An entry from an earlier run (``raw`` as :meth:`take_fresh` gave it). Raises
-        TypeError, ValueError or KeyError for a value that does not decode."""
-        self._entries[key] = (self._decode(raw), reads)
+        """An entry worked out elsewhere (an earlier run, another worker), ``raw`` as
+        :meth:`take_fresh` gave it. A value that does not decode (not what this version
+        writes) is left out: it is computed again if asked."""
+        with suppress(TypeError, ValueError, KeyError):
+            self._entries[key] = (self._decode(raw), reads)
 
     def take_fresh(self) -> dict[str, Persisted]:
         """The entries computed since the last call, ready to keep; the list starts over."""
