@@ -99,7 +99,7 @@ def test_parser_failure_on_valid_python_is_not_called_a_syntax_error(
 def test_parse_leaves_node_validation_on(tmp_path: Path) -> None:
     import libcst as cst
 
-    from fastlint.python.module import parse_python
+    from fastlint.python.parsing import parse_python
 
     parse_python("x = 1\n")
     with pytest.raises(cst.CSTValidationError):

@@ -12,7 +12,8 @@ from fastlint.diagnostics import Diagnostic
 from fastlint.engine import lint
 from fastlint.python import callgraph, catalogue
 from fastlint.python.callgraph import BlockingLeaf, call_graph
-from fastlint.python.module import PythonModule, parse_python
+from fastlint.python.module import PythonModule
+from fastlint.python.parsing import parse_python
 from fastlint.python.project import Project
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from fastlint.deploy.gunicorn import read_config
 from fastlint.python.model import UNKNOWN
-from fastlint.python.module import PythonModule, parse_python
+from fastlint.python.module import PythonModule
+from fastlint.python.parsing import parse_python
 
 
 def config(text: str, env: dict[str, str | None] | None = None, cpus: int = 4):  # type: ignore[no-untyped-def]

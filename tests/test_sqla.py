@@ -7,7 +7,8 @@ import textwrap
 import libcst as cst
 import pytest
 
-from fastlint.python.module import PythonModule, parse_python
+from fastlint.python.module import PythonModule
+from fastlint.python.parsing import parse_python
 from fastlint.python.project import Project
 from fastlint.python.sqla import DbKind, find_engines, kind_of, sync_db_call
 

@@ -20,7 +20,8 @@ from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
-from fastlint.python.module import PythonModule, module_name_for, parse_python, take_parsed
+from fastlint.python.module import PythonModule, module_name_for, take_parsed
+from fastlint.python.parsing import parse_python
 from fastlint.python.project import NameTable, Project, Seeds
 from fastlint.python.tracking import Part, Persisted, Token
 from fastlint.reading import UnreadableFile, max_file_size, read_text

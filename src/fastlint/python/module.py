@@ -16,8 +16,6 @@ from __future__ import annotations
 import io
 import tokenize
 from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from typing import Callable
 
@@ -384,46 +382,6 @@ def _unique_find(text: str, code: str, start: int, end: int) -> int | None:
     if found < 0 or text.find(code, found + 1, end) >= 0:
         return None
     return found
-
-
-def parse_python(text: str) -> cst.Module:
-    """Parse with LibCST's native parser, which accepts grammar newer than the interpreter."""
-    with _parser_output_trusted():
-        return cst.parse_module(text)
-
-
-def _node_classes(root: type) -> Iterator[type]:
-    for cls in root.__subclasses__():
-        yield cls
-        yield from _node_classes(cls)
-
-
-# Every LibCST node validates itself when constructed (``CSTNode.__post_init__``), the parser's
-# output included. Those checks exist for trees built by hand; on the parser's own output they
-# find nothing, cost an eighth of the parse, and, where they are wrong, turn valid code into a
-# parse failure (LibCST issue #1061: ``() if 0 else(lambda:())`` raises TypeError). So while
-# the parser builds a tree, validation is off. Only when the base class alone defines the hook:
-# a LibCST whose nodes define their own would keep it.
-_VALIDATE = cst.CSTNode.__dict__.get("__post_init__")
-_CAN_SKIP_VALIDATION = _VALIDATE is not None and not any(
-    "__post_init__" in vars(cls) for cls in _node_classes(cst.CSTNode)
-)
-
-
-def _skip_validation(node: cst.CSTNode) -> None:
-    pass
-
-
-@contextmanager
-def _parser_output_trusted() -> Iterator[None]:
-    if not _CAN_SKIP_VALIDATION:
-        yield
-        return
-    cst.CSTNode.__post_init__ = _skip_validation  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        cst.CSTNode.__post_init__ = _VALIDATE  # type: ignore[method-assign]
 
 
 def module_name_for(relative_parts: tuple[str, ...]) -> tuple[str, bool]:
