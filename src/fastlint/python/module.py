@@ -205,11 +205,17 @@ class PythonModule:
         break) at its start, as ``node`` does. Equal nodes do; otherwise only a node whose
         first child equals ``node``'s (``node_first``: ``emit_event(`` with other arguments)
         can."""
+        if not node_first:
+            return _may_equal(candidate, node) and candidate.deep_equals(node)
+        # A candidate equal to the node has an equal first child too: that test comes first,
+        # with a cheap look at the head (most candidates are calls of something else).
+        first = children_in_source_order(candidate)[:1]
+        if not first or not _may_equal(first[0], node_first[0]):
+            return False
+        if not first[0].deep_equals(node_first[0]):
+            return False
         if candidate.deep_equals(node):
             return True
-        first = children_in_source_order(candidate)[:1]
-        if not first or not node_first or not first[0].deep_equals(node_first[0]):
-            return False
         try:
             code = self._parsed_tree().code_for_node(candidate)
         except Exception:  # LibCST's non-public CSTCodegenError: then it is not counted
@@ -271,28 +277,29 @@ class PythonModule:
         return spans
 
     @cached_property
-    def _tree_index(self) -> tuple[dict[type, list[cst.CSTNode]], dict[int, cst.CSTNode]]:
-        """One walk for both text-search fallbacks: every node of the tree by type, in
-        source order, and each node's parent (by id)."""
+    def _nodes_by_type(self) -> dict[type, list[cst.CSTNode]]:
+        """Every node of the tree by type, in source order (for :meth:`_start_by_occurrence`)."""
         by_type: dict[type, list[cst.CSTNode]] = {}
-        parents: dict[int, cst.CSTNode] = {}
         stack: list[cst.CSTNode] = [self._parsed_tree()]
         while stack:
             node = stack.pop()
             by_type.setdefault(type(node), []).append(node)
+            stack.extend(reversed(children_in_source_order(node)))
+        return by_type
+
+    @cached_property
+    def _parents(self) -> dict[int, cst.CSTNode]:
+        """Each node's parent, by id (for :meth:`_find_within_unique_ancestor`, which few
+        findings need: a walk of its own)."""
+        parents: dict[int, cst.CSTNode] = {}
+        stack: list[cst.CSTNode] = [self._parsed_tree()]
+        while stack:
+            node = stack.pop()
             below = children_in_source_order(node)
             for child in below:
                 parents[id(child)] = node
-            stack.extend(reversed(below))
-        return by_type, parents
-
-    @property
-    def _nodes_by_type(self) -> dict[type, list[cst.CSTNode]]:
-        return self._tree_index[0]
-
-    @property
-    def _parents(self) -> dict[int, cst.CSTNode]:
-        return self._tree_index[1]
+            stack.extend(below)
+        return parents
 
     def _multi_line_at(self, start: int, code: str) -> Location | None:
         """Multi-line code starting at ``start``: the number of lines is as rendered, and the
@@ -364,6 +371,18 @@ class PythonModule:
 
 def _is_name_char(char: str) -> bool:
     return char.isalnum() or char == "_"
+
+
+def _may_equal(a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    """False when ``a`` and ``b`` differ in a way :meth:`~libcst.CSTNode.deep_equals` would
+    find at once: their type, a name, an attribute's name."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, cst.Name):
+        return a.value == b.value  # type: ignore[attr-defined]
+    if isinstance(a, cst.Attribute):
+        return a.attr.value == b.attr.value and _may_equal(a.value, b.value)  # type: ignore[attr-defined]
+    return True
 
 
 def _occurrences(text: str, code: str) -> list[int]:
