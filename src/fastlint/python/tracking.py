@@ -35,8 +35,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -117,18 +117,31 @@ def charge(reads: Reads) -> None:
         _open[-1].add(reads)
 
 
-@contextmanager
-def frame(join: bool = True) -> Iterator[Reads]:
+def frame(join: bool = True) -> _Frame:
     """Record what is read inside; on exit the reads also join the enclosing frame (unless
     ``join`` is False: a persistent memo charges its answer instead)."""
-    reads = Reads()
-    _open.append(reads)
-    try:
-        yield reads
-    finally:
+    return _Frame(join)
+
+
+class _Frame:
+    """:func:`frame`'s context manager: a class, not a ``@contextmanager`` generator, since a
+    run opens one per memo entry it computes (150,000 on prefect), and a generator's took
+    twice as long to open and close (1.6 against 0.7 µs)."""
+
+    __slots__ = ("join", "reads")
+
+    def __init__(self, join: bool) -> None:
+        self.join = join
+        self.reads = Reads()
+
+    def __enter__(self) -> Reads:
+        _open.append(self.reads)
+        return self.reads
+
+    def __exit__(self, *exc_info: object) -> None:
         _open.pop()
-        if _open and join:
-            _open[-1].add(reads)
+        if _open and self.join:
+            _open[-1].add(self.reads)
 
 
 _MISSING: Any = object()
