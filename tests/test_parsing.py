@@ -135,3 +135,34 @@ def test_hand_built_nodes_behave_as_before() -> None:
     assert cst.Module(body=[]).code_for_node(expression) == "a & b"
     with pytest.raises(AttributeError):
         expression.left = cst.Name("c")  # type: ignore[misc]  # still frozen
+
+
+def test_only_constructors_dataclasses_generated_are_replaced() -> None:
+    from dataclasses import dataclass, field
+
+    from libcst._add_slots import add_slots
+
+    from fastlint.python.parsing import _direct_constructor
+
+    @add_slots
+    @dataclass(frozen=True)
+    class Generated:
+        a: int
+        b: tuple = ()
+        c: list = field(default_factory=list)
+
+    @add_slots
+    @dataclass(frozen=True)
+    class HandWritten:
+        a: int
+
+        def __init__(self, a: int) -> None:
+            object.__setattr__(self, "a", a * 2)
+
+    init = _direct_constructor(Generated)
+    assert init is not None
+    built = Generated.__new__(Generated)
+    init(built, 1)
+    assert (built.a, built.b, built.c) == (1, (), [])
+    assert _direct_constructor(HandWritten) is None
+    assert _direct_constructor(cst.BaseExpression) is None  # abstract: no fields of its own
