@@ -988,6 +988,8 @@ def _value_kind(value_type: type) -> int:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntactic children of ``node`` (no whitespace, comments or punctuation)."""
     node_type = type(node)
+    if node_type in _LEAVES:
+        return []
     fields = _FIELD_GETTERS.get(node_type)
     if fields is None:
         fields = _FIELD_GETTERS[node_type] = _field_getter(_field_names(node_type))
@@ -997,6 +999,13 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         decorators = [d for d in found if type(d) is cst.Decorator]
         found = decorators + [d for d in found if type(d) is not cst.Decorator]
     return found
+
+
+# Node types that never hold a syntactic node (their fields are text and parentheses): a
+# third of all nodes are names.
+_LEAVES = frozenset(
+    {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis}
+)
 
 
 # Per node type, a function reading its syntactic fields in one call (operator.attrgetter
