@@ -152,6 +152,32 @@ def test_a_worker_takes_what_it_has_worked_on_first() -> None:
     assert [schedule.next_for(0), schedule.next_for(0), schedule.next_for(0)] == [2, 3, None]
 
 
+def _sharing_item(item: int) -> tuple[int, int, list[int]]:
+    if item == 0:  # a long item that shares something early
+        assert workers.share_now(1000)
+        time.sleep(0.5)
+    else:
+        time.sleep(0.02)
+    return os.getpid(), item, list(LEARNED)
+
+
+@needs_fork
+def test_a_lesson_shared_mid_item_reaches_the_others_before_its_answer() -> None:
+    assert not workers.share_now(1)  # main is no worker: nothing sent
+    items = list(range(16))
+    answers = list(
+        workers.map_in_workers(
+            items, [1] * 16, 2, _sharing_item, _failed, share=lambda answer: None, learn=_learn
+        )
+    )
+    order = [index for index, _ in answers]
+    sharer = dict(answers)[0][0]
+    before = [answer for index, answer in answers[: order.index(0)] if answer[0] != sharer]
+    assert any(1000 in learned for _, _, learned in before)
+    assert all(learned.count(1000) <= 1 for _, _, learned in dict(answers).values())
+    assert LEARNED == []
+
+
 # ---------------------------------------------------------------------------- runs
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -481,6 +482,7 @@ class PythonChecks:
             for code, rule_cls in registry.all_rules().items()
             if ctx.settings.is_enabled(code) and _is_python_rule(rule_cls)
         ]
+        self._last_shared = 0.0
 
     def __call__(self, module: PythonModule) -> Checked:
         self.sink.clear()
@@ -507,6 +509,17 @@ class PythonChecks:
             tables=self.ctx.project.take_unshared_tables(),
             suppressions=parse_suppressions(FileKind.PYTHON, module.text) if self.sink else None,
         )
+
+    def share_tables_now(self) -> None:
+        """Mid-check, at most every 0.2 s: the name tables worked out so far, for the other
+        workers (a check that parses much of the project can run for seconds)."""
+        now = time.monotonic()
+        if now - self._last_shared < 0.2:
+            return
+        self._last_shared = now
+        tables = self.ctx.project.take_unshared_tables()
+        if tables:
+            workers.share_now(({}, tables))
 
     def learn(self, lesson: Lesson) -> None:
         """What another worker worked out while checking a file (see :func:`_lesson`)."""
@@ -550,6 +563,7 @@ def check_python_files(
         def parsed_files(checked: Checked) -> list[int]:
             return [index_of[path] for path in checked.parsed if path in index_of]
 
+        ctx.project.on_table = checks.share_tables_now
         answers = workers.map_in_workers(
             modules,
             weights,

@@ -81,6 +81,8 @@ class Project:
         # Module path → what each of its module-level names stands for (see _name_target).
         self._name_tables: dict[str, NameTable] = {}
         self._unshared_tables: dict[str, NameTable] = {}
+        # Called when a table to share was worked out (a worker passes them on mid-check).
+        self.on_table: Callable[[], None] | None = None
 
     def memo(self, name: str) -> Memo[Any, Any]:
         """The run's memo table called ``name`` (one per analysis that shares results across
@@ -228,6 +230,8 @@ class Project:
             table = self._name_tables[module.path] = self._name_table(module)
             if not any(reads.pending for _, reads in table.values()):
                 self._unshared_tables[module.path] = table
+                if self.on_table is not None:
+                    self.on_table()
         entry = table.get(name)
         if entry is None:
             tracking.touch(module.path, NAME + name)  # what asking the model reads
