@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py                 # 3 runs of each tool, Markdown table on stdout
     python benchmarks/bench.py --runs 5 --install-flake8
+    python benchmarks/bench.py --against REV   # cold runs of this code and of git REV in pairs
 
 The sdist is fetched once into benchmarks/.cache/ (gitignored) with
 ``pip download --no-deps --no-binary :all:`` and unpacked there. Each timed command runs under a
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import json
 import os
 import platform
@@ -155,17 +157,23 @@ def tree_size(tree: Path) -> tuple[int, int]:
 ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def run_wrapped(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, float]:
+    """One run of ``command`` under :data:`WRAPPER`: its wall, CPU, peak RSS and exit code."""
+    completed = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    result: dict[str, float] = json.loads(completed.stdout)
+    return result
+
+
 def time_command(measurement: Measurement, runs: int, cwd: Path) -> Measurement:
     for _ in range(runs):
-        completed = subprocess.run(
-            [sys.executable, "-c", WRAPPER, *measurement.command],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            env=ENVIRONMENT,
-        )
-        result = json.loads(completed.stdout)
+        result = run_wrapped(measurement.command, cwd, ENVIRONMENT)
         measurement.walls.append(result["wall"])
         measurement.cpus.append(result["cpu"])
         measurement.rss_kib.append(result["rss_kib"])
@@ -283,6 +291,58 @@ def markdown(
     return "\n".join([*rows, "", *facts])
 
 
+def compare_with(revision: str, pairs: int, tree: Path) -> str:
+    """Cold runs of this code and of git ``revision`` back to back, ``pairs`` times, which of
+    the two goes first alternating. On a machine whose speed drifts from one minute to the
+    next, the ratio of two neighbouring runs says more than two tables taken an hour apart.
+    The other revision runs from its ``src/`` (``git archive``) put first on PYTHONPATH, with
+    the dependencies installed here."""
+    source = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", revision, "src"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    command = [sys.executable, "-m", "fastlint", ".", "--format", "json", "--quiet"]
+    command += ["--exit-zero", "--no-cache"]
+    rows = [
+        f"| pair | {revision} wall (s) | this wall (s) | this / {revision} wall | CPU ratio |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    walls: list[float] = []
+    cpus: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="fastlint-bench-rev-") as scratch:
+        with tarfile.open(fileobj=io.BytesIO(source)) as handle:
+            handle.extractall(scratch, members=[m for m in handle.getmembers() if m.isfile()])
+        theirs = {**ENVIRONMENT, "PYTHONPATH": str(Path(scratch) / "src")}
+        where = subprocess.run(
+            [sys.executable, "-c", "import fastlint; print(fastlint.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=theirs,
+        ).stdout
+        if not Path(where.strip()).is_relative_to(Path(scratch)):
+            sys.exit(f"bench: {revision}'s code did not shadow the installed fastlint ({where})")
+        for pair in range(pairs):
+            order = [("this", ENVIRONMENT), ("other", theirs)]
+            if pair % 2:
+                order.reverse()
+            runs = {name: run_wrapped(command, tree, env) for name, env in order}
+            walls.append(runs["this"]["wall"] / runs["other"]["wall"])
+            cpus.append(runs["this"]["cpu"] / runs["other"]["cpu"])
+            rows.append(
+                f"| {pair + 1} | {runs['other']['wall']:.2f} | {runs['this']['wall']:.2f} "
+                f"| {walls[-1]:.3f} | {cpus[-1]:.3f} |"
+            )
+    rows += [
+        "",
+        f"- this / {revision}, cold wall: median {statistics.median(walls):.3f}, "
+        f"mean {statistics.mean(walls):.3f}; CPU: median {statistics.median(cpus):.3f}",
+        f"- tree: {PACKAGE} {VERSION}; date: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC",
+    ]
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (default 3)")
@@ -290,9 +350,16 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=HERE / ".cache", help="download folder")
     parser.add_argument("--install-flake8", action="store_true", help="into a temporary venv")
     parser.add_argument("--skip-flake8", action="store_true")
+    parser.add_argument(
+        "--against", metavar="REV", help="only compare cold runs with git REV, in pairs"
+    )
+    parser.add_argument("--pairs", type=int, default=10, help="pairs for --against")
     args = parser.parse_args()
 
     tree = fetch_tree(args.cache)
+    if args.against:
+        print(compare_with(args.against, args.pairs, tree))
+        return
     files, lines = tree_size(tree)
     fastlint = [sys.executable, "-m", "fastlint"]
     help_text = fastlint_help(fastlint)
