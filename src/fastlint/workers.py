@@ -352,18 +352,14 @@ def map_in_workers(
                         start(worker.slot)
                     continue
                 if isinstance(answer, _Interim):
-                    for other in workers:
-                        if other is not worker:
-                            other.lessons.append(answer.lesson)
+                    _relay(answer.lesson, worker, workers)
                     continue
                 index, worker.current = worker.current, None
                 assert index is not None
                 yield index, answer
                 lesson = None if share is None else share(answer)
                 if lesson:
-                    for other in workers:
-                        if other is not worker:
-                            other.lessons.append(lesson)
+                    _relay(lesson, worker, workers)
                 for index in [] if affinity is None else affinity(answer):
                     heapq.heappush(worker.preferred, index)
                 _dispatch(worker, schedule, workers)
@@ -373,6 +369,13 @@ def map_in_workers(
         for worker in workers:
             worker.process.kill()
             worker.process.join()
+
+
+def _relay(lesson: Any, sender: _Worker, workers: list[_Worker]) -> None:
+    """Queue ``lesson`` for every worker but its sender: each gets it with its next item."""
+    for other in workers:
+        if other is not sender:
+            other.lessons.append(lesson)
 
 
 def _dispatch(worker: _Worker, schedule: _Schedule, workers: list[_Worker]) -> None:
