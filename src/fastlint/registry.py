@@ -7,35 +7,18 @@ imported; :func:`all_rules` imports them all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from fastlint.diagnostics import Severity
+from fastlint.rulemeta import Option, RuleMeta
+from fastlint.rules import catalog
+
+__all__ = ["PARSE_ERROR", "Option", "RuleMeta", "UnknownRuleError"]
 
 
 class UnknownRuleError(ValueError):
     """A selector names no rule."""
-
-
-@dataclass(frozen=True)
-class Option:
-    """A rule option read from ``[tool.fastlint.options]``."""
-
-    name: str
-    type: type | tuple[type, ...]
-    default: Any
-    help: str
-
-
-@dataclass(frozen=True)
-class RuleMeta:
-    code: str
-    name: str
-    severity: Severity
-    front_end: str
-    summary: str
-    options: tuple[Option, ...] = field(default=())
 
 
 # FL000 is reported by the engine, not by a rule class.
@@ -64,8 +47,6 @@ def register(rule_cls: Any) -> Any:
 
 @cache
 def _catalog() -> dict[str, RuleMeta]:
-    from fastlint.rules import catalog
-
     return {meta.code: meta for meta in catalog.RULES}
 
 
@@ -96,8 +77,6 @@ def meta_for(code: str) -> RuleMeta:
 
 def known_options() -> dict[str, Option]:
     """Every option any rule or the engine declares, by name."""
-    from fastlint.rules import catalog
-
     options = {option.name: option for option in catalog.ENGINE_OPTIONS}
     for meta in catalog.RULES:
         for option in meta.options:

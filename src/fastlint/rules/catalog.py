@@ -9,7 +9,7 @@ checks that every code here has exactly one class and every class's meta is the 
 from __future__ import annotations
 
 from fastlint.diagnostics import Severity
-from fastlint.registry import Option, RuleMeta
+from fastlint.rulemeta import Option, RuleMeta
 
 # ---------------------------------------------------------------------------- options
 
