@@ -79,16 +79,16 @@ def test_valid_code_libcst_validation_rejects_parses(tmp_path: Path) -> None:
 def test_parser_failure_on_valid_python_is_not_called_a_syntax_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import fastlint.engine
+    from fastlint.python import loading
 
-    real_parse = fastlint.engine.parse_python
+    real_parse = loading.parse_python
 
     def parse(text: str) -> object:
         if "odd" in text:
             raise TypeError("super(type, obj): obj must be an instance or subtype of type")
         return real_parse(text)
 
-    monkeypatch.setattr(fastlint.engine, "parse_python", parse)
+    monkeypatch.setattr(loading, "parse_python", parse)
     odd = "async def odd():\n    pass\n"  # a coroutine: a rule needs it parsed
     diagnostics = lint_tree(tmp_path, {"good.py": DEBUG_APP, "odd.py": odd})
     message = only_fl000(diagnostics, "odd.py").message

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fastlint import cache, engine
+from fastlint import engine, incremental
 from fastlint.cli import cli
 from fastlint.config import default_settings
+from fastlint.discovery import discover
+from fastlint.incremental import runcache
 
 APP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 
@@ -39,7 +41,7 @@ def _forbid_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("a cache hit must not run the engine")
 
-    monkeypatch.setattr(cache, "_lint", fail)
+    monkeypatch.setattr(incremental, "run", fail)
 
 
 def test_warm_run_reuses_the_result_without_analysing(project: Path, monkeypatch) -> None:
@@ -102,7 +104,7 @@ def test_corrupt_entries_are_discarded_not_trusted(project: Path, monkeypatch, c
     entry.write_text(content)
     _, output = _run(project, monkeypatch)
     assert _codes(output) == ["FL101"]
-    assert json.loads(entry.read_text())["format"] == cache.CACHE_FORMAT  # rewritten
+    assert json.loads(entry.read_text())["format"] == runcache.CACHE_FORMAT  # rewritten
 
 
 def test_an_entry_for_another_project_state_is_not_used(project: Path, monkeypatch) -> None:
@@ -127,8 +129,8 @@ def test_hit_keeps_snippets_and_deployment(project: Path) -> None:
     (project / "Procfile").write_text("web: uvicorn app:app --reload\n")
     folder = project / ".cache"
     settings = default_settings()
-    cold = cache.cached_lint([project], settings, cache_dir=folder, cwd=project)
-    warm = cache.cached_lint([project], settings, cache_dir=folder, cwd=project)
+    cold = incremental.lint([project], settings, cache_dir=folder, cwd=project)
+    warm = incremental.lint([project], settings, cache_dir=folder, cwd=project)
     assert warm.context is None  # nothing was parsed
     assert warm.diagnostics == cold.diagnostics
     assert warm.sources() == cold.sources() and "app.py" in warm.sources()
@@ -151,7 +153,7 @@ def test_a_warm_json_run_imports_neither_libcst_nor_rich(project: Path) -> None:
     warm = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
     assert warm.returncode == 1 and json.loads(warm.stdout)["diagnostics"]
     imported = {line.split("|")[-1].strip() for line in warm.stderr.splitlines() if "|" in line}
-    assert "fastlint.cache" in imported
+    assert "fastlint.incremental.runcache" in imported
     assert not {name for name in imported if name.split(".")[0] in ("libcst", "rich")}
     assert "fastlint.engine" not in imported
 
@@ -181,22 +183,55 @@ def test_a_file_over_max_file_size_is_not_read_for_the_key(
     read = []
     original = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
-    key = cache.run_key([project], small, project, project)
+
+    def key() -> str:
+        sources = discover([project], project, small.all_excludes, project)
+        return runcache.run_key(sources, small, project, project)
+
+    first = key()
     assert "app.py" in read and "dump.py" not in read
     (project / "dump.py").write_text("x = 2\n" * 11)  # a new size is a new key
-    assert cache.run_key([project], small, project, project) != key
+    assert key() != first
 
 
 def test_old_run_entries_are_pruned(project: Path) -> None:
     folder = project / ".fastlint_cache"
     folder.mkdir()
-    for index in range(cache.KEEP_RUNS + 5):
+    for index in range(runcache.KEEP_RUNS + 5):
         old = folder / f"run-old{index:02d}.json"
         old.write_text("{}")
         os.utime(old, (1_000_000 + index, 1_000_000 + index))
-    cache.cached_lint([project], default_settings(), cache_dir=folder, cwd=project)
+    incremental.lint([project], default_settings(), cache_dir=folder, cwd=project)
     runs = sorted(p.name for p in folder.glob("run-*.json"))
-    assert len(runs) == cache.KEEP_RUNS
+    assert len(runs) == runcache.KEEP_RUNS
     assert "run-old00.json" not in runs  # the oldest go first
-    assert f"run-old{cache.KEEP_RUNS + 4:02d}.json" in runs
+    assert f"run-old{runcache.KEEP_RUNS + 4:02d}.json" in runs
     assert any(not name.startswith("run-old") for name in runs)  # this run's entry is kept
+
+
+def test_the_key_covers_fastlints_own_source(project: Path, tmp_path_factory) -> None:
+    """Editing a message in an installed fastlint (or upgrading from git without a version
+    bump) must not answer from entries its old code made."""
+    package = tmp_path_factory.mktemp("package") / "fastlint"
+    (package / "rules").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "rules" / "event_loop.py").write_text("MESSAGE = 'blocks the event loop'\n")
+    before = runcache.source_digest(package)
+    assert runcache.source_digest(package) == before
+    (package / "rules" / "event_loop.py").write_text("MESSAGE = 'blocks the loop'\n")
+    assert runcache.source_digest(package) != before
+    (package / "rules" / "new.py").write_text("")
+    assert len({before, runcache.source_digest(package)}) == 2
+
+
+def test_the_key_changes_with_the_source_digest(project: Path, monkeypatch) -> None:
+    settings = default_settings()
+    sources = discover([project], project, settings.all_excludes, project)
+    runcache._versions.cache_clear()
+    first = runcache.run_key(sources, settings, project, project)
+    runcache._versions.cache_clear()
+    monkeypatch.setattr(runcache, "source_digest", lambda package=None: "edited")
+    try:
+        assert runcache.run_key(sources, settings, project, project) != first
+    finally:
+        runcache._versions.cache_clear()

@@ -10,8 +10,9 @@ import pytest
 from fastlint.config import build_settings
 from fastlint.diagnostics import Diagnostic
 from fastlint.engine import lint
-from fastlint.python import callgraph, catalogue
-from fastlint.python.callgraph import BlockingLeaf, call_graph
+from fastlint.python import blocking, catalogue
+from fastlint.python.blocking import call_graph
+from fastlint.python.catalogue import BlockingLeaf
 from fastlint.python.module import PythonModule
 from fastlint.python.parsing import parse_python
 from fastlint.python.project import Project
@@ -216,28 +217,27 @@ def test_celery_delay_on_a_project_task_is_a_leaf() -> None:
     assert call_graph(project).chain("app.worker.plain") is None
 
 
-def test_leaf_classifier_hook_feeds_fl102_but_not_fl101(tmp_path: Path) -> None:
+def test_leaf_classifier_hook_feeds_fl102_but_not_fl101(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def slow_orm(project, module, site):  # type: ignore[no-untyped-def]
         func = site.node.func
         if getattr(getattr(func, "attr", None), "value", None) == "slow_query":
             return BlockingLeaf("sync ORM", "orm.slow_query", "use the async ORM")
         return None
 
-    callgraph.LEAF_CLASSIFIERS.append(slow_orm)
-    try:
-        found = lint_sources(
-            tmp_path,
-            app__routes="""
-            def helper(db):
-                return db.slow_query()
+    monkeypatch.setattr(blocking, "CLASSIFIERS", (*blocking.CLASSIFIERS, slow_orm))
+    found = lint_sources(
+        tmp_path,
+        app__routes="""
+        def helper(db):
+            return db.slow_query()
 
-            async def route(db):
-                db.slow_query()
-                return helper(db)
-            """,
-        )
-    finally:
-        callgraph.LEAF_CLASSIFIERS.remove(slow_orm)
+        async def route(db):
+            db.slow_query()
+            return helper(db)
+        """,
+    )
     assert [(d.code, d.line) for d in found] == [("FL102", 7)]
     assert "orm.slow_query (sync ORM)" in found[0].message
 

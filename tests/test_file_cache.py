@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from fixture_support import FIXTURES, write
 
-from fastlint import cache, workers
+from fastlint import incremental
 from fastlint.config import Settings, build_settings, read_table
 from fastlint.engine import lint
-from fastlint.file_cache import FORMAT, FileStore
+from fastlint.incremental import workers
+from fastlint.incremental.store import FORMAT, FileStore
 
 # The fixture projects with cross-file findings (call chains, sessions, app surface, deployment).
 PROJECTS = [
@@ -56,9 +57,9 @@ def _incremental(root: Path, folder: Path) -> tuple[list[dict[str, object]], set
     """A cached run that misses the run-level entry, so per-file entries answer."""
     for entry in folder.glob("run-*.json"):
         entry.unlink()
-    result = cache.cached_lint([root], _settings(root), cache_dir=folder, cwd=root)
+    result = incremental.lint([root], _settings(root), cache_dir=folder, cwd=root)
     assert result.context is not None
-    return [d.to_dict() for d in result.diagnostics], set(result.context.checked)
+    return [d.to_dict() for d in result.diagnostics], set(result.cache_report.checked)
 
 
 def _uncached(root: Path) -> list[dict[str, object]]:
@@ -114,7 +115,7 @@ def test_after_a_sequence_of_edits_and_partial_runs_the_cache_agrees(
         where = f"step {step}: {path.relative_to(root)} {name}"
         if pick.random() < 0.4:  # a pre-commit run: the edited file and two others
             staged = sorted({path, *pick.sample(files, min(2, len(files)))})
-            result = cache.cached_lint(staged, settings, cache_dir=folder, cwd=root)
+            result = incremental.lint(staged, settings, cache_dir=folder, cwd=root)
             fresh = lint(staged, settings, root=root, cwd=root)
             assert result.diagnostics == fresh.diagnostics, where
         else:
@@ -304,8 +305,8 @@ def test_a_recheck_answers_cross_module_questions_from_kept_answers(tmp_path: Pa
     main.write_text(main.read_text() + "# edited\n")
     for entry in folder.glob("run-*.json"):
         entry.unlink()
-    result = cache.cached_lint([root], _settings(root), cache_dir=folder, cwd=root)
-    assert set(result.context.checked) == {"app/main.py"}  # type: ignore[union-attr]
+    result = incremental.lint([root], _settings(root), cache_dir=folder, cwd=root)
+    assert set(result.cache_report.checked) == {"app/main.py"}  # type: ignore[union-attr]
     # The chain through services.py and store.py came from the kept answers: neither parsed.
     assert _loaded(result) == {"app/main.py"}
     assert [d.to_dict() for d in result.diagnostics] == _uncached(root)
@@ -345,7 +346,7 @@ def test_project_rules_parse_only_modules_whose_kept_answer_says_they_matter(
     (root / "app" / "api.py").write_text("async def ping():\n    return 2\n")
     for entry in folder.glob("run-*.json"):
         entry.unlink()
-    result = cache.cached_lint([root], _settings(root), cache_dir=folder, cwd=root)
+    result = incremental.lint([root], _settings(root), cache_dir=folder, cwd=root)
     assert _loaded(result) == {"app/api.py", "app/run.py"}  # not docs.py
     assert [d.to_dict() for d in result.diagnostics] == before
 
@@ -356,7 +357,7 @@ def test_workers_hand_in_the_kept_answers_one_process_keeps(source: Path, tmp_pa
     def kept(jobs: int) -> dict[str, object]:
         folder = tmp_path / f"cache-{jobs}"
         settings = _settings(source)
-        cache.cached_lint([source], settings, cache_dir=folder, cwd=source, jobs=jobs)
+        incremental.lint([source], settings, cache_dir=folder, cwd=source, jobs=jobs)
         (store,) = folder.glob("files-*.json")
         return json.loads(store.read_text())["queries"]  # type: ignore[no-any-return]
 
@@ -374,14 +375,14 @@ def test_pre_commit_runs_share_the_entries_of_whole_runs(tmp_path) -> None:
     )
     folder = tmp_path / "cache"
     settings = _settings(root)
-    cache.cached_lint([root], settings, cache_dir=folder, cwd=root)
+    incremental.lint([root], settings, cache_dir=folder, cwd=root)
     (root / "app" / "b.py").write_text("import time\nasync def b():\n    time.sleep(2)\n")
-    staged = cache.cached_lint(
+    staged = incremental.lint(
         [root / "app" / "a.py", root / "app" / "b.py"], settings, cache_dir=folder, cwd=root
     )
     assert staged.context is not None
-    assert staged.context.reused == {"app/a.py"}
-    assert set(staged.context.checked) == {"app/b.py"}
+    assert staged.cache_report.reused == {"app/a.py"}
+    assert set(staged.cache_report.checked) == {"app/b.py"}
     assert [(d.path, d.code) for d in staged.diagnostics] == [
         ("app/a.py", "FL101"),
         ("app/b.py", "FL101"),
@@ -391,10 +392,10 @@ def test_pre_commit_runs_share_the_entries_of_whole_runs(tmp_path) -> None:
 def test_a_settings_change_starts_the_store_afresh(tmp_path) -> None:
     root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})
     folder = tmp_path / "cache"
-    cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    incremental.lint([root], build_settings({}), cache_dir=folder, cwd=root)
     quiet = build_settings({"ignore": ["FL101"]})
-    result = cache.cached_lint([root], quiet, cache_dir=folder, cwd=root)
-    assert result.context is not None and result.context.reused == set()
+    result = incremental.lint([root], quiet, cache_dir=folder, cwd=root)
+    assert result.context is not None and result.cache_report.reused == set()
     assert result.diagnostics == []
 
 
@@ -429,15 +430,15 @@ def test_a_settings_change_starts_the_store_afresh(tmp_path) -> None:
 def test_a_corrupt_store_is_discarded_not_trusted(tmp_path, body: dict | None) -> None:
     root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})
     folder = tmp_path / "cache"
-    cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    incremental.lint([root], build_settings({}), cache_dir=folder, cwd=root)
     (store,) = folder.glob("files-*.json")
     key = json.loads(store.read_text())["key"]
     for run in folder.glob("run-*.json"):
         run.unlink()  # force a miss of the run-level entry
     # The right key over a broken body: nothing of it may be used.
     store.write_text("not json" if body is None else json.dumps({**body, "key": key}))
-    result = cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
-    assert result.context is not None and result.context.reused == set()
+    result = incremental.lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    assert result.context is not None and result.cache_report.reused == set()
     assert [d.code for d in result.diagnostics] == ["FL101"]
     assert FileStore(store, key).entries.keys() == {"app.py"}  # rewritten
 
@@ -445,7 +446,7 @@ def test_a_corrupt_store_is_discarded_not_trusted(tmp_path, body: dict | None) -
 def test_an_entry_whose_diagnostics_are_malformed_is_not_used(tmp_path) -> None:
     root = write(tmp_path / "svc", {"app.py": "import time\nasync def a():\n    time.sleep(1)\n"})
     folder = tmp_path / "cache"
-    cache.cached_lint([root], build_settings({}), cache_dir=folder, cwd=root)
+    incremental.lint([root], build_settings({}), cache_dir=folder, cwd=root)
     (store,) = folder.glob("files-*.json")
     document = json.loads(store.read_text())
     document["entries"]["app.py"]["diagnostics"] = [{"code": "FL101"}]
@@ -459,14 +460,20 @@ def test_an_entry_whose_diagnostics_are_malformed_is_not_used(tmp_path) -> None:
 def test_workers_record_the_same_reads_as_one_process(source: Path) -> None:
     # A worker computes its shared memos afresh and in another order than one process does;
     # what each file's findings read (what its cache entry keeps) must not depend on that.
-    def checked(jobs: int) -> dict[str, tuple[list[str], list[str], list[dict[str, object]]]]:
-        result = lint([source], _settings(source), root=source, cwd=source, jobs=jobs)
-        assert result.context is not None
+    def checked(jobs: int) -> dict[str, tuple[object, ...]]:
+        settings = _settings(source)
+        result = incremental.lint([source], settings, cache_dir=None, cwd=source, jobs=jobs)
+        assert result.cache_report is not None
         return {
-            path: (entry.modules, entry.spellings, [d.to_dict() for d in entry.diagnostics])
-            for path, entry in result.context.checked.items()
+            path: (
+                entry.reads,
+                entry.spellings,
+                entry.answers,
+                [d.to_dict() for d in entry.diagnostics],
+            )
+            for path, entry in result.cache_report.checked.items()
         }
 
     one = checked(1)
-    assert any(modules for modules, _, _ in one.values())  # cross-file reads were recorded
+    assert any(reads or answers for reads, _, answers, _ in one.values())  # cross-file
     assert checked(3) == one

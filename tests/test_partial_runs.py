@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 from fixture_support import fixture_files, lint_root, write
 
+from fastlint import engine
 from fastlint.config import build_settings, read_table
 from fastlint.discovery import FileKind
-from fastlint.engine import Checked, PythonChecks, lint
+from fastlint.engine import lint
+from fastlint.incremental.steps import Outcome, RecordedChecks
+from fastlint.incremental.tracking import Recorder
+from fastlint.python import reads
 
 PYTHON_FIXTURES = [(root, path) for root, path in fixture_files() if path.suffix == ".py"]
 
@@ -69,26 +73,45 @@ def test_a_one_file_run_parses_only_what_its_findings_depend_on(tmp_path: Path) 
     assert loaded == {"app/main.py", "app/rates.py", "app/http.py"}
 
 
-def test_answers_learned_from_another_worker_stand_in_for_parsing(tmp_path: Path) -> None:
+@pytest.fixture
+def recorder():  # type: ignore[no-untyped-def]
+    recorder = Recorder()
+    previous = reads.install(recorder)
+    yield recorder
+    reads.install(previous)
+
+
+def _checks(root: Path, recorder: Recorder) -> tuple[RecordedChecks, dict[str, object]]:
+    """A worker's checks over a freshly loaded project (reporting on one empty file)."""
+    loaded = engine.load([root / "app/__init__.py"], build_settings({}), root=root, cwd=root)
+    modules = {unit.path: unit for unit in loaded.ctx.units_of(FileKind.PYTHON)}
+    return RecordedChecks(loaded.ctx, recorder), modules
+
+
+def test_answers_learned_from_another_worker_stand_in_for_parsing(
+    tmp_path: Path, recorder: Recorder
+) -> None:
     # What a worker learns from another's checks (the cross-module answers they computed)
     # gives the same finding for main.py without parsing the modules of its call chain.
     write(tmp_path, SERVICE)
-    settings = build_settings({})
-    first = lint([tmp_path / "app/main.py"], settings, root=tmp_path, cwd=tmp_path)
-    assert first.context.queries
-    fresh = lint([tmp_path / "app/__init__.py"], settings, root=tmp_path, cwd=tmp_path)
-    fresh.context.project.learn(first.context.queries)
-    main = modules_by_path(fresh)["app/main.py"]
-    checked = PythonChecks(fresh.context)(main)
-    assert [(d.code, d.line, d.message) for d in checked.diagnostics] == [
-        (d.code, d.line, d.message) for d in first.diagnostics
+    first_checks, first_modules = _checks(tmp_path, recorder)
+    first = first_checks(first_modules["app/main.py"])  # type: ignore[arg-type]
+    assert first.answers
+    checks, modules = _checks(tmp_path, recorder)
+    checks.learn((first.answers, {}))
+    checked = checks(modules["app/main.py"])  # type: ignore[arg-type]
+    assert [(d.code, d.line, d.message) for d in checked.checked.diagnostics] == [
+        (d.code, d.line, d.message) for d in first.checked.diagnostics
     ]
-    loaded = {path for path, unit in modules_by_path(fresh).items() if unit.is_loaded}
+    assert [d.code for d in checked.checked.diagnostics] == ["FL102"]
+    loaded = {path for path, unit in modules.items() if unit.is_loaded}  # type: ignore[attr-defined]
     assert loaded == {"app/main.py"}
     assert checked.parsed == ["app/main.py"]
 
 
-def test_a_name_table_learned_from_another_worker_resolves_other_names(tmp_path: Path) -> None:
+def test_a_name_table_learned_from_another_worker_resolves_other_names(
+    tmp_path: Path, recorder: Recorder
+) -> None:
     # one.py resolves compat.fetch; two.py asks for compat.clock, a question one.py's check
     # never asked. The name table it worked out for compat.py answers it: not parsed again.
     files = {
@@ -99,35 +122,35 @@ def test_a_name_table_learned_from_another_worker_resolves_other_names(tmp_path:
         "app/two.py": "from app import compat\nasync def b():\n    compat.clock.sleep(1)\n",
     }
     write(tmp_path, files)
-    settings = build_settings({})
-    first = lint([tmp_path / "app/one.py"], settings, root=tmp_path, cwd=tmp_path)
-    assert [(d.code, d.line) for d in first.diagnostics] == [("FL101", 3)]
-    lesson = (first.context.queries, first.context.checked["app/one.py"].tables)
+    one_checks, one_modules = _checks(tmp_path, recorder)
+    first = one_checks(one_modules["app/one.py"])  # type: ignore[arg-type]
+    assert [(d.code, d.line) for d in first.checked.diagnostics] == [("FL101", 3)]
+    lesson = (first.answers, first.tables)
     assert "app/compat.py" in lesson[1]
 
-    def check_two(learn: bool) -> Checked:
-        fresh = lint([tmp_path / "app/__init__.py"], settings, root=tmp_path, cwd=tmp_path)
-        checks = PythonChecks(fresh.context)
+    def check_two(learn: bool) -> Outcome:
+        checks, modules = _checks(tmp_path, recorder)
         if learn:
             checks.learn(lesson)
-        return checks(modules_by_path(fresh)["app/two.py"])
+        return checks(modules["app/two.py"])  # type: ignore[arg-type]
 
     alone, learned = check_two(learn=False), check_two(learn=True)
-    assert [(d.code, d.line) for d in learned.diagnostics] == [("FL101", 3)]
-    assert [d.message for d in learned.diagnostics] == [d.message for d in alone.diagnostics]
+    assert [(d.code, d.line) for d in learned.checked.diagnostics] == [("FL101", 3)]
+    assert [d.message for d in learned.checked.diagnostics] == [
+        d.message for d in alone.checked.diagnostics
+    ]
     assert sorted(alone.parsed) == ["app/compat.py", "app/two.py"]
     assert learned.parsed == ["app/two.py"]
-    assert learned.modules == alone.modules  # charged the same parts: the cache sees no change
+    assert learned.parts == alone.parts  # charged the same reads: the cache sees no change
 
 
-def test_a_check_names_the_modules_it_parsed(tmp_path: Path) -> None:
+def test_a_check_names_the_modules_it_parsed(tmp_path: Path, recorder: Recorder) -> None:
     # A worker reports them, and main gives it those files next (it has their trees).
     write(tmp_path, SERVICE)
-    fresh = lint([tmp_path / "app/__init__.py"], build_settings({}), root=tmp_path, cwd=tmp_path)
-    checks = PythonChecks(fresh.context)
-    checked = checks(modules_by_path(fresh)["app/main.py"])
+    checks, modules = _checks(tmp_path, recorder)
+    checked = checks(modules["app/main.py"])  # type: ignore[arg-type]
     assert sorted(checked.parsed) == ["app/http.py", "app/main.py", "app/rates.py"]
-    assert checks(modules_by_path(fresh)["app/rates.py"]).parsed == []
+    assert checks(modules["app/rates.py"]).parsed == []  # type: ignore[arg-type]
 
 
 def test_a_whole_run_reports_everything_and_parses_what_the_rules_need(tmp_path: Path) -> None:
@@ -179,10 +202,10 @@ def test_a_module_too_deep_to_model_is_an_empty_module_too(
 
     real = module_py.build_model
 
-    def build_model(tree, name, is_package=False, path=None):  # type: ignore[no-untyped-def]
+    def build_model(tree, name, is_package=False):  # type: ignore[no-untyped-def]
         if name == "app.dep" and tree.body:
             raise RecursionError
-        return real(tree, name, is_package, path)
+        return real(tree, name, is_package)
 
     monkeypatch.setattr(module_py, "build_model", build_model)
     check_failing_import_is_an_empty_module(  # a coroutine, so its own check parses it

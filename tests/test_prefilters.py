@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fixture_support import fixture_roots, write
 
-from fastlint import cache, registry
+from fastlint import incremental, registry
 from fastlint.config import build_settings, read_table
 from fastlint.discovery import FileKind
 from fastlint.engine import lint
@@ -207,11 +207,11 @@ def test_a_cached_module_is_checked_again_when_an_import_elsewhere_lets_a_rule_i
     root = write(tmp_path / "svc", SESSIONS)
     settings = build_settings({})
     folder = tmp_path / "cache"
-    first = cache.cached_lint([root], settings, cache_dir=folder, cwd=root)
+    first = incremental.lint([root], settings, cache_dir=folder, cwd=root)
     assert first.diagnostics == []
     assert "app/repo.py" not in _loaded(first)  # nothing it imports leads to SQLAlchemy
     (root / "app" / "db.py").write_text("from app.real import SessionLocal\n")
-    second = cache.cached_lint([root], settings, cache_dir=folder, cwd=root)
+    second = incremental.lint([root], settings, cache_dir=folder, cwd=root)
     fresh = lint([root], settings, root=root, cwd=root)
     assert [(d.code, d.path) for d in second.diagnostics] == [("FL301", "app/repo.py")]
     assert second.diagnostics == fresh.diagnostics

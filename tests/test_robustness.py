@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from fastlint import engine, workers
+from fastlint import engine, incremental
 from fastlint.cli import cli
 from fastlint.config import default_settings
 from fastlint.diagnostics import Diagnostic
 from fastlint.discovery import FileKind, SourceFile
 from fastlint.engine import lint
+from fastlint.incremental import workers
+from fastlint.python import loading
 from fastlint.python.module import PythonModule
 
 GOOD = (
@@ -87,7 +89,7 @@ def test_file_over_max_file_size_is_skipped(project: Path, good_alone: list) -> 
     ],
 )
 def test_deeply_nested_expression(project: Path, good_alone: list, source: str) -> None:
-    # Without the screen in engine.load_python, LibCST segfaults (brackets) or runs for minutes.
+    # Without the screen in python.loading, LibCST segfaults (brackets) or runs for minutes.
     (project / "deep.py").write_text(source)
     assert_one_fl000(run(project), "deep.py", good_alone, "nesting too deep")
 
@@ -104,7 +106,7 @@ def test_deeply_nested_expression(project: Path, good_alone: list, source: str) 
 )
 def test_a_line_long_enough_to_screen(text: str, long: bool) -> None:
     # A chain of a few thousand operators has no brackets: its line length gets it screened.
-    assert engine._has_long_line(text) is long
+    assert loading._has_long_line(text) is long
 
 
 def test_moderately_nested_code_is_still_linted(project: Path) -> None:
@@ -306,7 +308,10 @@ def test_worker_process_that_dies(
     for name in names:
         (project / name).write_text(GOOD)
     _die_on(monkeypatch, doomed, how)
-    diagnostics = lint([project], default_settings(), root=project, cwd=project, jobs=2).diagnostics
+    settings = default_settings()
+    diagnostics = incremental.lint(
+        [project], settings, cache_dir=None, cwd=project, jobs=2
+    ).diagnostics
     for name in names:
         if name in doomed:
             died = [d for d in diagnostics if d.path == name]
@@ -323,8 +328,7 @@ def test_a_file_whose_worker_died_is_not_cached(
 ) -> None:
     # A crash says nothing certain about the file (the OOM killer may strike anywhere): the
     # next run checks it again instead of replaying the FL000.
-    from fastlint.cache import cached_lint
-
+    cached_lint = incremental.lint
     (project / "other.py").write_text(GOOD)
     cache = tmp_path_factory.mktemp("cache")
     with monkeypatch.context() as patched:
@@ -348,8 +352,8 @@ def test_hostile_files_in_workers(project: Path, good_alone: list) -> None:
     }
     for name, text in hostile.items():
         (project / name).write_text(text, encoding="utf-8")
-    serial = lint([project], default_settings(), root=project, cwd=project, jobs=1)
-    parallel = lint([project], default_settings(), root=project, cwd=project, jobs=2)
+    serial = incremental.lint([project], default_settings(), cache_dir=None, cwd=project, jobs=1)
+    parallel = incremental.lint([project], default_settings(), cache_dir=None, cwd=project, jobs=2)
     assert parallel.diagnostics == serial.diagnostics
     assert {d.path for d in serial.diagnostics if d.code == "FL000"} >= {"deep.py", "broken.py"}
     assert findings(parallel.diagnostics, "good.py") == good_alone

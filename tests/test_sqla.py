@@ -320,13 +320,10 @@ def test_find_engines_on_the_multimodule_fixture() -> None:
 
 
 def test_sync_session_calls_are_registered_as_blocking_leaves() -> None:
-    from fastlint import registry
-
-    registry.all_rules()  # importing the rules registers the classifier
-    from fastlint.python.callgraph import LEAF_CLASSIFIERS
+    from fastlint.python.blocking import CLASSIFIERS
     from fastlint.python.sqla import blocking_leaf
 
-    assert LEAF_CLASSIFIERS.count(blocking_leaf) == 1
+    assert CLASSIFIERS.count(blocking_leaf) == 1
     project = project_of(
         app__db__session=SESSION_MODULE,
         app__crud="""

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from fastlint import workers
+from fastlint import incremental
 from fastlint.config import default_settings
-from fastlint.engine import lint
-from fastlint.workers import available_cpus, cgroup_cpu_quota, contiguous_slices
+from fastlint.incremental import workers
+from fastlint.incremental.workers import available_cpus, cgroup_cpu_quota, contiguous_slices
 
 needs_fork = pytest.mark.skipif(not workers.can_fork(), reason="worker processes need os.fork")
 
@@ -152,32 +152,6 @@ def test_a_worker_takes_what_it_has_worked_on_first() -> None:
     assert [schedule.next_for(0), schedule.next_for(0), schedule.next_for(0)] == [2, 3, None]
 
 
-def _sharing_item(item: int) -> tuple[int, int, list[int]]:
-    if item == 0:  # a long item that shares something early
-        assert workers.share_now(1000)
-        time.sleep(0.5)
-    else:
-        time.sleep(0.02)
-    return os.getpid(), item, list(LEARNED)
-
-
-@needs_fork
-def test_a_lesson_shared_mid_item_reaches_the_others_before_its_answer() -> None:
-    assert not workers.share_now(1)  # main is no worker: nothing sent
-    items = list(range(16))
-    answers = list(
-        workers.map_in_workers(
-            items, [1] * 16, 2, _sharing_item, _failed, share=lambda answer: None, learn=_learn
-        )
-    )
-    order = [index for index, _ in answers]
-    sharer = dict(answers)[0][0]
-    before = [answer for index, answer in answers[: order.index(0)] if answer[0] != sharer]
-    assert any(1000 in learned for _, _, learned in before)
-    assert all(learned.count(1000) <= 1 for _, _, learned in dict(answers).values())
-    assert LEARNED == []
-
-
 # ---------------------------------------------------------------------------- runs
 
 
@@ -218,7 +192,7 @@ def test_a_worker_gets_the_items_its_answers_name() -> None:
 
 ORPHANS = """
 import os, signal, sys, time
-from fastlint import workers
+from fastlint.incremental import workers
 
 def work(item):
     time.sleep(0.05)
@@ -288,17 +262,19 @@ def test_the_checking_process_reads_the_suppressions(tmp_path: Path, jobs: int) 
         (tmp_path / name).write_text(
             "import time\n\nasync def f():\n    time.sleep(1)  # noqa: FL101\n    time.sleep(2)\n"
         )
-    result = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=jobs)
+    result = incremental.lint(
+        [tmp_path], default_settings(), cache_dir=None, cwd=tmp_path, jobs=jobs
+    )
     assert [(d.path, d.line) for d in result.diagnostics] == [("a.py", 5), ("b.py", 5)]
-    assert set(result.context.suppressions) == {"a.py", "b.py"}
-    assert result.context.suppressions["a.py"].suppresses("FL101", 4)
+    assert set(result.cache_report.suppressions) == {"a.py", "b.py"}
+    assert result.cache_report.suppressions["a.py"].suppresses("FL101", 4)
 
 
 @needs_fork
 def test_more_jobs_than_files(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
-    one = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=1)
-    many = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=16)
+    one = incremental.lint([tmp_path], default_settings(), cache_dir=None, cwd=tmp_path, jobs=1)
+    many = incremental.lint([tmp_path], default_settings(), cache_dir=None, cwd=tmp_path, jobs=16)
     assert [d.code for d in one.diagnostics] == ["FL101"]
     assert many.diagnostics == one.diagnostics
 
@@ -321,7 +297,9 @@ def test_a_check_that_raises_costs_one_file(
         return real_load(module)
 
     monkeypatch.setattr(PythonModule, "load", load)
-    result = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=jobs)
+    result = incremental.lint(
+        [tmp_path], default_settings(), cache_dir=None, cwd=tmp_path, jobs=jobs
+    )
     by_file = {(d.path, d.code) for d in result.diagnostics}
     assert by_file == {("a.py", "FL101"), ("b.py", "FL000"), ("c.py", "FL101"), ("d.py", "FL101")}
     (message,) = [d.message for d in result.diagnostics if d.path == "b.py"]
@@ -350,13 +328,15 @@ def test_a_refused_fork_checks_in_process(tmp_path: Path, monkeypatch: pytest.Mo
 
     for name in ("a.py", "b.py", "c.py"):
         (tmp_path / name).write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
-    expected = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=1)
+    expected = incremental.lint(
+        [tmp_path], default_settings(), cache_dir=None, cwd=tmp_path, jobs=1
+    )
 
     def refuse(self: object) -> None:
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
-    refused = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=2)
+    refused = incremental.lint([tmp_path], default_settings(), cache_dir=None, cwd=tmp_path, jobs=2)
     assert refused.diagnostics == expected.diagnostics
     assert len(expected.diagnostics) == 3
 
@@ -374,10 +354,10 @@ def test_an_answer_that_does_not_pickle_costs_one_file(
     def call(self: engine.PythonChecks, module: object) -> engine.Checked:
         checked = real_call(self, module)
         if module.path == "c.py":  # type: ignore[attr-defined]
-            checked.modules = [lambda: None]  # type: ignore[list-item]
+            checked.diagnostics.append(lambda: None)  # type: ignore[arg-type]
         return checked
 
     monkeypatch.setattr(engine.PythonChecks, "__call__", call)
-    result = lint([tmp_path], default_settings(), root=tmp_path, cwd=tmp_path, jobs=2)
+    result = incremental.lint([tmp_path], default_settings(), cache_dir=None, cwd=tmp_path, jobs=2)
     by_file = {(d.path, d.code) for d in result.diagnostics}
     assert by_file == {("a.py", "FL101"), ("b.py", "FL101"), ("c.py", "FL000"), ("d.py", "FL101")}

@@ -209,13 +209,13 @@ def cli(
     except ConfigError as error:
         _fail(str(error))
 
-    from fastlint.cache import cached_lint, default_cache_dir
+    from fastlint.incremental import default_cache_dir, lint
 
     if no_cache:
         cache_dir = None
     elif cache_dir is None:
         cache_dir = default_cache_dir(targets)
-    result = cached_lint(
+    result = lint(
         targets, settings, cache_dir=cache_dir, progress=_progress_callback(quiet), jobs=jobs
     )
     _write_report(result, fmt, output, color, statistics, quiet)

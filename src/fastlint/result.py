@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from fastlint.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
 
 
 @dataclass
@@ -21,6 +21,8 @@ class LintResult:
     context: LintContext | None = None  # None when the result comes from the cache
     texts: dict[str, str] = field(default_factory=dict)  # display path → text, files read
     cached_deployment: dict[str, Any] | None = None  # set when the result comes from a cache
+    # What the speed layer did (:class:`fastlint.incremental.steps.CacheReport`), when it ran.
+    cache_report: Any = None
 
     @property
     def deployment(self) -> Any:

@@ -34,7 +34,7 @@ from fastlint.python.module import PythonModule
 from fastlint.rules.catalog import DEFAULT_ASSUMED_CPUS, DEFAULT_MAX_DB_CONNECTIONS
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
 
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})

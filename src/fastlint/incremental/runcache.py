@@ -1,14 +1,16 @@
 """A run-level result cache: an unchanged project is reported without parsing anything.
 
-The key covers everything a run's output depends on: fastlint's version and cache format, the
-Python and parser versions, the effective settings, the working folder and, for every file the
-run reads, its path, kind, whether it is reported on, and a hash of its bytes. A hit returns the
-stored diagnostics, deployment summary and source snippets; any difference is a miss and a full
-run, whose result is stored for next time.
+The key covers everything a run's output depends on: fastlint's version, a digest of its own
+installed source (so an edited or upgraded install never answers with old messages), the cache
+format, the Python version and the versions of the libraries fastlint depends on, the effective
+settings, the working folder and, for every file the run reads, its path, kind, whether it is
+reported on, and a hash of its bytes. A hit returns the stored diagnostics, deployment summary
+and source snippets; any difference is a miss and a full run, whose result is stored for next
+time.
 
 A run that misses re-checks only what changed: each Python file's findings are also kept
-per file, with the modules they were computed from (:mod:`fastlint.file_cache`), and a miss
-reuses every entry that still holds. The cache is plain JSON, never pickle: a corrupt or
+per file, with the modules they were computed from (:mod:`fastlint.incremental.store`), and a
+miss reuses every entry that still holds. The cache is plain JSON, never pickle: a corrupt or
 foreign file is discarded, never trusted, and a cache folder that cannot be written is
 silently skipped.
 """
@@ -19,45 +21,71 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
+from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
 
 from fastlint import __version__
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic
-from fastlint.discovery import SourceFile, discover, find_project_root
+from fastlint.discovery import SourceFile, find_project_root
 from fastlint.reading import UnreadableFile, max_file_size, read_bytes
 from fastlint.result import LintResult
-
-if TYPE_CHECKING:
-    from fastlint.file_cache import FileStore
 
 CACHE_FORMAT = 1
 DEFAULT_FOLDER = ".fastlint_cache"
 KEEP_RUNS = 16  # run entries kept; older ones are removed when a run stores its result
-_DEPENDENCIES = ("libcst", "dockerfile-parse")
+# What fastlint reads with when fastlint's own metadata is not installed (a source checkout on
+# PYTHONPATH); otherwise its declared dependencies are asked.
+_DEPENDENCIES = ("libcst", "dockerfile-parse", "click", "rich", "tomli")
 
 
-def _versions() -> list[str]:
+@cache
+def _versions() -> tuple[str, ...]:
     found = [__version__, str(CACHE_FORMAT), "{}.{}".format(*sys.version_info[:2])]
-    for name in _DEPENDENCIES:
+    found.append(f"source={source_digest()}")
+    for name in _dependency_names():
         try:
             found.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             found.append(f"{name}=?")
-    return found
+    return tuple(found)
 
 
-def run_key(paths: Sequence[Path], settings: Settings, root: Path, cwd: Path) -> str:
-    """The hash of everything a run over ``paths`` depends on."""
-    return _run_key(discover(paths, root, settings.all_excludes, cwd), settings, root, cwd)
+def _dependency_names() -> list[str]:
+    try:
+        requirements = metadata.requires("fastlint") or []
+    except metadata.PackageNotFoundError:
+        return list(_DEPENDENCIES)
+    names = set()
+    for requirement in requirements:
+        if "extra ==" in requirement:
+            continue  # the test extras do not change a finding
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if match:
+            names.add(match.group(0).lower())
+    return sorted(names)
 
 
-def _seeded(settings: Settings, root: Path, cwd: Path) -> hashlib._Hash:
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def source_digest(package: Path = _PACKAGE) -> str:
+    """A digest of every Python file of the fastlint package as installed: what the findings,
+    their messages and this cache's layout were computed by."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def seeded(settings: Settings, root: Path, cwd: Path) -> hashlib._Hash:
     """A hash of what every result depends on besides the files: versions, settings, folders."""
     digest = hashlib.sha256()
     for part in (*_versions(), settings.fingerprint(), str(root), str(cwd)):
@@ -65,8 +93,9 @@ def _seeded(settings: Settings, root: Path, cwd: Path) -> hashlib._Hash:
     return digest
 
 
-def _run_key(sources: list[SourceFile], settings: Settings, root: Path, cwd: Path) -> str:
-    digest = _seeded(settings, root, cwd)
+def run_key(sources: list[SourceFile], settings: Settings, root: Path, cwd: Path) -> str:
+    """The hash of everything a run over ``sources`` depends on."""
+    digest = seeded(settings, root, cwd)
     max_size = max_file_size(settings)
     for source in sources:
         digest.update(
@@ -87,7 +116,7 @@ def _content_key(path: Path, max_size: int) -> bytes:
         return f"unreadable:{error.reason}".encode("utf-8", "surrogateescape")
 
 
-def _entry_path(folder: Path, paths: Sequence[Path], cwd: Path) -> Path:
+def entry_path(folder: Path, paths: Sequence[Path], cwd: Path) -> Path:
     """One entry per (working folder, targets): ``fastlint app/`` and ``fastlint .`` coexist."""
     targets = "\0".join(sorted(str(p) for p in paths))
     name = hashlib.sha256(f"{cwd}\0{targets}".encode("utf-8", "surrogateescape")).hexdigest()
@@ -170,65 +199,6 @@ def _prepare_folder(folder: Path) -> None:
 def _discard(entry: Path) -> None:
     with contextlib.suppress(OSError):
         entry.unlink()
-
-
-def cached_lint(
-    paths: Sequence[Path],
-    settings: Settings,
-    *,
-    cache_dir: Path | None,
-    cwd: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    jobs: int | None = None,
-) -> LintResult:
-    """``engine.lint`` behind the run cache (``cache_dir`` None: no cache). The number of
-    ``jobs`` is not part of any key: the findings are the same for any."""
-    paths = list(paths) or [Path(".")]
-    cwd = (cwd or Path.cwd()).resolve()
-    root = find_project_root(paths[0]).resolve()
-    if cache_dir is None:
-        return _lint(paths, settings, root, cwd, progress, jobs)
-    folder = cache_dir if cache_dir.is_absolute() else cwd / cache_dir
-    sources = discover(paths, root, settings.all_excludes, cwd)
-    key = _run_key(sources, settings, root, cwd)
-    entry = _entry_path(folder, paths, cwd)
-    cached = load(entry, key)
-    if cached is not None:
-        return cached
-    files = _file_store(folder, sources, settings, root, cwd)
-    result = _lint(paths, settings, root, cwd, progress, jobs, files)
-    store(entry, key, result)
-    files.save()
-    return result
-
-
-def _file_store(
-    folder: Path, sources: list[SourceFile], settings: Settings, root: Path, cwd: Path
-) -> FileStore:
-    """The project's per-file entries. One store per working folder and root, so that
-    ``fastlint .`` and pre-commit's ``fastlint a.py`` share it; its key covers what every
-    entry depends on besides the files themselves: versions, settings and the file list."""
-    from fastlint.file_cache import FileStore
-
-    digest = _seeded(settings, root, cwd)
-    for source in sources:
-        digest.update(f"{source.display}\0{source.kind.value}\0".encode("utf-8", "surrogateescape"))
-    where = hashlib.sha256(f"{cwd}\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
-    return FileStore(folder / f"files-{where[:24]}.json", digest.hexdigest())
-
-
-def _lint(
-    paths: Sequence[Path],
-    settings: Settings,
-    root: Path,
-    cwd: Path,
-    progress: Callable[[int, int], None] | None,
-    jobs: int | None,
-    files: FileStore | None = None,
-) -> LintResult:
-    from fastlint.engine import lint  # LibCST and every rule: imported only on a cache miss
-
-    return lint(paths, settings, root=root, cwd=cwd, progress=progress, store=files, jobs=jobs)
 
 
 def default_cache_dir(paths: Sequence[Path]) -> Path:

@@ -1,31 +1,28 @@
 """Per-file entries of the result cache: a Python file's findings, kept while they still hold.
 
 An entry holds what the Python rules found in one file, with what those findings were computed
-from: the parts of other modules that were read (a function's body, the statements binding a
-module-level name, a whole module; see :mod:`fastlint.python.tracking`), the answers of other
-analyses it used, and the whole-project text tests (:class:`fastlint.python.tracking.Spelling`)
-that turned modules away unparsed. A later run
-reuses the entry, without parsing the file, while the file is unchanged, the set of modules
-passing each test is unchanged, and every part read is unchanged. A part of a changed module is
-unchanged when its digest (:mod:`fastlint.python.fingerprint`: syntax, not text) is the same
-before and after the edit, so a comment, or an edit inside a function nobody else's findings
-read, re-checks only the edited file. Any other change re-checks the file, and a file the run
+from (:mod:`fastlint.incremental.tracking`): the other modules whose syntax, imports or exact
+text were read, the answers of other analyses it used, and the whole-project text tests
+(:class:`fastlint.python.reads.Spelling`) that turned modules away unparsed. A later run reuses
+the entry, without parsing the file, while the file is unchanged, the set of modules passing
+each test is unchanged, and every module read is unchanged as read: the same syntax
+(:mod:`fastlint.incremental.fingerprint`, so a comment or a reformatting changes nothing), the
+same imports, or the same text. Any other change re-checks the file, and a file the run
 re-checks gets a fresh entry.
 
 The digests of a module before its edit come from its text as the entries last saw it, kept in
 a ``-sources`` folder beside the store (one file per content hash, for the modules other
 entries read).
 
-The store also keeps the answers of the analyses' persistent memos (canonical paths, call
-chains, what a name of another module holds: :class:`fastlint.python.tracking.PersistentMemo`),
-each with what it read, and seeds the next run with those that still hold by the same test. A
-file re-checked after an edit then gets its cross-module answers without parsing the modules
-behind them: after a comment in prefect's ``flows.py``, the run parses 2 modules, not 72.
+The store also keeps the analyses' answers (canonical paths, call chains, what a name of
+another module holds: :class:`fastlint.python.reads.AnswerTable`), each with what it read, and
+hands the next run those that still hold by the same test. A file re-checked after an edit then
+gets its cross-module answers without parsing the modules behind them.
 
-A file's findings depend on such answers through the answers themselves (memo, key and a
+A file's findings depend on such answers through the answers themselves (table, key and a
 digest of the value), not through what they were computed from. When an answer a file used
-was computed from a part that changed, the run computes it again and the file's entry holds
-if it came out the same: editing the body of a helper 55 files' findings go through, without
+was computed from a module that changed, the run computes it again and the file's entry holds
+if it came out the same: editing the body of a helper many files' findings go through, without
 changing how it blocks, re-checks none of them.
 
 Only Python rules' per-file findings are kept. Project rules and Dockerfile and script rules
@@ -48,24 +45,28 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic
-from fastlint.python.fingerprint import Fingerprint
-from fastlint.python.tracking import (
-    TEXT,
+from fastlint.discovery import SourceFile
+from fastlint.incremental import runcache
+from fastlint.incremental.fingerprint import digest_of
+from fastlint.incremental.tracking import (
     Part,
     Persisted,
-    Spelling,
+    Reads,
     Token,
     answer_digest,
-    seeded_reads,
+    reads_of,
 )
+from fastlint.python.reads import TEXT, Spelling
 
-FORMAT = 4
+FORMAT = 5
 
-if TYPE_CHECKING:
-    from fastlint.python.project import Seeds
+# Kept answers that still hold, as a run is handed them: table name → key → (value as JSON,
+# the reads it was computed from).
+Seeds = dict[str, dict[str, tuple[Any, Reads]]]
 
 
 def digest(text: str) -> str:
@@ -116,6 +117,20 @@ class FileEntry:
 class FileStore:
     """The per-file entries of one project, loaded for a run and saved after it."""
 
+    @classmethod
+    def for_project(
+        cls, folder: Path, sources: list[SourceFile], settings: Settings, root: Path, cwd: Path
+    ) -> FileStore:
+        """The project's store in ``folder``. One store per working folder and root, so that
+        ``fastlint .`` and pre-commit's ``fastlint a.py`` share it; its key covers what every
+        entry depends on besides the files themselves: versions, settings and the file list."""
+        digest = runcache.seeded(settings, root, cwd)
+        for source in sources:
+            line = f"{source.display}\0{source.kind.value}\0"
+            digest.update(line.encode("utf-8", "surrogateescape"))
+        where = hashlib.sha256(f"{cwd}\0{root}".encode("utf-8", "surrogateescape")).hexdigest()
+        return cls(folder / f"files-{where[:24]}.json", digest.hexdigest())
+
     def __init__(self, path: Path, key: str) -> None:
         self.path = path
         self.key = key
@@ -136,8 +151,8 @@ class FileStore:
         # Texts the entries were computed from, by digest: the modules whose parts they read.
         self._sources = path.with_name(f"{path.stem}-sources")
         self._texts: dict[str, str] = {}
-        # changed module → its fingerprint before and after the change (None: unknown)
-        self._fingerprints: dict[str, tuple[Fingerprint | None, Fingerprint | None]] = {}
+        # (changed module, part) → its digest before and after the change (None: unknown)
+        self._fingerprints: dict[tuple[str, str], tuple[str | None, str | None]] = {}
         self._load()
 
     # -- reading ------------------------------------------------------------------
@@ -188,7 +203,7 @@ class FileStore:
         }
 
     def seeds(self, texts: dict[str, str]) -> Seeds:
-        """The kept persistent-memo entries that still hold, to seed this run's memos: their
+        """The kept answers that still hold, to hand in to this run's answer tables: their
         parts and spellings are unchanged and every answer they used still holds too. (An
         entry that does not is computed again if asked; a cached file that used it holds if
         the answer comes out the same: see :meth:`answer_holds`.)"""
@@ -197,10 +212,7 @@ class FileStore:
             for name, table in self.queries.items()
         }
         return {
-            name: {
-                key: (query.value, seeded_reads(query.reads, query.spellings, query.answers))
-                for key, query in table.items()
-            }
+            name: {key: (query.value, _reads_of(query)) for key, query in table.items()}
             for name, table in self._seeded.items()
         }
 
@@ -265,31 +277,26 @@ class FileStore:
         )
 
     def _parts_unchanged(self, module: str, parts: list[str], texts: dict[str, str]) -> bool:
-        """Whether the ``parts`` of a changed ``module`` have the digests they had when the
-        entries were made. Unknown (no earlier text, a text CPython cannot parse, a function
-        the earlier text does not define) counts as changed; so does any change to a module
-        whose exact text was read."""
+        """Whether what was read of a changed ``module`` (its syntax, its imports) has the
+        digest it had when the entries were made. Unknown (no earlier text, a text CPython
+        cannot parse) counts as changed; so does any change to a module whose exact text was
+        read."""
         if TEXT in parts or module not in texts:
             return False
-        before, after = self._fingerprints_of(module, texts[module])
-        if before is None or after is None:
-            return False
         for part in parts:
-            digest = before.digest(part)
-            if digest is None or digest != after.digest(part):
+            before, after = self._digests_of(module, part, texts[module])
+            if before is None or before != after:
                 return False
         return True
 
-    def _fingerprints_of(
-        self, module: str, text: str
-    ) -> tuple[Fingerprint | None, Fingerprint | None]:
-        """A changed module's fingerprint before (from its kept source) and now."""
-        found = self._fingerprints.get(module)
+    def _digests_of(self, module: str, part: str, text: str) -> tuple[str | None, str | None]:
+        """A changed module's digest of ``part`` before (from its kept source) and now."""
+        found = self._fingerprints.get((module, part))
         if found is None:
             source = self._source(self._earlier_digests[module])
-            before = None if source is None else Fingerprint.of(source)
-            after = None if before is None else Fingerprint.of(text)
-            found = self._fingerprints[module] = (before, after)
+            before = None if source is None else digest_of(source, part)
+            after = None if before is None else digest_of(text, part)
+            found = self._fingerprints[(module, part)] = (before, after)
         return found
 
     def _source(self, text_digest: str) -> str | None:
@@ -310,7 +317,7 @@ class FileStore:
         queries: dict[str, dict[str, Persisted]] | None = None,
     ) -> None:
         """Keep the entries ``kept`` (reused this run, so valid) and add ``fresh`` ones; the
-        rest may be stale and are dropped. Likewise the persistent-memo entries: those that
+        rest may be stale and are dropped. Likewise the answers: those that
         seeded this run, and the ``queries`` computed in it. Digests and test results are
         taken from ``texts``."""
         entries = {path: self.entries[path] for path in kept}
@@ -476,3 +483,8 @@ def _string_map(value: object) -> dict[str, str]:
     ):
         raise TypeError("expected a map of strings")
     return value
+
+
+def _reads_of(query: Query) -> Reads:
+    parts = {(path, part) for path, found in query.reads.items() for part in found}
+    return reads_of(parts, query.spellings, query.answers)

@@ -208,32 +208,6 @@ def map_in_process(
         yield index, _answer(work, failed, item)
 
 
-class _Interim:
-    """A lesson a worker shares before its answer (see :func:`share_now`)."""
-
-    __slots__ = ("lesson",)
-
-    def __init__(self, lesson: Any) -> None:
-        self.lesson = lesson
-
-
-# In a worker: sends a lesson to main at once (None in main and without workers).
-_send_interim: Callable[[Any], None] | None = None
-
-
-def share_now(lesson: Any) -> bool:
-    """In a worker, pass ``lesson`` on to the other workers now, in the middle of an item,
-    rather than with the item's answer (they get it with their next item). False, and nothing
-    sent, outside a worker."""
-    if _send_interim is None:
-        return False
-    try:
-        _send_interim(_Interim(lesson))
-    except OSError:  # main is gone: the worker stops after this item
-        return False
-    return True
-
-
 def _serve(
     tasks: Connection,
     results: Connection,
@@ -252,8 +226,6 @@ def _serve(
     # worker's death from the others.
     for connection in foreign:
         connection.close()
-    global _send_interim
-    _send_interim = results.send
     while True:
         try:
             task = tasks.recv()
@@ -296,11 +268,9 @@ def map_in_workers(
     done early helps the others. ``share(answer)``, when given, is what the other workers
     should learn from an answer: each gets it with its next item and passes it to ``learn``
     before checking that item (cross-module answers one worker computed, the other then
-    need not compute, nor parse the modules behind them); what ``work`` passes to
-    :func:`share_now` while on an item reaches them the same way, without waiting for the
-    item's answer. ``affinity(answer)`` names the items the worker did part of the work for
-    while computing it (files it parsed as context): it gets those next, rather than another
-    worker doing that work again.
+    need not compute, nor parse the modules behind them). ``affinity(answer)`` names the
+    items the worker did part of the work for while computing it (files it parsed as
+    context): it gets those next, rather than another worker doing that work again.
 
     An item whose ``work`` raised (the worker goes on), or whose worker died while on it,
     gets ``failed(item, why)`` instead; a new worker takes the dead one's place. Answers
@@ -350,9 +320,6 @@ def map_in_workers(
                             failed(items[worker.current], _death(worker.process.exitcode)),
                         )
                         start(worker.slot)
-                    continue
-                if isinstance(answer, _Interim):
-                    _relay(answer.lesson, worker, workers)
                     continue
                 index, worker.current = worker.current, None
                 assert index is not None

@@ -1,48 +1,28 @@
 """Project-wide call graph: which functions block the event loop, directly or through helpers.
 
 Leaf classifiers decide whether one call site is a known blocking call; the built-in one reads
-the catalogue (:mod:`fastlint.python.catalogue`). Other rule families plug in more with
-``LEAF_CLASSIFIERS.append(fn)`` (the database rules add sync SQLAlchemy session calls), so FL102
-chains see through helpers that block in their way.
+the catalogue (:mod:`fastlint.python.catalogue`). Others are passed in by whoever builds the
+graph (:mod:`fastlint.python.blocking` adds sync SQLAlchemy session calls), so FL102 chains see
+through helpers that block in their way.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastlint.python import catalogue
+from fastlint.python.catalogue import BlockingLeaf, LeafClassifier
 from fastlint.python.model import self_assignments, unwrap_annotation
-from fastlint.python.project import register_memo
-from fastlint.python.tracking import Memo, as_is, optional_string
+from fastlint.python.reads import Memo, as_is, optional_string
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
     from fastlint.python.module import PythonModule
     from fastlint.python.project import Project
-
-
-@dataclass(frozen=True)
-class BlockingLeaf:
-    """A call that blocks the thread it runs on.
-
-    ``category`` is a short label shown in chains (``HTTP``, ``sleep``, ``sync DB session``);
-    ``description`` names the call (``requests.get``); ``suggestion`` says what to write instead.
-    ``severity`` is ``"error"`` or ``"warning"`` (file I/O is a warning).
-    """
-
-    category: str
-    description: str
-    suggestion: str
-    severity: str = "error"
-
-
-LeafClassifier = Callable[["Project", "PythonModule", "CallSite"], Optional[BlockingLeaf]]
-
-# Extra classifiers, consulted after the catalogue for every call inside a function.
-LEAF_CLASSIFIERS: list[LeafClassifier] = []
 
 
 # ---------------------------------------------------------------------------- facts
@@ -101,21 +81,28 @@ class CallGraph:
     happened to load first, and cycles end.
     """
 
-    def __init__(self, project: Project, extra_patterns: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        project: Project,
+        extra_patterns: tuple[str, ...] = (),
+        classifiers: tuple[LeafClassifier, ...] = (),
+    ) -> None:
         self.project = project
         self.extra_patterns = extra_patterns
-        # Memo tables, not dicts: what they hold was read from other modules (see tracking).
+        # Consulted after the catalogue for every call inside a function.
+        self.classifiers = classifiers
+        # Memo tables, not dicts: what they hold was read from other modules (see reads).
         self._at_path: Memo[str, FunctionFacts | None] = Memo()
         self._by_id: Memo[int, FunctionFacts | None] = Memo()  # by id() of the FunctionInfo
         self._attributes: Memo[int, dict[str, str]] = Memo()
-        # Plain answers, kept across runs by the result cache (see PersistentMemo).
-        self._chains = project.persistent(
-            _CHAINS + "\0".join(extra_patterns), _encode_chain, _decode_chain, self._chain
+        # Plain answers, kept across runs by the result cache (see AnswerTable).
+        self._chains = project.answers(
+            CHAINS + "\0".join(extra_patterns), _encode_chain, _decode_chain, self._chain
         )
-        self._callees = project.persistent(
+        self._callees = project.answers(
             "callee", as_is, optional_string, lambda path: _callee_at(project, path)
         )
-        self._returns = project.persistent(
+        self._returns = project.answers(
             "returns", as_is, optional_string, lambda path: _returned_at(project, path)
         )
 
@@ -238,8 +225,6 @@ class CallGraph:
     def _classify(
         self, module: PythonModule, site: CallSite, path: str | None
     ) -> tuple[BlockingLeaf | None, bool]:
-        from fastlint.python import catalogue
-
         if catalogue.passes_non_blocking_flag(path, site.node):
             return None, False
         leaf = catalogue.match(path, self.extra_patterns) or _celery_publish(
@@ -247,7 +232,7 @@ class CallGraph:
         )
         if leaf is not None:
             return leaf, True
-        for classifier in LEAF_CLASSIFIERS:
+        for classifier in self.classifiers:
             leaf = classifier(self.project, module, site)
             if leaf is not None:
                 return leaf, False
@@ -434,22 +419,4 @@ def _decode_chain(raw: object) -> Chain | None:
     return Chain(tuple(steps), tuple(labels), BlockingLeaf(*leaf))
 
 
-# ---------------------------------------------------------------------------- per run
-
-
-def call_graph(project: Project, extra_patterns: tuple[str, ...] = ()) -> CallGraph:
-    """The project's call graph, built on first use and shared by every rule in the run."""
-    return project.memo("call-graph").get(extra_patterns, CallGraph, project, extra_patterns)
-
-
-_CHAINS = "chain:"  # + the extra blocking-call patterns, joined by NUL
-
-
-def _patterns(name: str) -> tuple[str, ...]:
-    joined = name[len(_CHAINS) :]
-    return tuple(joined.split("\0")) if joined else ()
-
-
-register_memo(_CHAINS, lambda project, name: call_graph(project, _patterns(name)))
-register_memo("callee", lambda project, name: call_graph(project))
-register_memo("returns", lambda project, name: call_graph(project))
+CHAINS = "chain:"  # + the extra blocking-call patterns, joined by NUL

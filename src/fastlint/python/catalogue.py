@@ -19,11 +19,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
-from fastlint.python.callgraph import BlockingLeaf
 from fastlint.python.model import walk
+
+if TYPE_CHECKING:
+    from fastlint.python.model import CallSite
+    from fastlint.python.module import PythonModule
+    from fastlint.python.project import Project
+
+
+@dataclass(frozen=True)
+class BlockingLeaf:
+    """A call that blocks the thread it runs on.
+
+    ``category`` is a short label shown in chains (``HTTP``, ``sleep``, ``sync DB session``);
+    ``description`` names the call (``requests.get``); ``suggestion`` says what to write instead.
+    ``severity`` is ``"error"`` or ``"warning"`` (file I/O is a warning).
+    """
+
+    category: str
+    description: str
+    suggestion: str
+    severity: str = "error"
+
+
+# Decides whether one call site blocks, beyond the catalogue (sync SQLAlchemy sessions...).
+LeafClassifier = Callable[["Project", "PythonModule", "CallSite"], Optional[BlockingLeaf]]
 
 
 @dataclass(frozen=True)

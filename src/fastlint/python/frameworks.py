@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastlint.python.project import register_memo
-from fastlint.python.tracking import PersistentMemo, as_is, optional_string
+from fastlint.python.project import register_answers
+from fastlint.python.reads import AnswerTable, as_is, optional_string
 
 if TYPE_CHECKING:
     from fastlint.python.project import Project
@@ -55,8 +55,8 @@ def framework_class(project: Project, path: str | None) -> str | None:
     return _framework_classes(project).ask(path)
 
 
-def _framework_classes(project: Project) -> PersistentMemo[str | None]:
-    return project.persistent(
+def _framework_classes(project: Project) -> AnswerTable[str | None]:
+    return project.answers(
         "framework-class",
         as_is,
         optional_string,
@@ -85,8 +85,8 @@ def instance_class(project: Project, path: str | None) -> str | None:
     return _instance_classes(project).ask(path)
 
 
-def _instance_classes(project: Project) -> PersistentMemo[str | None]:
-    return project.persistent(
+def _instance_classes(project: Project) -> AnswerTable[str | None]:
+    return project.answers(
         "instance-class", as_is, optional_string, lambda path: _instance_class(project, path, 0)
     )
 
@@ -128,5 +128,5 @@ def is_app_or_router_instance(path: str | None) -> bool:
     return cls in APP_CLASSES or cls in ROUTER_CLASSES
 
 
-register_memo("framework-class", lambda project, name: _framework_classes(project))
-register_memo("instance-class", lambda project, name: _instance_classes(project))
+register_answers("framework-class", lambda project, name: _framework_classes(project))
+register_answers("instance-class", lambda project, name: _instance_classes(project))

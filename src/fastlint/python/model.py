@@ -20,9 +20,6 @@ from typing import Any, Callable, Union
 
 import libcst as cst
 
-from fastlint.python import tracking
-from fastlint.python.tracking import CALLS, INTERFACE, NAME, WHOLE, Part
-
 Literal = Union[str, int, float, bool, None, tuple, list, dict]
 
 
@@ -63,11 +60,6 @@ class Scope:
     parent: Scope | None
     bindings: dict[str, Binding] = field(default_factory=dict)
     function: FunctionInfo | None = None
-    # What a lookup reading this scope charges: a module scope charges the name looked up
-    # (in its module ``path``); a class scope its class's part. A function scope charges
-    # nothing: whoever holds it read the function's body.
-    path: str | None = None
-    part: Part | None = None
 
     def bind(self, name: str, binding: Binding) -> None:
         old = self.bindings.get(name)
@@ -85,13 +77,8 @@ class Scope:
         scope: Scope | None = self
         first = True
         while scope is not None:
-            if first or scope.kind != "class":
-                if scope.path is not None:
-                    tracking.touch(scope.path, NAME + name)
-                elif scope.part is not None:
-                    tracking.touch(*scope.part)
-                if name in scope.bindings:
-                    return scope.bindings[name]
+            if (first or scope.kind != "class") and name in scope.bindings:
+                return scope.bindings[name]
             first = False
             scope = scope.parent
         return None
@@ -132,11 +119,7 @@ class CallSite:
 
 @dataclass(eq=False)
 class FunctionInfo:
-    """A ``def`` or ``lambda``. What its body holds (``node``, ``scope``, ``calls``,
-    ``returns``, ``yields``, ``is_generator``) is read through properties that charge the
-    function's part of the module to the open tracking frame (:mod:`fastlint.python.tracking`);
-    the signature (``params``, ``decorators``, ``return_annotation``, ``outer_scope``) is part of
-    the module's interface. A function nested in another belongs to the outermost one's part."""
+    """A ``def`` or ``lambda``: its signature, its own scope and what its body holds."""
 
     name: str
     qualname: str  # "Svc.run", "outer.<locals>.inner", "<lambda>"
@@ -146,91 +129,27 @@ class FunctionInfo:
     outer_scope: Scope  # where decorators, defaults and annotations are evaluated
     parent: FunctionInfo | None
     class_info: ClassInfo | None  # set when the function is a method
-    part: Part | None  # what reading the body charges; None when reads are not tracked
+    node: cst.FunctionDef | cst.Lambda
+    scope: Scope  # the function's own scope
     return_annotation: cst.BaseExpression | None = None
     params: list[Param] = field(default_factory=list)
     decorators: list[cst.BaseExpression] = field(default_factory=list)
-    _node: cst.FunctionDef | cst.Lambda | None = None
-    _scope: Scope | None = None  # the function's own scope
-    _calls: list[CallSite] = field(default_factory=list)
-    _is_generator: bool = False
-    _yields: list[cst.Yield] = field(default_factory=list)
-    _returns: list[cst.Return] = field(default_factory=list)
-
-    def _read_body(self) -> None:
-        if self.part is not None:
-            tracking.touch(*self.part)
-
-    @property
-    def node(self) -> cst.FunctionDef | cst.Lambda:
-        self._read_body()
-        assert self._node is not None
-        return self._node
-
-    @property
-    def scope(self) -> Scope:
-        self._read_body()
-        assert self._scope is not None
-        return self._scope
-
-    @property
-    def calls(self) -> list[CallSite]:
-        self._read_body()
-        return self._calls
-
-    @property
-    def is_generator(self) -> bool:
-        self._read_body()
-        return self._is_generator
-
-    @property
-    def yields(self) -> list[cst.Yield]:
-        self._read_body()
-        return self._yields
-
-    @property
-    def returns(self) -> list[cst.Return]:
-        self._read_body()
-        return self._returns
+    calls: list[CallSite] = field(default_factory=list)
+    is_generator: bool = False
+    yields: list[cst.Yield] = field(default_factory=list)
+    returns: list[cst.Return] = field(default_factory=list)
 
 
 @dataclass(eq=False)
 class ClassInfo:
-    """A class. Its statement, method bodies aside, is one part of the module (the part of
-    its outermost class's name, or the enclosing function's): reading its bases, methods or
-    node charges it, and the node also charges every method's body."""
+    """A class: its bases, its methods and its statement."""
 
     name: str
     path: str
     scope: Scope  # the scope the class is defined in
-    part: Part | None  # its statement's part; None when reads are not tracked
-    _bases: list[cst.BaseExpression] = field(default_factory=list)
-    _methods: dict[str, FunctionInfo] = field(default_factory=dict)
-    _node: cst.ClassDef | None = None
-    # The bodies its node spans: its methods' (the same part for a class inside a function).
-    _parts: list[Part] = field(default_factory=list)
-
-    def _read(self) -> None:
-        if self.part is not None:
-            tracking.touch(*self.part)
-
-    @property
-    def bases(self) -> list[cst.BaseExpression]:
-        self._read()
-        return self._bases
-
-    @property
-    def methods(self) -> dict[str, FunctionInfo]:
-        self._read()
-        return self._methods
-
-    @property
-    def node(self) -> cst.ClassDef:
-        self._read()
-        for part in self._parts:
-            tracking.touch(*part)
-        assert self._node is not None
-        return self._node
+    node: cst.ClassDef
+    bases: list[cst.BaseExpression] = field(default_factory=list)
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -239,72 +158,26 @@ class ClassInfo:
 class ModuleModel:
     """Facts about one module; built by :func:`build_model`."""
 
-    def __init__(
-        self, name: str, tree: cst.Module, is_package: bool, path: str | None = None
-    ) -> None:
+    def __init__(self, name: str, tree: cst.Module, is_package: bool) -> None:
         self.name = name
-        self.path = path  # display path: reads are charged to it (None: not tracked)
-        self._tree = tree
+        self.tree = tree
         self.is_package = is_package
-        self.scope = Scope("module", None, path=path)
-        self._functions: list[FunctionInfo] = []
-        self._classes: list[ClassInfo] = []
-        self._calls: list[CallSite] = []
-        self._main_block: list[cst.BaseStatement] = []
+        self.scope = Scope("module", None)
+        self.functions: list[FunctionInfo] = []  # every def and lambda, nested ones included
+        self.classes: list[ClassInfo] = []
+        self.calls: list[CallSite] = []
+        # The statements under ``if __name__ == "__main__":``.
+        self.main_block: list[cst.BaseStatement] = []
         self._resolving: set[int] = set()
-
-    # -- whole-module reads (every function body is in them) -------------------
-
-    def _read_whole(self) -> None:
-        if self.path is not None:
-            tracking.touch(self.path, WHOLE)
-
-    @property
-    def tree(self) -> cst.Module:
-        self._read_whole()
-        return self._tree
-
-    @property
-    def functions(self) -> list[FunctionInfo]:
-        """Every def and lambda, nested ones included."""
-        self._read_whole()
-        return self._functions
-
-    @property
-    def classes(self) -> list[ClassInfo]:
-        self._read_whole()
-        return self._classes
-
-    @property
-    def calls(self) -> list[CallSite]:
-        self._read_whole()
-        return self._calls
-
-    @property
-    def main_block(self) -> list[cst.BaseStatement]:
-        """The statements under ``if __name__ == "__main__":``."""
-        if self.path is not None:
-            tracking.touch(self.path, INTERFACE)
-        return self._main_block
 
     def calls_named(self, names: frozenset[str]) -> list[CallSite]:
         """The calls whose callee's name (``f(...)``, ``x.f(...)``) or one of whose keywords is
-        in ``names``. A scan that needs no other call reads only these, and the parts they are
-        in (where their names resolve), so an edit elsewhere in the module does not count."""
-        found = [site for site in self._calls if _spelt_with(site.node, names)]
-        if self.path is not None:
-            tracking.touch(self.path, CALLS + ",".join(sorted(names)))
-            for site in found:
-                if site.function is not None and site.function.part is not None:
-                    tracking.touch(*site.function.part)
-                elif site.scope is not self.scope:  # a class body: its statements
-                    tracking.touch(self.path, INTERFACE)
-        return found
+        in ``names``."""
+        return [site for site in self.calls if _spelt_with(site.node, names)]
 
     def decorated_by(self, decorator: cst.Call) -> FunctionInfo | None:
-        """The function ``decorator`` decorates. Uncharged: the caller read the call, and the
-        part it is in holds the function."""
-        for function in self._functions:
+        """The function ``decorator`` decorates."""
+        for function in self.functions:
             if any(item is decorator for item in function.decorators):
                 return function
         return None
@@ -312,29 +185,18 @@ class ModuleModel:
     # -- lookups ------------------------------------------------------------
 
     def function_by_qualname(self, qualname: str) -> FunctionInfo | None:
-        """The function called ``qualname``. Asking reads the statement of its top-level name
-        (``Svc`` for ``Svc.run``) and, for a nested one (``f.<locals>.g``), ``f``'s body."""
-        if self.path is not None:
-            tracking.touch(self.path, NAME + qualname.partition(".")[0])
-            outer, nested, _ = qualname.partition(".<locals>.")
-            if nested:
-                tracking.touch(self.path, outer)
-        for function in self._functions:
+        for function in self.functions:
             if function.qualname == qualname:
                 return function
         return None
 
     def class_by_name(self, name: str) -> ClassInfo | None:
-        if self.path is not None:
-            tracking.touch(self.path, NAME + name)
-        for class_info in self._classes:
+        for class_info in self.classes:
             if class_info.name == name and class_info.scope is self.scope:
                 return class_info
         return None
 
     def module_binding(self, name: str) -> Binding | None:
-        if self.path is not None:
-            tracking.touch(self.path, NAME + name)
         return self.scope.bindings.get(name)
 
     # -- resolution -----------------------------------------------------------
@@ -448,11 +310,9 @@ def _evaluate(expr: cst.BaseExpression, scope: Scope, model: ModuleModel, seen: 
 # ---------------------------------------------------------------------------- the pass
 
 
-def build_model(
-    tree: cst.Module, name: str, is_package: bool = False, path: str | None = None
-) -> ModuleModel:
-    """The model of ``tree``; with ``path``, reads of it are charged to that module."""
-    model = ModuleModel(name, tree, is_package, path)
+def build_model(tree: cst.Module, name: str, is_package: bool = False) -> ModuleModel:
+    """The model of ``tree``."""
+    model = ModuleModel(name, tree, is_package)
     fast_visit(tree, _ModelBuilder(model))
     return model
 
@@ -500,18 +360,6 @@ class _ModelBuilder(cst.CSTVisitor):
 
     def _path(self, qualname: str) -> str:
         return f"{self.model.name}.{qualname}" if self.model.name else qualname
-
-    def _part(self, node: cst.FunctionDef | cst.Lambda, qualname: str) -> Part | None:
-        """The part of the module a function's body is in: its own, if it is a top-level def
-        or a method; the enclosing function's, if nested; the interface for a lambda outside
-        any def (a module or class attribute)."""
-        if self.model.path is None:
-            return None
-        if self.function is not None:
-            return self.function.part
-        if isinstance(node, cst.FunctionDef):
-            return (self.model.path, qualname)
-        return (self.model.path, INTERFACE)
 
     def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if isinstance(target, cst.Name):
@@ -604,7 +452,7 @@ class _ModelBuilder(cst.CSTVisitor):
         if self.scope is self.model.scope and _is_main_test(node.test):
             self.main_depth += 1
             if isinstance(node.body, cst.IndentedBlock):
-                self.model._main_block.extend(node.body.body)
+                self.model.main_block.extend(node.body.body)
 
     def leave_If(self, original_node: cst.If) -> None:
         if self.scope is self.model.scope and _is_main_test(original_node.test):
@@ -614,28 +462,18 @@ class _ModelBuilder(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = self._qualname(node.name.value)
-        enclosing = self.function
-        if self.model.path is None:
-            part = None
-        elif enclosing is not None:
-            part = enclosing.part
-        else:  # a class at module level, or nested in one: its outermost class's statement
-            part = (self.model.path, NAME + (self.qual_stack or [node.name.value])[0])
         info = ClassInfo(
             name=node.name.value,
             path=self._path(qualname),
             scope=self.scope,
-            part=part,
-            _bases=[arg.value for arg in node.bases],
-            _node=node,
+            node=node,
+            bases=[arg.value for arg in node.bases],
         )
-        if enclosing is not None and enclosing.part is not None:
-            info._parts.append(enclosing.part)
-        self.model._classes.append(info)
+        self.model.classes.append(info)
         self.scope.bind(node.name.value, Binding("class", path=info.path, node=node))
         self.class_stack.append(info)
         self.qual_stack.append(node.name.value)
-        self.scope = Scope("class", self.scope, part=part)
+        self.scope = Scope("class", self.scope)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         assert self.scope.parent is not None
@@ -701,19 +539,15 @@ class _ModelBuilder(cst.CSTVisitor):
             outer_scope=self.scope,
             parent=self.function,
             class_info=class_info,
-            part=self._part(node, qualname),
+            node=node,
+            scope=function_scope,
             return_annotation=(
                 node.returns.annotation
                 if isinstance(node, cst.FunctionDef) and node.returns is not None
                 else None
             ),
             decorators=decorators,
-            _node=node,
-            _scope=function_scope,
         )
-        if self.function is None and isinstance(node, cst.FunctionDef) and info.part:
-            for holder in self.class_stack:
-                holder._parts.append(info.part)
         function_scope.function = info
         all_params = [
             *params.posonly_params,
@@ -740,8 +574,8 @@ class _ModelBuilder(cst.CSTVisitor):
             kind = "def"
             self.scope.bind(name, Binding(kind, path=info.path, node=node))
             if class_info is not None:
-                class_info._methods[name] = info
-        self.model._functions.append(info)
+                class_info.methods[name] = info
+        self.model.functions.append(info)
         # Decorators and parameter defaults run in the enclosing scope: visit them now, then
         # keep LibCST from visiting them again inside the function's scope.
         outer_function = self.function
@@ -775,13 +609,13 @@ class _ModelBuilder(cst.CSTVisitor):
     def visit_Yield(self, node: cst.Yield) -> None:
         function = self.function
         if function is not None and not function.is_lambda:
-            function._is_generator = True
-            function._yields.append(node)
+            function.is_generator = True
+            function.yields.append(node)
             self.seen_yield[-1] = True
 
     def visit_Return(self, node: cst.Return) -> None:
         if self.function is not None:
-            self.function._returns.append(node)
+            self.function.returns.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         self.record_call(node, self.function)
@@ -791,7 +625,7 @@ class _ModelBuilder(cst.CSTVisitor):
             node=node,
             scope=self.scope
             if function is self.function
-            else (function._scope if function else None) or self.model.scope,
+            else (function.scope if function else None) or self.model.scope,
             function=function,
             awaited=id(node) in self.await_targets,
             after_yield=bool(self.seen_yield and self.seen_yield[-1]) and function is self.function,
@@ -799,9 +633,9 @@ class _ModelBuilder(cst.CSTVisitor):
             in_with_item=id(node) in self.with_items,
             statement=self.statement_stack[-1] if self.statement_stack else None,
         )
-        self.model._calls.append(site)
+        self.model.calls.append(site)
         if function is not None:
-            function._calls.append(site)
+            function.calls.append(site)
 
 
 class _OuterPartVisitor(cst.CSTVisitor):

@@ -6,9 +6,9 @@ process checks it, see :mod:`fastlint.workers`). A module that is only context (
 names two files; the rest of the project is there to resolve imports and call chains) is parsed
 only if a check needs it. Whole-project scans look at ``text`` for their tokens first, so a
 run that reports on one file parses that file and the modules its findings actually depend
-on. Reading ``tree`` or ``model`` also charges the module to the open tracking frame
-(:mod:`fastlint.python.tracking`), which is how the result cache knows what a file's findings
-were computed from.
+on. Reading ``tree`` or ``model`` is reported to :data:`fastlint.python.reads.hook`, and so is
+quoting the module's text and parsing it: the one place the speed layer learns what a file's
+findings were computed from.
 """
 
 from __future__ import annotations
@@ -23,19 +23,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastlint.diagnostics import Location
-from fastlint.python import tracking
+from fastlint.python import reads
 from fastlint.python.model import ModuleModel, build_model, children_in_source_order
-
-# The modules this process has parsed since :func:`take_parsed` last asked, in order. A
-# worker tells main which files it parsed as another file's context: main gives it those next.
-_parsed: list[str] = []
-
-
-def take_parsed() -> list[str]:
-    """The paths of the modules parsed since the last call."""
-    taken = list(_parsed)
-    _parsed.clear()
-    return taken
 
 
 class PythonModule:
@@ -46,7 +35,7 @@ class PythonModule:
         self.is_package = is_package
         self._parse: Callable[[], cst.Module] | None = None
         self._tree: cst.Module | None = tree
-        self._model: ModuleModel | None = build_model(tree, name, is_package, path)
+        self._model: ModuleModel | None = build_model(tree, name, is_package)
         self.failure: Exception | None = None
 
     @classmethod
@@ -69,22 +58,22 @@ class PythonModule:
 
     @property
     def tree(self) -> cst.Module:
-        """The whole tree: reading it charges the whole module to the open tracking frame."""
-        tracking.touch(self.path, tracking.WHOLE)
+        """The whole tree (its syntax is read)."""
+        reads.hook.read(self.path, reads.WHOLE)
         return self._parsed_tree()
 
     @property
     def model(self) -> ModuleModel:
-        """The model. It charges what it is asked (a module-level name, a function's body,
-        every call) to the open tracking frame itself."""
+        """The model (the module's syntax is read)."""
+        reads.hook.read(self.path, reads.WHOLE)
         if self._model is None:
             self._load()
         assert self._model is not None
         return self._model
 
     def _parsed_tree(self) -> cst.Module:
-        """The tree, uncharged: for rendering and locating nodes that were reached (and
-        charged) through the model."""
+        """The tree, unreported: for rendering and locating nodes that were reached (and
+        reported) through the model."""
         if self._tree is None:
             self._load()
         assert self._tree is not None
@@ -103,14 +92,14 @@ class PythonModule:
 
     def _load(self) -> None:
         assert self._parse is not None
-        _parsed.append(self.path)
+        reads.hook.parsed(self.path)
         try:
             tree = self._parse()
-            model = build_model(tree, self.name, self.is_package, self.path)
+            model = build_model(tree, self.name, self.is_package)
         except Exception as error:  # UnreadableFile, RecursionError: an empty module
             self.failure = error
             tree = cst.Module(body=[])
-            model = build_model(tree, self.name, self.is_package, self.path)
+            model = build_model(tree, self.name, self.is_package)
         self._tree, self._model, self._parse = tree, model, None
 
     @cached_property
@@ -365,7 +354,7 @@ class PythonModule:
         """Source text of ``node`` as written (for messages). The text, comments and spacing
         included, is read: a finding whose message quotes another module holds only while that
         module's text is unchanged."""
-        tracking.touch(self.path, tracking.TEXT)
+        reads.hook.read(self.path, reads.TEXT)
         return self._parsed_tree().code_for_node(node)
 
 

@@ -13,60 +13,51 @@ from typing import Any, Callable, Optional, TypeVar
 
 import libcst as cst
 
-from fastlint.python import tracking
+from fastlint.python import reads
 from fastlint.python.model import UNKNOWN, Binding, ClassInfo, FunctionInfo, Scope
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import ImportGraph, reaches
-from fastlint.python.tracking import (
+from fastlint.python.reads import (
     AGAIN,
-    NAME,
+    WHOLE,
+    AnswerTable,
     Memo,
-    Persisted,
-    PersistentMemo,
-    Reads,
     Spelling,
     as_is,
     boolean,
-    reads_of,
     string,
 )
 
 V = TypeVar("V")
 
-# Kept entries of persistent memos, as the result cache hands them to a run:
-# memo name → key → (value as JSON, the reads it was computed from).
-Seeds = dict[str, dict[str, tuple[Any, Reads]]]
-
-# How to make the persistent memo called a given name (or a name starting with a given
-# prefix, ending in ":") in a project that has not made it yet: to recompute an answer a kept
-# file entry used, whatever this run happened to ask. Registered by the analyses that own them.
+# How to make the answer table called a given name (or a name starting with a given prefix,
+# ending in ":") in a project that has not made it yet: to recompute an answer a kept file
+# entry used, whatever this run happened to ask. Registered by the analyses that own them.
 _MAKERS: dict[str, Callable[[Project, str], object]] = {}
 
 
-def register_memo(name: str, make: Callable[[Project, str], object]) -> None:
-    """``make(project, name)`` makes the persistent memo ``name`` (a prefix if it ends in
-    ``:``) in ``project``, through :meth:`Project.persistent`."""
+def register_answers(name: str, make: Callable[[Project, str], object]) -> None:
+    """``make(project, name)`` makes the answer table ``name`` (a prefix if it ends in ``:``)
+    in ``project``, through :meth:`Project.answers`."""
     _MAKERS[name] = make
 
 
-def _make_reach_memo(project: Project, name: str) -> None:
+def _make_reach_table(project: Project, name: str) -> None:
     test = Spelling.known.get(name.partition(":")[2])
     if test is not None:
-        project.reach_memo(test)
+        project.reach_table(test)
 
 
-register_memo("reaches:", _make_reach_memo)
+register_answers("reaches:", _make_reach_table)
 
 
 # What each module-level name of a module stands for, and what working that out read.
-NameTable = dict[str, tuple[Optional[str], Reads]]
+NameTable = dict[str, tuple[Optional[str], Any]]
 
 
 class Project:
-    def __init__(self, modules: list[PythonModule], seeds: Seeds | None = None) -> None:
+    def __init__(self, modules: list[PythonModule]) -> None:
         self.modules = modules
-        self._seeds = seeds or {}
-        self._persistent: dict[str, PersistentMemo[Any]] = {}
         self.by_name: dict[str, PythonModule] = {}
         for module in modules:
             self.by_name.setdefault(module.name, module)
@@ -76,75 +67,66 @@ class Project:
             for start in range(1, len(parts)):
                 self._suffix_index.setdefault(".".join(parts[start:]), []).append(module)
         self._memos: dict[str, Memo[Any, Any]] = {}
-        self._canonical_memo = self.persistent("canonical", as_is, string, self._canonical)
+        self._tables: dict[str, AnswerTable[Any]] = {}
+        # Answers handed in for tables not made yet: table name → key → (raw value, reads).
+        self._handed_in: dict[str, dict[str, tuple[Any, Any]]] = {}
+        self._canonical_table = self.answers("canonical", as_is, string, self._canonical)
         self._splits: dict[str, tuple[PythonModule, list[str]] | None] = {}
         # Module path → what each of its module-level names stands for (see _name_target).
         self._name_tables: dict[str, NameTable] = {}
         self._unshared_tables: dict[str, NameTable] = {}
-        # Called when a table to share was worked out (a worker passes them on mid-check).
-        self.on_table: Callable[[], None] | None = None
 
     def memo(self, name: str) -> Memo[Any, Any]:
         """The run's memo table called ``name`` (one per analysis that shares results across
-        files): see :mod:`fastlint.python.tracking` for why it must be a ``Memo``."""
+        files): see :mod:`fastlint.python.reads` for why it must be a ``Memo``."""
         found = self._memos.get(name)
         if found is None:
             found = self._memos[name] = Memo()
         return found
 
-    def persistent(
+    def answers(
         self,
         name: str,
         encode: Callable[[V], Any],
         decode: Callable[[Any], V],
         compute: Callable[[str], V],
         cycle: Any = AGAIN,
-    ) -> PersistentMemo[V]:
-        """The memo table called ``name`` whose answers the result cache keeps across runs:
-        string keys, ``compute(key)`` the answer, which ``encode`` writes as JSON and
-        ``decode`` reads back; a key asked again while its answer is being computed gives
-        ``cycle`` (or is computed again). Seeded with the kept entries that still hold."""
-        found = self._persistent.get(name)
+    ) -> AnswerTable[V]:
+        """The answer table called ``name``: string keys, ``compute(key)`` the answer, which
+        ``encode`` writes as JSON and ``decode`` reads back; a key asked again while its answer
+        is being computed gives ``cycle`` (or is computed again)."""
+        found = self._tables.get(name)
         if found is None:
-            found = self._persistent[name] = PersistentMemo(name, encode, decode, compute, cycle)
-            for key, (raw, reads) in self._seeds.get(name, {}).items():
-                found.seed(key, raw, reads)
+            found = self._tables[name] = AnswerTable(name, encode, decode, compute, cycle)
+            for key, (raw, read) in self._handed_in.pop(name, {}).items():
+                found.seed(key, raw, read)
         return found
 
-    def answer_digest(self, name: str, key: str) -> str | None:
-        """The digest of this run's answer to ``key`` in the persistent memo ``name``,
-        computed now if need be; None when no analysis makes such a memo."""
-        memo = self._persistent.get(name)
-        if memo is None:
+    def answer_table(self, name: str) -> AnswerTable[Any] | None:
+        """The answer table called ``name``, made now if need be; None when no analysis makes
+        such a table."""
+        table = self._tables.get(name)
+        if table is None:
             make = _MAKERS.get(name) or _MAKERS.get(name.partition(":")[0] + ":")
             if make is None:
                 return None
             make(self, name)
-            memo = self._persistent.get(name)
-            if memo is None:
-                return None
-        memo.ask(key)
-        return memo.digest(key)
+            table = self._tables.get(name)
+        return table
 
-    def learn(self, fresh: dict[str, dict[str, Persisted]]) -> None:
-        """Entries computed elsewhere in this run (another worker), as :meth:`take_fresh`
-        gave them there: asked here, they are answered without being computed again. They
-        hold as much as this process's own (same texts, and an answer computed under a cycle
-        is never fresh); an entry this process has already is kept."""
-        for name, entries in fresh.items():
-            memo = self._persistent.get(name)
-            waiting = self._seeds.setdefault(name, {})  # for a memo not made yet
-            for key, (raw, modules, spellings, answers) in entries.items():
-                reads = reads_of(modules, spellings, answers)
-                if memo is None:
-                    waiting.setdefault(key, (raw, reads))
-                elif key not in memo:
-                    memo.seed(key, raw, reads)
+    @property
+    def answer_tables(self) -> dict[str, AnswerTable[Any]]:
+        """Every answer table made so far, by name."""
+        return self._tables
 
-    def take_fresh(self) -> dict[str, dict[str, Persisted]]:
-        """Entries of the persistent memos computed since the last call, by memo name."""
-        fresh = {name: memo.take_fresh() for name, memo in self._persistent.items()}
-        return {name: entries for name, entries in fresh.items() if entries}
+    def hand_in(self, name: str, key: str, raw: Any, read: Any) -> None:
+        """An answer worked out elsewhere (an earlier run, another process): asked here, it is
+        answered without being computed again. An answer this project has already is kept."""
+        table = self._tables.get(name)
+        if table is None:
+            self._handed_in.setdefault(name, {}).setdefault(key, (raw, read))
+        else:
+            table.seed(key, raw, read)
 
     # -- modules ----------------------------------------------------------------
 
@@ -155,10 +137,10 @@ class Project:
     def reaches(self, test: Spelling, module: PythonModule) -> bool:
         """Whether ``module``, or a project module its imports lead to, passes ``test``: the
         rules' per-file pre-filter (:mod:`fastlint.python.reach`)."""
-        return self.reach_memo(test).ask(module.path)
+        return self.reach_table(test).ask(module.path)
 
-    def reach_memo(self, test: Spelling) -> PersistentMemo[bool]:
-        return self.persistent(
+    def reach_table(self, test: Spelling) -> AnswerTable[bool]:
+        return self.answers(
             f"reaches:{test.name}", as_is, boolean, lambda path: reaches(self, test, path)
         )
 
@@ -172,7 +154,7 @@ class Project:
 
     def _split(self, path: str) -> tuple[PythonModule, list[str]] | None:
         """The longest project-module prefix of ``path`` and the remaining attribute parts."""
-        # A plain dict is enough here (see tracking): the answer reads module names only.
+        # A plain dict is enough here (see reads): the answer reads module names only.
         if path in self._splits:
             found = self._splits[path]
             return None if found is None else (found[0], list(found[1]))
@@ -193,7 +175,7 @@ class Project:
     # -- canonical paths ----------------------------------------------------------
 
     def canonical(self, path: str) -> str:
-        return self._canonical_memo.ask(path)
+        return self._canonical_table.ask(path)
 
     def _canonical(self, path: str, depth: int = 0) -> str:
         if depth > 20:
@@ -222,41 +204,40 @@ class Project:
     def _name_target(self, module: PythonModule, name: str) -> str | None:
         """The path the module-level ``name`` of ``module`` stands for (None: not bound, or
         not to a known path), read from the module's name table. The table is worked out
-        once per module, or learned from another worker that parsed the module (which this
-        one then need not parse: two workers resolve different names through the same
-        central modules). Either way the asker is charged what working the answer out read."""
+        once per module, or handed in by another process that worked it out (see
+        :meth:`learn_tables`). Either way the read hook is told what working it out read."""
         table = self._name_tables.get(module.path)
         if table is None:
             table = self._name_tables[module.path] = self._name_table(module)
-            if not any(reads.pending for _, reads in table.values()):
-                self._unshared_tables[module.path] = table
-                if self.on_table is not None:
-                    self.on_table()
+            self._unshared_tables[module.path] = table
         entry = table.get(name)
         if entry is None:
-            tracking.touch(module.path, NAME + name)  # what asking the model reads
+            reads.hook.read(module.path, WHOLE)  # what asking the model reads
             return None
-        target, reads = entry
-        tracking.charge(reads)
+        target, read = entry
+        reads.hook.used(read)
         return target
 
     def _name_table(self, module: PythonModule) -> NameTable:
-        model = module.model
         table: NameTable = {}
-        for name, binding in model.scope.bindings.items():
-            with tracking.frame(join=False) as reads:
-                model.module_binding(name)  # charges the name's statements
+        for name, binding in module.model.scope.bindings.items():
+            listener = reads.hook
+            token = listener.begin()
+            try:
+                listener.read(module.path, WHOLE)
                 target = self._binding_target(module, binding, name)
-            table[name] = (target, reads)
+            finally:
+                read = listener.end(token, join=False)
+            table[name] = (target, read)
         return table
 
     def take_unshared_tables(self) -> dict[str, NameTable]:
-        """The name tables worked out since the last call, for the other workers."""
+        """The name tables worked out since the last call (for other processes)."""
         tables, self._unshared_tables = self._unshared_tables, {}
         return tables
 
     def learn_tables(self, tables: dict[str, NameTable]) -> None:
-        """Name tables another worker worked out (same texts, so the same tables)."""
+        """Name tables another process worked out from the same texts (so the same tables)."""
         for path, table in tables.items():
             self._name_tables.setdefault(path, table)
 

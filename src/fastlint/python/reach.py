@@ -9,8 +9,9 @@ module from which no chain of project imports leads to a module that spells ``sq
 Imports are found by a text scan, not a parse, and it errs on the side of more: ``import a.b``
 reaches every module of package ``a`` (``a.c.X`` resolves through it too), ``from a import
 b`` reaches ``a`` and everything under ``a.b``, an import in a docstring counts. More only costs
-a parse. What the scan finds is also the ``IMPORTS`` part of a module's fingerprint, so the
-result cache re-asks an answer only when a module on its path changed its imports.
+a parse. The modules whose imports a scan followed are reported to the read hook as
+``IMPORTS`` (:mod:`fastlint.python.reads`), so the speed layer re-asks an answer only when a
+module on its path changed its imports.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Optional, Union
 
-from fastlint.python import tracking
-from fastlint.python.tracking import IMPORTS, Spelling
+from fastlint.python import reads
+from fastlint.python.reads import IMPORTS, Spelling
 
 if TYPE_CHECKING:
     from fastlint.python.module import PythonModule
@@ -84,8 +85,8 @@ def _starts_statement(text: str, offset: int) -> bool:
 class ImportGraph:
     """The project's modules with the modules each one's imports may reach, built on demand.
 
-    A plain cache, not a :class:`~fastlint.python.tracking.Memo`: :func:`reaches` charges the
-    ``IMPORTS`` part of every module whose imports it followed itself."""
+    A plain cache, not a :class:`~fastlint.python.reads.Memo`: :func:`reaches` reports the
+    ``IMPORTS`` of every module whose imports it followed itself."""
 
     def __init__(self, modules: list[PythonModule]) -> None:
         # Every name a module answers to: its own, and each dotted suffix of it (a project
@@ -160,16 +161,16 @@ def _absolute(module: PythonModule, dots: int, dotted: str) -> str | None:
 
 def reaches(project: Project, test: Spelling, path: str) -> bool:
     """Whether the module at ``path``, or a project module its imports lead to, passes
-    ``test``. Charged: the test, and the imports of the modules whose imports decide it (the
-    chain to the nearest module passing, or every module reached when none does)."""
+    ``test``. Reported as read: the test, and the imports of the modules whose imports decide it
+    (the chain to the nearest module passing, or every module reached when none does)."""
     graph = project.import_graph
     start = graph.by_path.get(path)
     if start is None:
         return False
-    test(start)  # records the test in the open frame
+    test(start)  # reports the test
     # Its own text: any edit re-asks (its file is checked again anyway), and the store needs
     # no earlier copy of it to compare imports.
-    tracking.touch(path, tracking.TEXT)
+    reads.hook.read(path, reads.TEXT)
     if graph.passes(test, path):
         return True
     parents: dict[str, str | None] = {path: None}
@@ -184,14 +185,14 @@ def reaches(project: Project, test: Spelling, path: str) -> bool:
             if graph.passes(test, target):
                 step: str | None = current
                 while step is not None and step != path:
-                    tracking.touch(step, IMPORTS)
+                    reads.hook.read(step, IMPORTS)
                     step = parents[step]
                 return True
             parents[target] = current
             queue.append(target)
     for reached in parents:
         if reached != path:
-            tracking.touch(reached, IMPORTS)
+            reads.hook.read(reached, IMPORTS)
     return False
 
 
@@ -200,7 +201,7 @@ def reaches(project: Project, test: Spelling, path: str) -> bool:
 
 class Mentions:
     """A rule's pre-filter: the module's own text must match one of ``patterns`` (give each
-    a literal start, as for :class:`~fastlint.python.tracking.Spelling`)."""
+    a literal start, as for :class:`~fastlint.python.reads.Spelling`)."""
 
     def __init__(self, *patterns: str) -> None:
         self.regexes = tuple(re.compile(pattern) for pattern in patterns)

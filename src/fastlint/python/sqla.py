@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastlint.python.callgraph import BlockingLeaf
+from fastlint.python.catalogue import BlockingLeaf
 from fastlint.python.model import (
     Binding,
     CallSite,
@@ -33,9 +33,9 @@ from fastlint.python.model import (
     self_assignments,
 )
 from fastlint.python.module import PythonModule
-from fastlint.python.project import register_memo
+from fastlint.python.project import register_answers
 from fastlint.python.reach import Reaches
-from fastlint.python.tracking import Memo, Spelling
+from fastlint.python.reads import Memo, Spelling
 
 if TYPE_CHECKING:
     from fastlint.python.project import Project
@@ -234,8 +234,8 @@ class _Resolver:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        # Memo tables (see tracking). A key asked for again while it is being computed is a
-        # cycle, and its answer there is "unknown" (None).
+        # Memo tables (see fastlint.python.reads). A key asked for again while it is being
+        # computed is a cycle, and its answer there is "unknown" (None).
         # Keyed by node identity; the node is kept in the value so its id cannot be reused.
         self.memo: Memo[tuple[int, int], tuple[cst.CSTNode | None, DbKind | None]] = Memo()
         self.provided: Memo[int, DbKind | None] = Memo()
@@ -245,10 +245,10 @@ class _Resolver:
         # Answers by path, kept across runs. An answer is computed from the depth at which
         # it was first asked (the search is cut at _MAX_DEPTH), like the tables above.
         self._depth = 0
-        self.paths = project.persistent(
+        self.paths = project.answers(
             "db-kind", _encode_kind, _decode_kind, self._path_kind_at_depth, cycle=None
         )
-        self.provided_at = project.persistent(
+        self.provided_at = project.answers(
             "db-provided", _encode_kind, _decode_kind, self._provided_at_depth, cycle=None
         )
 
@@ -610,8 +610,8 @@ def resolver(project: Project) -> _Resolver:
     return project.memo("sqla-resolver").get(None, _Resolver, project)
 
 
-register_memo("db-kind", lambda project, name: resolver(project))
-register_memo("db-provided", lambda project, name: resolver(project))
+register_answers("db-kind", lambda project, name: resolver(project))
+register_answers("db-provided", lambda project, name: resolver(project))
 
 
 _SQLALCHEMY_SPELLING = Spelling("sqlalchemy", "sqlalchemy", "sqlmodel", "databases")
@@ -675,7 +675,7 @@ def sync_db_call(project: Project, module: PythonModule, site: CallSite) -> Sync
 
 
 def blocking_leaf(project: Project, module: PythonModule, site: CallSite) -> BlockingLeaf | None:
-    """:data:`fastlint.python.callgraph.LEAF_CLASSIFIERS` entry: sync SQLAlchemy calls block."""
+    """A leaf classifier (:mod:`fastlint.python.blocking`): sync SQLAlchemy calls block."""
     found = sync_db_call(project, module, site)
     if found is None:
         return None

@@ -25,13 +25,13 @@ from fastlint.python.frameworks import (
 from fastlint.python.model import UNKNOWN, CallSite, has_star_kwargs, keyword, positional
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import Mentions, Reaches
-from fastlint.python.tracking import Spelling
+from fastlint.python.reads import Spelling
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
 
 _APPS = frozenset(APP_CLASSES.values())
 

@@ -2,7 +2,7 @@
 
 A rule is a small class with a :class:`~fastlint.registry.RuleMeta` and one ``check`` method.
 File rules receive one parsed unit of their front end; project rules receive the whole
-:class:`~fastlint.engine.LintContext` (cross-file facts, the deployment model). Rules never read
+:class:`~fastlint.context.LintContext` (cross-file facts, the deployment model). Rules never read
 or parse files themselves: they ask the shared models, and report through :meth:`Rule.report`.
 """
 
@@ -19,7 +19,7 @@ from fastlint.python.reach import Gate
 from fastlint.registry import RuleMeta
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
 
 Where = Union[cst.CSTNode, Location]
 

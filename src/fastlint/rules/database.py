@@ -1,48 +1,40 @@
 """Database rules: sync sessions on the event loop, sessions that leak, engines per request.
 
 What a name holds (session factory, session, engine, connection; sync or async) comes from
-:mod:`fastlint.python.sqla`; this module only decides what is wrong with it. Importing it also
-plugs sync SQLAlchemy calls into the call graph, so FL102 chains see through helpers that take a
-sync session and query with it.
+:mod:`fastlint.python.sqla`; this module only decides what is wrong with it.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from fastlint.diagnostics import Severity
-from fastlint.python import callgraph
-from fastlint.python.callgraph import resolve_callee
-from fastlint.python.execution import REQUEST, call_context
-from fastlint.python.frameworks import instance_class, is_app_or_router_instance
-from fastlint.python.model import CallSite, FunctionInfo, Scope, keyword, positional, walk
+from fastlint.python.model import FunctionInfo, walk
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import ASYNC_DEF
+from fastlint.python.serving import (
+    REQUEST,
+    call_context,
+    decorator_paths,
+    dependencies,
+    per_request_functions,
+)
 from fastlint.python.sqla import (
-    DEPENDS,
     REACHES_SQLALCHEMY,
-    blocking_leaf,
     engine_constructor,
     opened_kind,
     sync_db_call,
     uses_sqlalchemy,
 )
-from fastlint.python.tracking import Spelling
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
     from fastlint.python.project import Project
-
-if blocking_leaf not in callgraph.LEAF_CLASSIFIERS:
-    callgraph.LEAF_CLASSIFIERS.append(blocking_leaf)
-
 
 # ---------------------------------------------------------------------------- FL103
 
@@ -142,18 +134,8 @@ class SessionWithoutFinally(PythonRule):
 def _is_pytest_fixture(project: Project, module: PythonModule, function: FunctionInfo) -> bool:
     return any(
         path.startswith(("pytest.fixture", "pytest_asyncio.fixture"))
-        for path in _decorator_paths(project, module, function)
+        for path in decorator_paths(project, module, function)
     )
-
-
-def _decorator_paths(project: Project, module: PythonModule, function: FunctionInfo) -> list[str]:
-    """Canonical paths of a function's decorators, without a trailing call (``lru_cache()``)."""
-    scope = function.outer_scope
-    paths = []
-    for decorator in function.decorators:
-        path = project.resolve(module, decorator, scope) or ""
-        paths.append(path[:-2] if path.endswith("()") else path)
-    return paths
 
 
 def _leak(
@@ -371,182 +353,3 @@ def _is_lazy_guard(test: cst.BaseExpression) -> bool:
         return isinstance(node, cst.ComparisonTarget) and isinstance(node.operator, cst.NotIn)
 
     return bool(walk(test, guard))
-
-
-_ROUTE_METHODS = frozenset(
-    {
-        "get",
-        "post",
-        "put",
-        "patch",
-        "delete",
-        "head",
-        "options",
-        "trace",
-        "api_route",
-        "route",
-        "websocket",
-        "websocket_route",
-    }
-)
-_ADD_ROUTE = frozenset({"add_api_route", "add_route", "add_api_websocket_route"})
-_CACHES = frozenset(
-    {"functools.lru_cache", "functools.cache", "async_lru.alru_cache", "cachetools.cached"}
-)
-_BASE_HTTP_MIDDLEWARE = (
-    "starlette.middleware.base.BaseHTTPMiddleware",
-    "fastapi.middleware.base.BaseHTTPMiddleware",
-)
-# A module can hold a per-request root only if its text spells one: a route or middleware
-# decorator (``@<owner>.get(``), an ``add_api_route``/``add_middleware`` call, or a ``dispatch``
-# method. Other modules are skipped unparsed; the walk still reaches them through calls.
-_ROOT_SPELLING = Spelling(
-    "per-request-root",
-    r"@[^\n]*\.\s*(?:{})\s*\(".format("|".join(sorted(_ROUTE_METHODS | {"middleware"}))),
-    r"add_(?:{})\b".format("|".join(sorted(n[4:] for n in _ADD_ROUTE | {"add_middleware"}))),
-    r"def\s+dispatch\b",
-)
-_DEPENDS_SPELLING = Spelling("depends", "Depends", "Security")
-
-
-def dependencies(project: Project) -> dict[str, FunctionInfo]:
-    """Every project function FastAPI calls as a dependency: passed to ``Depends(...)`` or
-    ``Security(...)`` anywhere (a class dependency counts as its ``__init__``)."""
-    return project.memo("dependencies").get(None, _find_dependencies, project)
-
-
-def _find_dependencies(project: Project) -> dict[str, FunctionInfo]:
-    found = {}
-    for module in project.modules:
-        if not _DEPENDS_SPELLING(module):
-            continue
-        for call, scope in _depends_candidates(module):
-            if project.resolve(module, call.func, scope) not in DEPENDS:
-                continue
-            target = positional(call, 0) or keyword(call, "dependency")
-            function = _function_or_init(project, module, target, scope)
-            if function is not None:
-                found[function.path] = function
-    return found
-
-
-def _depends_candidates(module: PythonModule) -> list[tuple[cst.Call, Scope]]:
-    """Every call in the module with the scope to resolve it in: the model's call sites, plus
-    the calls inside parameter annotations (``db: Annotated[Session, Depends(get_db)]``),
-    which the model does not record."""
-    found = [(site.node, site.scope) for site in module.model.calls]
-    for function in module.model.functions:
-        scope = function.outer_scope
-        for param in function.params:
-            if param.annotation is None:
-                continue
-            for node in walk(param.annotation, lambda n: isinstance(n, cst.Call)):
-                assert isinstance(node, cst.Call)
-                found.append((node, scope))
-    return found
-
-
-def _function_or_init(
-    project: Project, module: PythonModule, target: cst.BaseExpression | None, scope: Scope
-) -> FunctionInfo | None:
-    if target is None:
-        return None
-    resolved = project.resolve(module, target, scope)
-    return None if resolved is None else project.function_or_init(resolved)
-
-
-@dataclass
-class _Root:
-    function: FunctionInfo
-    why: str
-
-
-def per_request_functions(project: Project) -> dict[str, str]:
-    """Path of every project function that runs per request → why (for messages): route
-    handlers, dependencies, middleware, and what they call. Cached functions end the walk."""
-    return project.memo("per-request").get(None, _find_per_request, project)
-
-
-def _find_per_request(project: Project) -> dict[str, str]:
-    found: dict[str, str] = {}
-    queue = deque(_roots(project))
-    while queue:
-        root = queue.popleft()
-        function = root.function
-        if function.path in found:
-            continue
-        module = project.module_of(function)
-        if module is None or _is_cached(project, module, function):
-            continue
-        found[function.path] = root.why
-        for site in function.calls:
-            callee = resolve_callee(project, module, site)
-            if callee is not None and callee.path not in found:
-                queue.append(_Root(callee, f"called from {function.name}(), {root.why}"))
-    return found
-
-
-def _roots(project: Project) -> list[_Root]:
-    roots: list[_Root] = []
-    for module in project.modules:
-        if not _ROOT_SPELLING(module):
-            continue
-        for function in module.model.functions:
-            scope = function.outer_scope
-            for decorator in function.decorators:
-                kind = _decorator_kind(project, module, decorator, scope)
-                if kind is not None:
-                    roots.append(_Root(function, f"{function.name} is {kind}"))
-        for class_info in module.model.classes:
-            if any(project.subclasses_path(class_info, base) for base in _BASE_HTTP_MIDDLEWARE):
-                dispatch = class_info.methods.get("dispatch")
-                if dispatch is not None:
-                    roots.append(_Root(dispatch, f"{class_info.name}.dispatch is middleware"))
-        for site in module.model.calls:
-            func = site.node.func
-            if not isinstance(func, cst.Attribute):
-                continue
-            if func.attr.value in _ADD_ROUTE:
-                target = keyword(site.node, "endpoint") or positional(site.node, 1)
-                function = _function_or_init(project, module, target, site.scope)
-                if function is not None:
-                    roots.append(_Root(function, f"{function.name} is a route handler"))
-            elif func.attr.value == "add_middleware":
-                roots.extend(_middleware_methods(project, module, site))
-    roots.extend(_Root(f, f"{f.name} is a dependency") for f in dependencies(project).values())
-    return roots
-
-
-def _middleware_methods(project: Project, module: PythonModule, site: CallSite) -> list[_Root]:
-    """``app.add_middleware(TenantMiddleware)``: its ``dispatch`` / ``__call__`` run per request
-    (its ``__init__`` runs once, when the app is built)."""
-    target = positional(site.node, 0) or keyword(site.node, "middleware_class")
-    resolved = project.resolve(module, target, site.scope) if target is not None else None
-    class_info = project.class_at(resolved) if resolved else None
-    if class_info is None:
-        return []
-    roots = []
-    for name in ("dispatch", "__call__"):
-        method = project.method_of(class_info, name)
-        if method is not None:
-            roots.append(_Root(method, f"{class_info.name}.{name} is middleware"))
-    return roots
-
-
-def _decorator_kind(
-    project: Project, module: PythonModule, decorator: cst.BaseExpression, scope: Scope
-) -> str | None:
-    """'a route handler' / 'middleware' for ``@app.get(...)`` / ``@app.middleware("http")``."""
-    if not (isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute)):
-        return None
-    method = decorator.func.attr.value
-    if method not in _ROUTE_METHODS and method != "middleware":
-        return None
-    owner = project.resolve(module, decorator.func.value, scope)
-    if not is_app_or_router_instance(owner) and instance_class(project, owner) is None:
-        return None
-    return "middleware" if method == "middleware" else "a route handler"
-
-
-def _is_cached(project: Project, module: PythonModule, function: FunctionInfo) -> bool:
-    return any(path in _CACHES for path in _decorator_paths(project, module, function))

@@ -7,9 +7,14 @@ entrypoint script or Procfile, a setting in ``gunicorn.conf.py``, a ``uvicorn.ru
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
+from fastlint.deploy.asgi import (
+    DEPRECATED_WORKERS,
+    serves_asgi,
+    uvicorn_runs_with_workers,
+    worker_class_kind,
+)
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator
 from fastlint.deploy.model import (
@@ -19,44 +24,14 @@ from fastlint.deploy.model import (
     uvicorn_run_setting,
 )
 from fastlint.diagnostics import Severity
-from fastlint.python.frameworks import app_class, instance_class
-from fastlint.python.model import CallSite, keyword
-from fastlint.python.module import PythonModule
-from fastlint.python.project import Project, register_memo
-from fastlint.python.tracking import PersistentMemo, as_is, boolean
+from fastlint.python.model import keyword
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import ProjectRule
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
 
-# Worker classes, by every spelling Gunicorn accepts.
-DEPRECATED_WORKERS = {
-    "uvicorn.workers.UvicornWorker": "uvicorn_worker.UvicornWorker",
-    "uvicorn.workers.UvicornH11Worker": "uvicorn_worker.UvicornH11Worker",
-}
-ASGI_WORKERS = frozenset(
-    {"uvicorn_worker.UvicornWorker", "uvicorn_worker.UvicornH11Worker", *DEPRECATED_WORKERS}
-)
-WSGI_WORKERS = frozenset(
-    {
-        "sync",
-        "gthread",
-        "gevent",
-        "eventlet",
-        "tornado",
-        "gunicorn.workers.sync.SyncWorker",
-        "gunicorn.workers.gthread.ThreadWorker",
-        "gunicorn.workers.ggevent.GeventWorker",
-        "gunicorn.workers.geventlet.EventletWorker",
-        "gunicorn.workers.gtornado.TornadoWorker",
-        "egg:gunicorn#sync",
-        "egg:gunicorn#gthread",
-        "egg:gunicorn#gevent",
-        "egg:gunicorn#eventlet",
-    }
-)
 # Where a log file is really the container's stdout / stderr.
 _STREAMS = frozenset({"-", "/dev/stdout", "/dev/stderr", "/proc/1/fd/1", "/proc/1/fd/2"})
 TIMES = "\u00d7"  # the multiplication sign of the FL303 arithmetic
@@ -80,22 +55,6 @@ def _report(
 def _deployment(ctx: LintContext) -> Deployment | None:
     deployment = ctx.deployment
     return deployment if isinstance(deployment, Deployment) else None
-
-
-def worker_class_kind(ctx: LintContext, name: Any) -> str:
-    """``asgi``, ``wsgi`` or ``unknown`` for a worker class setting's value."""
-    if not isinstance(name, str):
-        return "unknown"
-    if name in ASGI_WORKERS:
-        return "asgi"
-    if name in WSGI_WORKERS:
-        return "wsgi"
-    class_info = ctx.project.class_at(name)
-    if class_info is not None and any(
-        ctx.project.subclasses_path(class_info, base) for base in ASGI_WORKERS
-    ):
-        return "asgi"
-    return "unknown"
 
 
 # ---------------------------------------------------------------------------- FL502
@@ -252,48 +211,13 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
     """``uvicorn.run(workers=...)`` anywhere in the project that no start command reaches."""
     settings: list[Setting] = []
     cpus = int(ctx.settings.options.get("assumed-cpus", DEFAULT_ASSUMED_CPUS))
-    runs = _uvicorn_runners(ctx.project)
-    for module in ctx.project.modules:
-        if "uvicorn" not in module.text or not _WORKERS_KEYWORD.search(module.text):
-            continue  # no call could pass workers=: not parsed for this rule
-        if not runs.ask(module.path):
-            continue  # the usual answer, kept: this module is not parsed on a cached run
-        for call in _uvicorn_runs(ctx.project, module):
-            expr = keyword(call.node, "workers")
-            if expr is None or id(expr) in reached:
-                continue
-            evaluator = Evaluator(module, {}, cpus)
-            settings.append(uvicorn_run_setting("workers", module, expr, call.scope, evaluator))
+    for module, call in uvicorn_runs_with_workers(ctx.project):
+        expr = keyword(call.node, "workers")
+        if expr is None or id(expr) in reached:
+            continue
+        evaluator = Evaluator(module, {}, cpus)
+        settings.append(uvicorn_run_setting("workers", module, expr, call.scope, evaluator))
     return settings
-
-
-def _uvicorn_runs(project: Project, module: PythonModule) -> list[CallSite]:
-    """``uvicorn.run(..., workers=...)`` calls in ``module``."""
-    return [
-        call
-        for call in module.model.calls_named(_WORKERS)
-        if keyword(call.node, "workers") is not None
-        and project.resolve(module, call.node.func, call.scope) == "uvicorn.run"
-    ]
-
-
-def _uvicorn_runners(project: Project) -> PersistentMemo[bool]:
-    """Module path → whether it calls ``uvicorn.run(..., workers=...)``."""
-
-    def runs(path: str) -> bool:
-        module = next((m for m in project.modules if m.path == path), None)
-        return module is not None and bool(_uvicorn_runs(project, module))
-
-    return project.persistent("uvicorn-run-workers", as_is, boolean, runs)
-
-
-register_memo("uvicorn-run-workers", lambda project, name: _uvicorn_runners(project))
-
-
-_WORKERS = frozenset({"workers"})
-# ``workers=`` as written in a call: blanks, line breaks, continuations and comments may come
-# before the "=" (``==`` is no keyword). Prose about workers and **options do not count.
-_WORKERS_KEYWORD = re.compile(r"workers(?:\s|\\\n|#[^\n]*)*=(?!=)")
 
 
 # ---------------------------------------------------------------------------- FL602
@@ -307,10 +231,10 @@ class GunicornWithoutAsgiWorker(ProjectRule):
         for server in _gunicorn_servers_with_known_config(ctx):
             worker_class = server.setting("worker_class")
             if worker_class is not None:
-                kind = worker_class_kind(ctx, worker_class.value)
+                kind = worker_class_kind(ctx.project, worker_class.value)
                 if kind != "wsgi":
                     continue
-            if not serves_asgi(ctx, server):
+            if not serves_asgi(ctx.project, server):
                 continue
             where = worker_class.site if worker_class is not None else server.site
             written = (
@@ -324,56 +248,6 @@ class GunicornWithoutAsgiWorker(ProjectRule):
                 "-k uvicorn_worker.UvicornWorker (or set worker_class in gunicorn.conf.py).",
                 fix="-k uvicorn_worker.UvicornWorker",
             )
-
-
-def serves_asgi(ctx: LintContext, server: Server) -> bool:
-    """Whether the server's target is a FastAPI/Starlette app (or unresolvable in a FastAPI
-    project)."""
-    target = server.app
-    if not target or ":" not in target:
-        return _is_fastapi_project(ctx)
-    module_name, _, attribute = target.partition(":")
-    module = ctx.project.find_module(module_name)
-    attribute = attribute.strip()
-    is_call = attribute.endswith(")")
-    name = attribute.split("(", 1)[0].strip()
-    if module is None or not name.isidentifier():
-        return _is_fastapi_project(ctx)
-    path = ctx.project.canonical(f"{module.name}.{name}")
-    if is_call or server.factory:
-        path += "()"
-    if instance_class(ctx.project, path) is not None:
-        return True
-    if path.startswith(_WSGI_FRAMEWORKS):
-        return False  # Flask, Django...: Gunicorn's default worker is right for them
-    return _is_fastapi_project(ctx)  # could not follow it: judge by the project
-
-
-_WSGI_FRAMEWORKS = ("flask.", "django.", "falcon.", "pyramid.", "bottle.", "werkzeug.")
-
-
-def _is_fastapi_project(ctx: LintContext) -> bool:
-    return _fastapi_project(ctx.project).ask("")
-
-
-def _fastapi_project(project: Project) -> PersistentMemo[bool]:
-    """One answer (key ``""``): whether any module constructs a FastAPI/Starlette app."""
-    return project.persistent(
-        "fastapi-project", as_is, boolean, lambda key: _constructs_an_app(project)
-    )
-
-
-register_memo("fastapi-project", lambda project, name: _fastapi_project(project))
-
-
-def _constructs_an_app(project: Project) -> bool:
-    for module in project.modules:
-        if "FastAPI" not in module.text and "Starlette" not in module.text:
-            continue
-        for call in module.model.calls:
-            if app_class(project.resolve(module, call.node.func, call.scope)) is not None:
-                return True
-    return False
 
 
 # ---------------------------------------------------------------------------- FL603

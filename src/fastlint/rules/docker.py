@@ -18,7 +18,7 @@ from fastlint.rules import catalog
 from fastlint.rules.base import FileRule
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
 
 ROOT_USERS = frozenset({"root", "0"})
 

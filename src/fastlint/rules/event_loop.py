@@ -11,14 +11,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fastlint.diagnostics import Severity
-from fastlint.python import catalogue, execution
-from fastlint.python.callgraph import (
-    BlockingLeaf,
-    CallGraph,
-    FunctionFacts,
-    call_graph,
-    readable_qualname,
-)
+from fastlint.python import catalogue, serving
+from fastlint.python.blocking import call_graph
+from fastlint.python.callgraph import CallGraph, FunctionFacts, readable_qualname
+from fastlint.python.catalogue import BlockingLeaf
 from fastlint.python.model import CallSite, FunctionInfo
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import ASYNC_DEF
@@ -27,12 +23,12 @@ from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
 
 if TYPE_CHECKING:
-    from fastlint.engine import LintContext
+    from fastlint.context import LintContext
 
 _PHASE_TEXT = {
-    execution.STARTUP: "runs once at startup, so it delays startup and readiness rather than "
+    serving.STARTUP: "runs once at startup, so it delays startup and readiness rather than "
     "every request",
-    execution.SHUTDOWN: "runs once at shutdown, so it delays graceful shutdown rather than "
+    serving.SHUTDOWN: "runs once at shutdown, so it delays graceful shutdown rather than "
     "every request",
 }
 
@@ -59,7 +55,7 @@ class _EventLoopRule(PythonRule):
 
 
 def _severity(leaf: BlockingLeaf, phase: str) -> Severity:
-    if phase != execution.REQUEST or leaf.severity == "warning":
+    if phase != serving.REQUEST or leaf.severity == "warning":
         return Severity.WARNING
     return Severity.ERROR
 
@@ -74,7 +70,7 @@ class BlockingCallInAsync(_EventLoopRule):
                 if not leaf_site.catalogued:
                     continue  # plugged-in classifiers have their own rules (FL103)
                 site, leaf = leaf_site.site, leaf_site.leaf
-                phase = execution.call_context(ctx.project, unit, site)
+                phase = serving.call_context(ctx.project, unit, site)
                 if phase is None:
                     continue
                 self.report(
@@ -89,7 +85,7 @@ class BlockingCallInAsync(_EventLoopRule):
         self, ctx: LintContext, unit: PythonModule, site: CallSite, leaf: BlockingLeaf, phase: str
     ) -> str:
         call = f"{leaf.description}()"
-        offloader = execution.offloader_receiving(ctx.project, unit, site)
+        offloader = serving.offloader_receiving(ctx.project, unit, site)
         if offloader is not None:
             return (
                 f"{call} runs on the event loop before {offloader} even starts, so offloading "
@@ -114,7 +110,7 @@ class BlockingCallViaHelper(_EventLoopRule):
                 chain = graph.chain(edge.callee)
                 if chain is None:
                     continue
-                phase = execution.call_context(ctx.project, unit, edge.site)
+                phase = serving.call_context(ctx.project, unit, edge.site)
                 if phase is None:
                     continue
                 helper = chain.labels[0].rsplit(".", 1)[-1]
