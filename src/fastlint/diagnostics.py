@@ -79,10 +79,17 @@ class Diagnostic:
             name=str(data["name"]),
             severity=Severity(data["severity"]),
             path=str(data["path"]),
-            line=int(data["line"]),  # type: ignore[arg-type]
-            column=int(data["column"]),  # type: ignore[arg-type]
-            end_line=int(data["end_line"]),  # type: ignore[arg-type]
-            end_column=int(data["end_column"]),  # type: ignore[arg-type]
+            line=_integer(data["line"]),
+            column=_integer(data["column"]),
+            end_line=_integer(data["end_line"]),
+            end_column=_integer(data["end_column"]),
             message=str(data["message"]),
             fix=None if data.get("fix") is None else str(data["fix"]),
         )
+
+
+def _integer(value: object) -> int:
+    """A position read back from JSON: an int, or a string or float holding one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return int(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -154,9 +154,9 @@ def run_project_rules(ctx: LintContext) -> list[Diagnostic]:
         if isinstance(rule, FileRule):
             for unit in ctx.units_of(rule.kind):
                 if unit.path in reportable:
-                    _guarded(rule, lambda r=rule, u=unit: r.check(u, ctx), sink, unit)
+                    _guarded(rule, partial(rule.check, unit, ctx), sink, unit)
         elif isinstance(rule, ProjectRule):
-            _guarded(rule, lambda r=rule: r.check(ctx), sink, None)
+            _guarded(rule, partial(rule.check, ctx), sink, None)
     return sink
 
 
@@ -206,7 +206,7 @@ class PythonChecks:
             if failure is not None:
                 return Checked([_unreadable(module.path, _as_unreadable(failure, module.text))])
         for rule in rules:
-            _guarded(rule, lambda r=rule: r.check(module, self.ctx), self.sink, module)
+            _guarded(rule, partial(rule.check, module, self.ctx), self.sink, module)
         suppressions = parse_suppressions(FileKind.PYTHON, module.text) if self.sink else None
         return Checked(list(self.sink), suppressions)
 

@@ -124,7 +124,7 @@ def _uvicorn_runs(project: Project, module: PythonModule) -> list[CallSite]:
 def uvicorn_runs_with_workers(project: Project) -> list[tuple[PythonModule, CallSite]]:
     """``uvicorn.run(..., workers=...)`` calls anywhere in the project, by module."""
     runs = _uvicorn_runners(project)
-    found = []
+    found: list[tuple[PythonModule, CallSite]] = []
     for module in project.modules:
         if "uvicorn" not in module.text or not _WORKERS_KEYWORD.search(module.text):
             continue  # no call could pass workers=: not parsed for this question

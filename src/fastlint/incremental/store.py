@@ -329,7 +329,8 @@ class FileStore:
                     found = Query(value, _reads_by_module(parts), sorted(spellings), answers)
                     tables.setdefault(name, {})[key] = found
         self.queries = tables
-        users = [*entries.values(), *(q for table in tables.values() for q in table.values())]
+        users: list[FileEntry | Query] = [*entries.values()]
+        users += [query for table in tables.values() for query in table.values()]
         names = sorted({name for user in users for name in user.spellings})
         self.entries = entries
         self.digests = self._digests(texts)
@@ -393,7 +394,8 @@ class FileStore:
         """Keep the current text of every module whose parts an entry read, so that the next
         run can tell which parts an edit changed; drop the texts no entry needs any more. (A
         module read as exact text only needs none: any edit to it counts.)"""
-        users = [*self.entries.values(), *(q for t in self.queries.values() for q in t.values())]
+        users: list[FileEntry | Query] = [*self.entries.values()]
+        users += [query for table in self.queries.values() for query in table.values()]
         read = {module for user in users for module, parts in user.reads.items() if parts != [TEXT]}
         wanted = {self.digests[m]: m for m in read if m in self.digests and m in self._texts}
         try:

@@ -138,9 +138,9 @@ class _Schedule:
         """The next item for worker ``slot``; ``preferred`` is a heap of item indices (items
         taken already are dropped from it)."""
         while preferred:
-            index = heapq.heappop(preferred)
-            if index not in self._taken:
-                return self._take(index)
+            popped = heapq.heappop(preferred)
+            if popped not in self._taken:
+                return self._take(popped)
         index = self._first_free(self._left[slot], left=True)
         if index is not None:
             return self._take(index)

@@ -55,7 +55,8 @@ def too_deep_for_libcst(text: str) -> bool:
         return True
     except ValueError:
         return False
-    deepest, stack = 0, [(tree, 1)]
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)

@@ -299,10 +299,10 @@ def _evaluate(expr: cst.BaseExpression, scope: Scope, model: ModuleModel, seen: 
         for element in expr.elements:
             if not isinstance(element, cst.Element):
                 return UNKNOWN
-            value = _evaluate(element.value, scope, model, seen)
-            if value is UNKNOWN:
+            item = _evaluate(element.value, scope, model, seen)
+            if item is UNKNOWN:
                 return UNKNOWN
-            items.append(value)
+            items.append(item)
         return items if isinstance(expr, cst.List) else tuple(items)
     return UNKNOWN
 
@@ -732,7 +732,7 @@ def walk(
     nor, when ``into_expressions`` is False, what is inside an expression (no statement is:
     a search for statements skips most of the tree)."""
     found: list[cst.CSTNode] = []
-    stack: list[cst.CSTNode] = list(reversed(node)) if isinstance(node, (list, tuple)) else [node]
+    stack: list[cst.CSTNode] = [node] if isinstance(node, cst.CSTNode) else list(reversed(node))
     while stack:
         current = stack.pop()
         if predicate(current):

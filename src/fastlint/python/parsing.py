@@ -35,6 +35,7 @@ def parse_python(text: str) -> cst.Module:
 
 
 def _node_classes(root: type) -> Iterator[type]:
+    cls: type
     for cls in root.__subclasses__():
         yield cls
         yield from _node_classes(cls)
@@ -63,11 +64,11 @@ def _parser_output_trusted() -> Iterator[None]:
     if not _CAN_SKIP_VALIDATION:
         yield
         return
-    cst.CSTNode.__post_init__ = _skip_validation  # type: ignore[method-assign]
+    cst.CSTNode.__post_init__ = _skip_validation  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
-        cst.CSTNode.__post_init__ = _VALIDATE  # type: ignore[method-assign]
+        cst.CSTNode.__post_init__ = _VALIDATE  # type: ignore[method-assign,assignment]
 
 
 # ---------------------------------------------------------------------------- constructors

@@ -92,7 +92,7 @@ class ImportGraph:
         # Every name a module answers to: its own, and each dotted suffix of it (a project
         # linted from a parent folder imports ``app.db`` for ``shop.app.db``), sorted for
         # prefix ranges.
-        keyed = []
+        keyed: list[tuple[str, str]] = []
         for module in modules:
             parts = module.name.split(".")
             keyed.extend((".".join(parts[start:]), module.path) for start in range(len(parts)))

@@ -349,9 +349,9 @@ def _roots(project: Project) -> list[_Root]:
                 continue
             if func.attr.value in _ADD_ROUTE:
                 target = keyword(site.node, "endpoint") or positional(site.node, 1)
-                function = _function_or_init(project, module, target, site.scope)
-                if function is not None:
-                    roots.append(_Root(function, f"{function.name} is a route handler"))
+                endpoint = _function_or_init(project, module, target, site.scope)
+                if endpoint is not None:
+                    roots.append(_Root(endpoint, f"{endpoint.name} is a route handler"))
             elif func.attr.value == "add_middleware":
                 roots.extend(_middleware_methods(project, module, site))
     roots.extend(_Root(f, f"{f.name} is a dependency") for f in dependencies(project).values())

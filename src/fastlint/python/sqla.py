@@ -507,8 +507,8 @@ class _Resolver:
             else:
                 values = [r.value for r in function.returns]
             for value in values:
-                if value is None:
-                    continue
+                if not isinstance(value, cst.BaseExpression):
+                    continue  # a bare return or yield, or ``yield from``
                 found = _instance(self.kind(module, value, function.scope, depth))
                 if found is not None:
                     result = found

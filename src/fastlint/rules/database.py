@@ -148,7 +148,10 @@ def _leak(
     if isinstance(small, cst.Return) and _is_call(small.value, call):
         return "returned", "db"
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield):
-        return ("yielded", "db") if _is_call(small.value.value, call) else None
+        yielded = small.value.value
+        if isinstance(yielded, cst.From):
+            return None  # ``yield from``: the other generator owns what it yields
+        return ("yielded", "db") if _is_call(yielded, call) else None
     if isinstance(small, cst.Assign) and len(small.targets) == 1:
         target: cst.BaseExpression = small.targets[0].target
     elif isinstance(small, cst.AnnAssign) and small.value is not None:
@@ -271,6 +274,7 @@ def _handed_over(body: cst.FunctionDef, name: str) -> bool:
         if _mentions(node, name):
             return True  # a closure closes it later (a cleanup callback)
     for node in walk(body.body, lambda n: isinstance(n, (cst.Assign, cst.AnnAssign))):
+        assert isinstance(node, (cst.Assign, cst.AnnAssign))
         targets = (
             [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         )
