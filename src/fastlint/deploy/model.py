@@ -255,14 +255,7 @@ def _engines(ctx: LintContext) -> list[Any]:
         return []
     # Only engines built when a module is imported are one pool per process; an engine built
     # inside a function (per request, or cached by a factory) cannot be counted statically.
-    return [engine for engine in find_engines(ctx.project) if _at_module_level(engine)]
-
-
-def _at_module_level(engine: Any) -> bool:
-    for site in engine.module.model.calls:
-        if site.node is engine.node:
-            return site.function is None
-    return False
+    return find_engines(ctx.project, module_level=True)
 
 
 @dataclass

@@ -615,7 +615,15 @@ register_answers("db-provided", lambda project, name: resolver(project))
 
 
 _SQLALCHEMY_SPELLING = Spelling("sqlalchemy", "sqlalchemy", "sqlmodel", "databases")
-_ENGINE_SPELLING = Spelling("engine", "engine")
+# A call can resolve to an engine constructor (PATHS) only in a module that spells one, or that
+# imports a name spelt with "engine" (a project module re-exporting it as ``make_engine``).
+_ENGINE_SPELLING = Spelling(
+    "engine-constructor",
+    r"create_(?:async_)?engine",
+    r"engine_from_config",
+    r"import[^\n(]*engine",
+    r"import\s*\([^)]*engine",
+)
 # The rules' pre-filter: every SQLAlchemy object is reached through imports from a module
 # that spells one of these.
 REACHES_SQLALCHEMY = Reaches(_SQLALCHEMY_SPELLING)
@@ -730,8 +738,11 @@ class EngineFact:
     function: FunctionInfo | None = None
 
 
-def find_engines(project: Project) -> list[EngineFact]:
-    """Every engine the project creates, in module order."""
+def find_engines(project: Project, module_level: bool = False) -> list[EngineFact]:
+    """Every engine the project creates, in module order; with ``module_level``, only those
+    created when their module is imported (one pool per process). Resolving only the calls at
+    module level is far cheaper: most calls are in functions, and resolving one can mean
+    parsing the modules behind its imports."""
     facts: list[EngineFact] = []
     if not uses_sqlalchemy(project):
         return facts
@@ -739,6 +750,8 @@ def find_engines(project: Project) -> list[EngineFact]:
         if not _ENGINE_SPELLING(module):
             continue  # every constructor in PATHS is *engine*: skip the module unparsed
         for site in module.model.calls:
+            if module_level and site.function is not None:
+                continue
             is_async = engine_constructor(project, module, site)
             if is_async is not None:
                 facts.append(_engine_fact(project, module, site, is_async))
