@@ -6,7 +6,7 @@ import ast
 import gc
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
@@ -18,7 +18,7 @@ import libcst as cst
 from fastlint import registry, workers
 from fastlint.config import Settings
 from fastlint.diagnostics import Diagnostic, Location, Severity
-from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
+from fastlint.discovery import FileKind, SourceFile, absolute_path, discover, find_project_root
 from fastlint.file_cache import FileEntry, FileStore
 from fastlint.python import tracking
 from fastlint.python.module import PythonModule, module_name_for, take_parsed
@@ -275,15 +275,27 @@ def lint(
     progress: Callable[[int, int], None] | None = None,
     store: FileStore | None = None,
     jobs: int | None = None,
+    texts: Mapping[Path, str] | None = None,
 ) -> LintResult:
     """Lint ``paths``. ``jobs`` is how many processes check Python files (None: as many as
-    the machine and the amount of code make worthwhile); the output is the same for any."""
+    the machine and the amount of code make worthwhile); the output is the same for any.
+    ``texts`` (absolute path → text) replaces reading those files from disk: an editor's
+    unsaved buffer, given on stdin; such a file need not exist."""
     # A run builds millions of small, acyclic LibCST objects that the cyclic garbage collector
     # would rescan again and again (a quarter of parse time, measured); it runs once at the end.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _lint(paths, settings, root=root, cwd=cwd, progress=progress, store=store, jobs=jobs)
+        return _lint(
+            paths,
+            settings,
+            root=root,
+            cwd=cwd,
+            progress=progress,
+            store=store,
+            jobs=jobs,
+            given={absolute_path(path): text for path, text in (texts or {}).items()},
+        )
     finally:
         if collecting:
             gc.enable()
@@ -298,10 +310,13 @@ def _lint(
     progress: Callable[[int, int], None] | None,
     store: FileStore | None,
     jobs: int | None,
+    given: dict[Path, str],
 ) -> LintResult:
+    clock = _PhaseClock()
     paths = list(paths) or [Path(".")]
     root = (root or find_project_root(paths[0])).resolve()
-    files = discover(paths, root, settings.all_excludes, cwd)
+    files = discover(paths, root, settings.all_excludes, cwd, unsaved=list(given))
+    clock.lap("discover")
     ctx = LintContext(root=root, settings=settings, files=files)
     raw: list[Diagnostic] = []
     texts: dict[str, tuple[FileKind, str]] = {}
@@ -309,9 +324,10 @@ def _lint(
     read: list[str | UnreadableFile] = []
     for source in files:
         try:
-            read.append(read_text(source, max_size))
+            read.append(given[source.path] if source.path in given else read_text(source, max_size))
         except UnreadableFile as error:
             read.append(error)
+    clock.lap("read")
     python_texts = {
         source.display: text
         for source, text in zip(files, read)
@@ -353,18 +369,35 @@ def _lint(
                 ctx.reused.add(source.display)  # its findings come from the cache
                 raw.extend(reusable[source.display].diagnostics)
 
+    clock.lap("load")
     raw.extend(run_rules(ctx, jobs=jobs, progress=progress))
+    clock.lap("check")
     if store is not None:
         store.update(python_texts, reusable.keys(), _fresh_entries(ctx), ctx.queries)
     reportable = {source.display: source.relpath for source in files if source.report}
     # A project rule that crashed has no file to blame: its FL000 names the project (".").
     diagnostics = finalize(raw, settings, texts, {**reportable, ".": "."}, ctx.suppressions)
+    clock.lap("finish")
     return LintResult(
         diagnostics=diagnostics,
         files=len(reportable),
         context=ctx,
         texts={path: text for path, (_, text) in texts.items()},
+        timings=clock.laps,
     )
+
+
+class _PhaseClock:
+    """Seconds spent in each phase of a run, for ``--verbose``."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.laps[phase] = self.laps.get(phase, 0.0) + now - self._last
+        self._last = now
 
 
 def _still_holding(

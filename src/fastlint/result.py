@@ -21,6 +21,7 @@ class LintResult:
     context: LintContext | None = None  # None when the result comes from the cache
     texts: dict[str, str] = field(default_factory=dict)  # display path → text, files read
     cached_deployment: dict[str, Any] | None = None  # set when the result comes from a cache
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (--verbose)
 
     @property
     def deployment(self) -> Any:

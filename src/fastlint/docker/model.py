@@ -388,11 +388,22 @@ def _is_development_name(name: str) -> bool:
 
 
 def load_dockerfile(source: SourceFile, text: str) -> DockerfileModel:
-    """Parse ``text`` (never raises on odd input: Docker's own leniency is the guide)."""
+    """Parse ``text``. Odd input is read as leniently as Docker reads it; only a file Docker
+    would refuse outright (no FROM, a FROM without an image) raises UnreadableFile (FL000)."""
     model = DockerfileModel(source, text)
     model.instructions = _instructions(text)
+    _refuse_non_dockerfile(model.instructions, text)
     _build_stages(model)
     return model
+
+
+def _refuse_non_dockerfile(instructions: list[Instruction], text: str) -> None:
+    from fastlint.docker.validity import not_a_dockerfile
+    from fastlint.reading import UnreadableFile
+
+    problem = not_a_dockerfile(instructions)
+    if problem is not None:
+        raise UnreadableFile(*problem, text=text)
 
 
 def _instructions(text: str) -> list[Instruction]:
