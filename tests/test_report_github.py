@@ -30,6 +30,7 @@ def test_closing_notice_carries_the_totals() -> None:
     )
     clean = render("github", sample_report(diagnostics=[], files=7))
     assert clean == "::notice title=fastlint::No findings in 7 files.\n"
+    assert "::notice title=fastlint" not in render("github", sample_report(), quiet=True)
 
 
 def test_paths_are_relative_to_the_repository_root() -> None:

@@ -23,7 +23,8 @@ class GithubReporter(Reporter):
             return
         for diagnostic in report.diagnostics:
             self.stream.write(annotation(diagnostic, report.repo_path(diagnostic.path)) + "\n")
-        self.stream.write(f"::notice title=fastlint::{escape_data(totals_line(report))}\n")
+        if not self.quiet:
+            self.stream.write(f"::notice title=fastlint::{escape_data(totals_line(report))}\n")
 
 
 def annotation(diagnostic: Diagnostic, path: str | None = None) -> str:
