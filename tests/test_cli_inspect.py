@@ -47,6 +47,13 @@ def test_empty_folder_warns_and_exits_zero(project: Path) -> None:
     assert warnings(result) == ["fastlint: warning: no files to check under empty"]
 
 
+def test_empty_folder_among_others_is_named(project: Path) -> None:
+    write(project, {"docs/notes.md": "# notes\n"})
+    result = run("app", "docs", "--format", "concise", "--no-cache")
+    assert findings(result) == [("app/main.py", 3, "FL403")]
+    assert warnings(result) == ["fastlint: warning: no files to check under docs"]
+
+
 def test_folder_of_files_fastlint_does_not_read_warns(project: Path) -> None:
     write(project, {"docs/notes.md": "# notes\n", "docs/logo.svg": "<svg/>\n"})
     result = run("docs", "--no-cache")

@@ -114,7 +114,11 @@ def _with_env_source(message: str) -> str:
     metavar="GLOB",
     help="Skip paths matching GLOB, on top of the configured excludes (repeatable).",
 )
-@click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print the number of findings per code instead of the findings.",
+)
 @click.option(
     "--color",
     type=click.Choice(["auto", "always", "never"], case_sensitive=False),
@@ -280,7 +284,7 @@ def cli(
             targets, settings, cache_dir=cache_dir, progress=_progress_callback(quiet), jobs=jobs
         )
     linted = time.perf_counter()
-    _warn_about_what_was_skipped(paths, result.files)
+    _warn_about_what_was_skipped(paths, result.files, settings)
     compact = not verbose and bool(paths) and not any(path.is_dir() for path in paths)
     _write_report(result, fmt, output, color, statistics, quiet, targets[0], compact)
     if verbose:
@@ -446,7 +450,7 @@ def _warn_about_settings(settings: Any, config_path: Path | None, overrides: Any
         _warn(f"no rules are selected ({where}); nothing will be reported")
 
 
-def _warn_about_what_was_skipped(paths: tuple[Path, ...], checked: int) -> None:
+def _warn_about_what_was_skipped(paths: tuple[Path, ...], checked: int, settings: Any) -> None:
     """Say why a path given on the command line was not checked, as ruff does, so a green run
     that checked nothing does not look like a clean project."""
     from fastlint.discovery import classify
@@ -456,7 +460,7 @@ def _warn_about_what_was_skipped(paths: tuple[Path, ...], checked: int) -> None:
     under_pre_commit = os.environ.get("PRE_COMMIT") == "1"
     for path in paths:
         if path.is_dir():
-            if not checked:
+            if not checked or (len(paths) > 1 and not _has_files_to_check(path, settings)):
                 _warn(f"no files to check under {path}")
         elif path.exists() and not path.is_file():
             _warn(f"{path} is not a regular file (a pipe, socket or device); skipped")
@@ -470,6 +474,14 @@ def _warn_about_what_was_skipped(paths: tuple[Path, ...], checked: int) -> None:
 
 
 _KINDS = "Python, Dockerfiles, Gunicorn configs, shell scripts, Procfiles"
+
+
+def _has_files_to_check(folder: Path, settings: Any) -> bool:
+    """Whether a run over ``folder`` alone would check a file (one of several paths given:
+    the run's own count cannot tell which path its files came from)."""
+    from fastlint.discovery import discover, find_project_root
+
+    return bool(discover([folder], find_project_root(folder), settings.all_excludes))
 
 
 def main() -> None:
