@@ -18,6 +18,7 @@ from fastlint.docker.images import (
 )
 from fastlint.docker.model import is_dynamic
 from fastlint.docker.packages import package_changes
+from fastlint.reading import UnreadableFile
 
 
 def load(text: str, relpath: str = "Dockerfile") -> DockerfileModel:
@@ -283,7 +284,11 @@ def test_instructions_before_from_and_empty_input() -> None:
     )
 )
 def test_front_end_never_raises(lines: list[str]) -> None:
-    model = load("\n".join(lines) + "\n")
+    """Only a file Docker refuses outright is refused, as UnreadableFile (its FL000)."""
+    try:
+        model = load("\n".join(lines) + "\n")
+    except UnreadableFile:
+        return
     for stage in model.stages:
         stage.sources_for("/app/x")
 
@@ -435,3 +440,37 @@ def test_final_stage_skips_trailing_test_stages() -> None:
     assert model.final_stage is model.stages[1]
     only_dev = load("FROM alpine AS dev\n")
     assert only_dev.final_stage is only_dev.stages[0]
+
+
+# ---------------------------------------------------------------------------- not a Dockerfile
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("hello world\nthis is prose\n", "no FROM instruction (line 1 starts with 'hello')"),
+        ("# a comment\nARG VERSION=1\nRUN make\n", "no FROM instruction"),
+        ("FROM\nRUN pip install app\n", "FROM names no image"),
+        ("FROM --platform=linux/amd64\nCMD app\n", "FROM names no image"),
+        ("FROM python:3.12 AS base\nFROM\n", "FROM names no image"),
+    ],
+)
+def test_a_file_docker_refuses_is_unreadable(text: str, reason: str) -> None:
+    with pytest.raises(UnreadableFile) as raised:
+        load(text)
+    assert reason in raised.value.reason
+    assert raised.value.text == text  # suppression comments in it still count
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",  # empty: nothing to judge, nothing to report
+        "# only a comment\n",
+        "ARG BASE=python:3.12\nFROM ${BASE}\n",
+        "FROM --platform=$BUILDPLATFORM python:3.12 AS build\n",
+        "from python:3.12\nrun pip install app\n",  # keywords are case-insensitive
+    ],
+)
+def test_a_real_dockerfile_is_read(text: str) -> None:
+    load(text)

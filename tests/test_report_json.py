@@ -28,6 +28,7 @@ def test_document_shape() -> None:
     assert document["version"] == "9.9.9"
     assert document["summary"] == {
         "files": 3,
+        "files_with_findings": 2,
         "diagnostics": 4,
         "by_code": {"FL401": 1, "FL403": 2, "FL501": 1},
     }
@@ -63,4 +64,18 @@ def test_deployment_included_only_when_known() -> None:
 def test_clean_run() -> None:
     document = json.loads(render("json", sample_report(diagnostics=[], files=2)))
     assert document["diagnostics"] == []
-    assert document["summary"] == {"files": 2, "diagnostics": 0, "by_code": {}}
+    assert document["summary"] == {
+        "files": 2,
+        "files_with_findings": 0,
+        "diagnostics": 0,
+        "by_code": {},
+    }
+
+
+def test_statistics_are_the_counts_instead_of_the_findings() -> None:
+    document = json.loads(render("json", sample_report(statistics=True)))
+    assert document == [
+        {"code": "FL403", "name": "debug-enabled", "count": 2, "severities": ["warning"]},
+        {"code": "FL401", "name": "cors-wildcard", "count": 1, "severities": ["error"]},
+        {"code": "FL501", "name": "docker-root", "count": 1, "severities": ["info"]},
+    ]

@@ -29,7 +29,6 @@ def test_plain_output_has_no_ansi_and_groups_by_file() -> None:
     ]
     assert headers == ["app.py", "dir, with: comma/Dockerfile"]
     assert "app.py:3:21: warning FL403 debug-enabled" in output
-    assert "  = fix: remove debug=True" in output
     # Rich markup characters in messages are printed, not interpreted.
     assert "second [debug] finding" in output
 
@@ -78,8 +77,9 @@ def test_summary_table_and_totals() -> None:
     output = render("rich", sample_report())
     assert re.search(r"2\s+FL403\s+warning\s+debug-enabled", output)
     assert re.search(r"1\s+FL401\s+error\s+cors-wildcard", output)
-    assert "Found 4 findings (1 error, 2 warnings, 1 info) in 3 files." in output
-    assert "fastlint --explain FL403" in output
+    assert "Found 4 findings (1 error, 2 warnings, 1 info) in 2 of 3 files." in output
+    # The page to read first is the most severe code's, not the most frequent one's.
+    assert "Why and how to fix: fastlint --explain FL401" in output
 
 
 def test_summary_lists_every_severity_a_code_was_reported_with() -> None:
@@ -99,6 +99,43 @@ def test_quiet_prints_findings_only() -> None:
 def test_statistics_keeps_the_table_when_quiet() -> None:
     output = render("rich", sample_report(statistics=True), quiet=True)
     assert re.search(r"2\s+FL403\s+warning\s+debug-enabled", output)
+
+
+def test_statistics_are_the_counts_instead_of_the_findings() -> None:
+    output = render("rich", sample_report(statistics=True, deployment={"workers": 4}))
+    assert "app.py:3:21" not in output
+    assert re.search(r"1\s+FL401\s+error\s+cors-wildcard", output)
+    assert "Found 4 findings" in output
+    assert "Deployment" not in output
+
+
+def test_fix_line_only_when_it_adds_to_the_message() -> None:
+    from fastlint.report.rich import repeats_message
+
+    report = sample_report()
+    output = render("rich", report)
+    assert "= fix: remove debug=True" not in output  # the message already says "debug off"
+    first = report.diagnostics[0]
+    report.diagnostics[0] = replace(first, fix="read it from settings.debug")
+    assert "  = fix: read it from settings.debug" in render("rich", report)
+    message = "Gunicorn runs its sync worker; pass -k uvicorn_worker.UvicornWorker."
+    assert repeats_message("-k uvicorn_worker.UvicornWorker", message)
+    assert repeats_message("remove --reload / reload=True", "remove reload from the command")
+    assert not repeats_message("allow_origins=settings.cors_origins", "list the exact origins")
+
+
+def test_compact_run_has_no_table_and_no_deployment_panel() -> None:
+    report = sample_report(deployment={"workers": 4}, compact=True)
+    output = render("rich", report)
+    assert "app.py:3:21:" in output
+    assert "Findings by rule" not in output and "Deployment" not in output
+    assert "Found 4 findings (1 error, 2 warnings, 1 info) in 2 of 3 files." in output
+    assert "Deployment" in render("rich", sample_report(deployment={"workers": 4}))
+
+
+def test_snippet_has_no_empty_gutter_line() -> None:
+    lines = render("rich", sample_report()).splitlines()
+    assert not [line for line in lines if line.strip() == "|"]
 
 
 def test_clean_run() -> None:

@@ -8,6 +8,7 @@ and GitHub's upload validation use), copied unchanged from the npm package @micr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,57 @@ def test_cli_sarif_output_is_valid(tmp_path: Path, source: str, monkeypatch: Any
     _assert_valid(document)
     codes = [r["ruleId"] for r in document["runs"][0]["results"]]
     assert codes == (["FL000"] if "broken" in source else [])
+
+
+def test_paths_are_relative_to_the_repository_root_named_as_srcroot() -> None:
+    document = _run(sample_report(repo_root="/repo", cwd="/repo/svc/app"))
+    _assert_valid(document)
+    run = document["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///repo/"}}
+    location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "svc/app/app.py", "uriBaseId": "%SRCROOT%"}
+
+
+def _fingerprints(report: Any) -> list[str]:
+    return [r["partialFingerprints"]["fastlint/v1"] for r in _run(report)["runs"][0]["results"]]
+
+
+def test_fingerprints_survive_lines_moving_but_not_other_changes() -> None:
+    from report_samples import APP, DOCKERFILE
+
+    def with_app(text: str) -> Any:
+        return sample_report(sources={"app.py": text, "dir, with: comma/Dockerfile": DOCKERFILE})
+
+    before = _fingerprints(sample_report())
+    assert len(set(before)) == len(before)
+    # Two lines added above every finding in app.py: same fingerprints.
+    shifted = with_app("import os\n\n" + APP)
+    shifted.diagnostics[:] = [
+        replace(d, line=d.line + 2, end_line=d.end_line + 2) if d.path == "app.py" else d
+        for d in shifted.diagnostics
+    ]
+    assert _fingerprints(shifted) == before
+    # The reported line's text changed: a new fingerprint for that finding only.
+    edited = with_app(APP.replace("debug=True)\n", "debug=True )\n", 1))
+    assert _fingerprints(edited) == before  # whitespace does not count
+    edited = with_app(APP.replace("app = FastAPI", "api = FastAPI"))
+    changed = _fingerprints(edited)
+    assert changed[0] != before[0] and changed[1:] == before[1:]
+
+
+def test_same_code_on_identical_lines_is_told_apart_by_occurrence() -> None:
+    report = sample_report(sources={"app.py": "x = FastAPI(debug=True)\n" * 6})
+    report.diagnostics[:] = [replace(d, code="FL403") for d in report.diagnostics[:3]]
+    prints = _fingerprints(report)
+    assert [p.rsplit(":", 1)[1] for p in prints] == ["1", "2", "3"]
+    assert len({p.rsplit(":", 1)[0] for p in prints}) == 1
+
+
+def test_security_rules_carry_a_security_severity() -> None:
+    rules = {rule["id"]: rule for rule in _run()["runs"][0]["tool"]["driver"]["rules"]}
+    for code in ("FL401", "FL402", "FL403", "FL501"):
+        properties = rules[code]["properties"]
+        assert 0.0 < float(properties["security-severity"]) <= 10.0
+        assert "security" in properties["tags"]
+    for code in ("FL101", "FL303", "FL000"):
+        assert "security-severity" not in rules[code]["properties"]

@@ -223,7 +223,7 @@ def test_unknown_code_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["--explain", "FL999"])
     assert result.exit_code == 2
     (line,) = result.output.strip().splitlines()
-    assert line.startswith("fastlint: error: unknown rule code 'FL999'")
+    assert line.startswith("fastlint: error: unknown rule code or name 'FL999'")
 
 
 def test_registered_rule_without_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

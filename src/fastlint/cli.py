@@ -6,6 +6,7 @@ import contextlib
 import gc
 import os
 import sys
+import time
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -68,6 +69,7 @@ def _with_env_source(message: str) -> str:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format",
+    "--output-format",
     "fmt",
     type=click.Choice(FORMATS, case_sensitive=False),
     envvar="FASTLINT_FORMAT",
@@ -112,7 +114,11 @@ def _with_env_source(message: str) -> str:
     metavar="GLOB",
     help="Skip paths matching GLOB, on top of the configured excludes (repeatable).",
 )
-@click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print the number of findings per code instead of the findings.",
+)
 @click.option(
     "--color",
     type=click.Choice(["auto", "always", "never"], case_sensitive=False),
@@ -139,8 +145,40 @@ def _with_env_source(message: str) -> str:
     help="Check Python files in N processes (default: the CPUs this process may use, when the "
     "project is big enough to gain from them). The findings are the same for any N.",
 )
-@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
-@click.option("--explain", metavar="CODE", help="Show the documentation page of a rule and exit.")
+@click.option(
+    "--list-rules",
+    is_flag=True,
+    help="List the rules (those --select/--ignore leave; --format json for JSON) and exit.",
+)
+@click.option(
+    "--explain",
+    metavar="CODE",
+    help="Show the documentation page of a rule (code or name) and exit.",
+)
+# ---- inspection and editor options (issue 21) ----
+@click.option(
+    "--stdin-filename",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH",
+    help="Lint standard input as the file PATH (give '-' as the path); the rest of the "
+    "project is read from disk.",
+)
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the resolved settings and the file they came from, and exit.",
+)
+@click.option(
+    "--show-files",
+    is_flag=True,
+    help="Print each file that would be checked, with its kind, and exit.",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Say on stderr which config was read, the time each phase took and the cache hits.",
+)
 @click.version_option(
     __version__, "--version", prog_name="fastlint", message="%(prog)s %(version)s"
 )
@@ -163,6 +201,10 @@ def cli(
     jobs: int | None,
     list_rules: bool,
     explain: str | None,
+    stdin_filename: Path | None,
+    show_settings: bool,
+    show_files: bool,
+    verbose: bool,
 ) -> None:
     """Lint a FastAPI service for production-readiness problems.
 
@@ -172,17 +214,12 @@ def cli(
     from fastlint.config import ConfigError, Overrides, load_settings
 
     color = color.lower()
+    fmt = fmt.lower()
     if list_rules:
-        from fastlint.pages import print_rule_table
-
-        print_rule_table(color=_use_color(color, sys.stdout))
+        _list_rules(fmt, color, select, ignore, extend_select)
         return
     if explain is not None:
-        code = explain.strip().upper()
-        try:
-            registry.meta_for(code)
-        except registry.UnknownRuleError as error:
-            _fail(f"{error} (see 'fastlint --list-rules')")
+        code = _rule_code(explain)
         from fastlint.pages import print_page
 
         try:
@@ -191,11 +228,19 @@ def cli(
             _fail(str(error))
         return
 
+    stdin_text = _read_stdin(paths, stdin_filename)
+    if stdin_text is not None:
+        assert stdin_filename is not None
+        paths = (stdin_filename,)
     for path in paths:
+        if stdin_text is not None:
+            break  # the file named for stdin need not exist (an unsaved buffer)
         if path.is_symlink() and not path.exists():
             _fail(f"path is a broken symbolic link: {path}")
         if not path.exists():
             _fail(f"path does not exist: {path}")
+    if statistics and fmt == "sarif":
+        _fail("--statistics has no SARIF form (SARIF lists findings); use --format json")
     targets = list(paths) or [Path(".")]
     overrides = Overrides(
         select=_split_codes(select),
@@ -205,20 +250,55 @@ def cli(
         fail_on=fail_on.lower() if fail_on else None,
     )
     try:
-        settings, _ = load_settings(config_file, targets[0], overrides)
+        settings, config_path = load_settings(config_file, targets[0], overrides)
     except ConfigError as error:
         _fail(str(error))
+    _warn_about_settings(settings, config_path, overrides)
+    if show_settings:
+        from fastlint.report.run_facts import settings_text
 
+        click.echo(settings_text(settings, config_path, targets, fmt), nl=False)
+        return
+    if show_files:
+        from fastlint.report.run_facts import files_text
+
+        unsaved = [stdin_filename] if stdin_filename is not None else []
+        click.echo(files_text(targets, settings, fmt, unsaved), nl=False)
+        return
+
+    started = time.perf_counter()
     from fastlint.incremental import default_cache_dir, lint
 
-    if no_cache:
+    texts = None
+    if stdin_text is not None:
+        assert stdin_filename is not None
+        # The result cache keys files by their bytes on disk, which stdin replaces: no cache.
+        texts = {stdin_filename: stdin_text}
+        cache_dir = None
+    elif no_cache:
         cache_dir = None
     elif cache_dir is None:
         cache_dir = default_cache_dir(targets)
     result = lint(
-        targets, settings, cache_dir=cache_dir, progress=_progress_callback(quiet), jobs=jobs
+        targets,
+        settings,
+        cache_dir=cache_dir,
+        progress=_progress_callback(quiet),
+        jobs=jobs,
+        texts=texts,
     )
-    _write_report(result, fmt, output, color, statistics, quiet)
+    linted = time.perf_counter()
+    _warn_about_what_was_skipped(paths, result.files, settings)
+    compact = not verbose and bool(paths) and not any(path.is_dir() for path in paths)
+    _write_report(result, fmt, output, color, statistics, quiet, targets[0], compact)
+    if verbose:
+        from fastlint.report.run_facts import verbose_lines
+
+        timings = {**result.timings, "report": time.perf_counter() - linted}
+        timings["total"] = time.perf_counter() - started
+        lines = verbose_lines(config_path, targets, result, timings, cache_dir)
+        for line in lines:
+            click.echo(f"fastlint: {line}", err=True)
     if exit_zero:
         sys.exit(EXIT_CLEAN)
     failing = [d for d in result.diagnostics if d.severity.rank >= settings.fail_on.rank]
@@ -234,8 +314,16 @@ def _progress_callback(quiet: bool) -> Any:
 
 
 def _write_report(
-    result: Any, fmt: str, output: Path | None, color: str, statistics: bool, quiet: bool
+    result: Any,
+    fmt: str,
+    output: Path | None,
+    color: str,
+    statistics: bool,
+    quiet: bool,
+    first_target: Path,
+    compact: bool,
 ) -> None:
+    from fastlint.discovery import find_repository_root
     from fastlint.report import get_reporter
     from fastlint.report.base import ReportInput
 
@@ -246,6 +334,9 @@ def _write_report(
         statistics=statistics,
         deployment=result.deployment_summary(),
         sources=result.sources(),
+        repo_root=find_repository_root(first_target).as_posix(),
+        cwd=Path.cwd().resolve().as_posix(),
+        compact=compact,
     )
     reporter_class = get_reporter(fmt)
     if output is not None:
@@ -260,6 +351,140 @@ def _write_report(
     reporter = reporter_class(sys.stdout, color=_use_color(color, sys.stdout))
     reporter.quiet = quiet
     reporter.write(report)
+
+
+# ---------------------------------------------------------------------------- issue 21 blocks:
+# rules and pages, stdin, warnings for runs that check less than asked
+
+
+def _rule_code(text: str) -> str:
+    """The code ``--explain`` names: a code (any case) or a rule name."""
+    from fastlint import registry
+
+    wanted = text.strip()
+    for meta in registry.all_metas():
+        if wanted.upper() == meta.code or wanted.lower() == meta.name:
+            return meta.code
+    _fail(f"unknown rule code or name '{wanted}' (see 'fastlint --list-rules')")
+
+
+def _list_rules(
+    fmt: str,
+    color: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+) -> None:
+    """``--list-rules``: the rules a run with these --select/--ignore options would use."""
+    from fastlint import registry
+    from fastlint.config import ConfigError, Overrides, build_settings
+
+    overrides = Overrides(
+        select=_split_codes(select),
+        ignore=_split_codes(ignore),
+        extend_select=_split_codes(extend_select),
+    )
+    try:
+        enabled = build_settings({}, overrides).enabled
+    except ConfigError as error:
+        _fail(str(error))
+    metas = [meta for meta in registry.all_metas() if meta.code in enabled]
+    if fmt == "json":
+        import json
+
+        from fastlint.pages import page_url
+
+        rows = [
+            {
+                "code": meta.code,
+                "name": meta.name,
+                "severity": meta.severity.value,
+                "front_end": meta.front_end,
+                "summary": meta.summary,
+                "url": page_url(meta.code),
+            }
+            for meta in metas
+        ]
+        click.echo(json.dumps(rows, indent=2))
+    elif fmt in ("concise", "github"):
+        for meta in metas:
+            click.echo(f"{meta.code} {meta.name} [{meta.severity.value}] {meta.summary}")
+    else:
+        from fastlint.pages import print_rule_table
+
+        print_rule_table(color=_use_color(color, sys.stdout), metas=metas)
+
+
+def _read_stdin(paths: tuple[Path, ...], stdin_filename: Path | None) -> str | None:
+    """The text to lint from stdin (``--stdin-filename PATH -``), or None when not asked."""
+    dash = [path for path in paths if str(path) == "-"]
+    if not dash and (stdin_filename is None or paths):
+        if stdin_filename is not None:
+            _fail("--stdin-filename needs '-' as the path (stdin) and no other paths")
+        return None
+    if stdin_filename is None:
+        _fail("reading stdin ('-') needs --stdin-filename PATH: the name picks the file kind")
+    if len(paths) > len(dash) or len(dash) > 1:
+        _fail("'-' (stdin) cannot be combined with other paths")
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _fail("standard input is not valid UTF-8")
+
+
+def _warn(message: str) -> None:
+    click.echo(f"fastlint: warning: {message}", err=True)
+
+
+def _warn_about_settings(settings: Any, config_path: Path | None, overrides: Any) -> None:
+    from fastlint.config import table_warnings
+
+    for message in table_warnings(config_path):
+        _warn(message)
+    if not settings.enabled:
+        where = (
+            "--select is empty" if overrides.select == [] else f"select is empty in {config_path}"
+        )
+        if overrides.select is None and config_path is None:
+            where = "the selection is empty"
+        _warn(f"no rules are selected ({where}); nothing will be reported")
+
+
+def _warn_about_what_was_skipped(paths: tuple[Path, ...], checked: int, settings: Any) -> None:
+    """Say why a path given on the command line was not checked, as ruff does, so a green run
+    that checked nothing does not look like a clean project."""
+    from fastlint.discovery import classify
+
+    # pre-commit's file filter is deliberately loose (extension-less names, any text file):
+    # files it passes that fastlint does not read are expected there.
+    under_pre_commit = os.environ.get("PRE_COMMIT") == "1"
+    for path in paths:
+        if path.is_dir():
+            if not checked or (len(paths) > 1 and not _has_files_to_check(path, settings)):
+                _warn(f"no files to check under {path}")
+        elif path.exists() and not path.is_file():
+            _warn(f"{path} is not a regular file (a pipe, socket or device); skipped")
+        elif classify(path) is None:
+            if not under_pre_commit or not checked:
+                _warn(f"{path} is not a file fastlint reads ({_KINDS}); skipped")
+        elif not checked:
+            _warn(f"{path} is excluded (exclude settings, .gitignore or a skipped folder)")
+    if not paths and not checked:
+        _warn("no files to check under the current folder")
+
+
+_KINDS = "Python, Dockerfiles, Gunicorn configs, shell scripts, Procfiles"
+
+
+def _has_files_to_check(folder: Path, settings: Any) -> bool:
+    """Whether a run over ``folder`` alone would check a file (one of several paths given:
+    the run's own count cannot tell which path its files came from)."""
+    from fastlint.discovery import discover, find_project_root
+
+    return bool(discover([folder], find_project_root(folder), settings.all_excludes))
 
 
 def main() -> None:

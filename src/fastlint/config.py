@@ -135,6 +135,39 @@ def read_table(path: Path) -> dict[str, Any]:
     return table
 
 
+def table_warnings(path: Path | None) -> list[str]:
+    """Tables of a pyproject file that look like a misspelt ``[tool.fastlint]`` (and so are
+    silently not read): ``[tool.fast-lint]``, ``[tools.fastlint]``, a top-level ``[fastlint]``.
+    Errors are left to :func:`read_table`; a bare config file (``--config``) has no tables."""
+    if path is None or path.name != "pyproject.toml":
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    found: list[str] = []
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            continue
+        if key != "tool" and _looks_like("fastlint", key):
+            found.append(key)
+        elif key != "tool" and _looks_like("tool", key) and "fastlint" in value:
+            found.append(f"{key}.fastlint")
+    tool = data.get("tool")
+    if isinstance(tool, dict):
+        for key, value in tool.items():
+            if key != "fastlint" and isinstance(value, dict) and _looks_like("fastlint", key):
+                found.append(f"tool.{key}")
+    return [f"{path}: [{name}] is not read; did you mean [tool.fastlint]?" for name in found]
+
+
+def _looks_like(wanted: str, key: str) -> bool:
+    import difflib
+
+    squashed = key.lower().replace("-", "").replace("_", "").strip()
+    return squashed == wanted or difflib.SequenceMatcher(None, squashed, wanted).ratio() >= 0.8
+
+
 def _codes(values: Any, key: str) -> set[str]:
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
         raise ConfigError(f"'{key}' must be a list of rule codes")

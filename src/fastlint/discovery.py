@@ -6,6 +6,7 @@ import enum
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,8 @@ def _is_dockerfile_name(lower: str) -> bool:
 def _has_shell_shebang(path: Path) -> bool:
     """``#!/bin/sh``, ``#! /usr/bin/env bash``, ``#!/usr/bin/env -S bash -e`` and so on."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False  # opening a named pipe would wait for a writer forever
         with path.open("rb") as handle:
             head = handle.read(128)
     except OSError:
@@ -135,6 +138,16 @@ def find_project_root(start: Path) -> Path:
         if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
             return candidate
     return folder
+
+
+def find_repository_root(start: Path) -> Path:
+    """The repository's top level (the nearest folder at or above ``start`` holding ``.git``),
+    else the project root: where CI formats anchor their paths."""
+    project = find_project_root(start)
+    for candidate in (project, *project.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return project
 
 
 # ---------------------------------------------------------------------------- ignore rules
@@ -323,7 +336,7 @@ def _relpath(path: Path, root: Path) -> str:
         return path.as_posix().lstrip("/")
 
 
-def _absolute(path: Path) -> Path:
+def absolute_path(path: Path) -> Path:
     """An absolute path with its folders resolved (like the root) but a final symlink kept as
     the link, so a symlinked Dockerfile shows under its own name."""
     absolute = Path(os.path.abspath(path))
@@ -339,25 +352,28 @@ def discover(
     root: Path,
     exclude: Sequence[str] = (),
     cwd: Path | None = None,
+    unsaved: Sequence[Path] = (),
 ) -> list[SourceFile]:
     """Files under ``root`` that fastlint reads, in a stable order.
 
     Folders given in ``paths`` are walked (the folder itself is never excluded: naming it is
     asking for it). Files given explicitly, as pre-commit does, are reported on unless the
     configuration or ``.gitignore`` excludes them, and then the whole project is read as context
-    (not reported on) so cross-file rules see every module.
+    (not reported on) so cross-file rules see every module. ``unsaved`` files count as files
+    even when they are not on disk (their text comes from stdin).
     """
     cwd = (cwd or Path.cwd()).resolve()
     root = root.resolve()
     ignores = _ancestor_ignores(root)
     explicit_files: list[Path] = []
     walk_roots: list[Path] = []
+    unsaved_files = {absolute_path(path) for path in unsaved}
     for given in paths:
-        absolute = _absolute(given)
+        absolute = absolute_path(given)
         if absolute.is_dir():
             walk_roots.append(absolute.resolve())
         elif (
-            absolute.is_file()
+            (absolute.is_file() or absolute in unsaved_files)
             and classify(absolute) is not None
             and not _explicit_file_excluded(absolute, root, exclude, ignores)
         ):

@@ -9,7 +9,8 @@ not know it is there. :func:`lint` runs the steps in order, in this process.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -104,14 +105,18 @@ def load(
     root: Path | None = None,
     cwd: Path | None = None,
     files: list[SourceFile] | None = None,
+    given: Mapping[Path, str] | None = None,
 ) -> Loaded:
     """Discover the files under ``paths`` (or take ``files``, discovered already), read them
-    and run each one's front end. Python files are parsed later: by their own check, or when
-    another check needs them as context."""
+    and run each one's front end. ``given`` (absolute path → text) replaces reading those
+    files from disk: an editor's unsaved buffer, given on stdin; such a file need not exist.
+    Python files are parsed later: by their own check, or when another check needs them as
+    context."""
     paths = list(paths) or [Path(".")]
     root = (root or find_project_root(paths[0])).resolve()
+    given = given or {}
     if files is None:
-        files = discover(paths, root, settings.all_excludes, cwd)
+        files = discover(paths, root, settings.all_excludes, cwd, unsaved=list(given))
     ctx = LintContext(root=root, settings=settings, files=files)
     raw: list[Diagnostic] = []
     texts: dict[str, tuple[FileKind, str]] = {}
@@ -119,7 +124,7 @@ def load(
     max_size = max_file_size(settings)
     for source in files:
         try:
-            text = read_text(source, max_size)
+            text = given[source.path] if source.path in given else read_text(source, max_size)
             if source.kind is FileKind.PYTHON:
                 python_texts[source.display] = text
                 unit = deferred_python(source, text)
@@ -238,11 +243,15 @@ def lint(
     root: Path | None = None,
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    given: Mapping[Path, str] | None = None,
 ) -> LintResult:
-    """Lint ``paths`` in this process, every step in order."""
+    """Lint ``paths`` in this process, every step in order (``given``: see :func:`load`)."""
+    clock = PhaseClock()
     with collector_paused():
-        loaded = load(paths, settings, root=root, cwd=cwd)
+        loaded = load(paths, settings, root=root, cwd=cwd, given=given)
+        clock.lap("load")
         raw = [*loaded.raw, *run_project_rules(loaded.ctx)]
+        clock.lap("project rules")
         checks = PythonChecks(loaded.ctx)
         modules = python_targets(loaded.ctx)
         known: dict[str, Suppressions] = {}
@@ -253,7 +262,11 @@ def lint(
                 known[module.path] = checked.suppressions
             if progress is not None:
                 progress(done, len(modules))
-        return result(loaded, raw, known)
+        clock.lap("check")
+        found = result(loaded, raw, known)
+        clock.lap("finish")
+        found.timings = clock.laps
+        return found
 
 
 def check_one(checks: PythonChecks, module: PythonModule) -> Checked:
@@ -278,6 +291,19 @@ def result(
         context=loaded.ctx,
         texts={path: text for path, (_, text) in loaded.texts.items()},
     )
+
+
+class PhaseClock:
+    """Seconds spent in each phase of a run, for ``--verbose``."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.laps[phase] = self.laps.get(phase, 0.0) + now - self._last
+        self._last = now
 
 
 class collector_paused:

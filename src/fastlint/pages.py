@@ -191,11 +191,14 @@ def print_page(code: str, color: bool = False) -> None:
     from rich.markdown import Markdown
 
     text = page_text(code)
-    _console(color).print(Markdown(text, code_theme="ansi_dark" if color else "default"))
+    # On a terminal a link is its text, clickable; elsewhere (a pipe, a file, an editor's
+    # panel) the URL must be printed or it is lost: "text (url)".
+    theme = "ansi_dark" if color else "default"
+    _console(color).print(Markdown(text, code_theme=theme, hyperlinks=color))
 
 
-def print_rule_table(color: bool = False) -> None:
-    """Every rule (``--list-rules``): code, name, severity, front end, summary."""
+def print_rule_table(color: bool = False, metas: list[registry.RuleMeta] | None = None) -> None:
+    """Every rule, or ``metas`` (``--list-rules``): code, name, severity, front end, summary."""
     from rich import box
     from rich.table import Table
 
@@ -203,6 +206,6 @@ def print_rule_table(color: bool = False) -> None:
     for column in ("Code", "Name", "Severity", "Front end"):
         table.add_column(column, no_wrap=True)
     table.add_column("Summary", overflow="fold")
-    for meta in registry.all_metas():
+    for meta in registry.all_metas() if metas is None else metas:
         table.add_row(meta.code, meta.name, meta.severity.value, meta.front_end, meta.summary)
     _console(color).print(table)

@@ -23,6 +23,7 @@ class LintResult:
     cached_deployment: dict[str, Any] | None = None  # set when the result comes from a cache
     # What the speed layer did (:class:`fastlint.incremental.steps.CacheReport`), when it ran.
     cache_report: Any = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (--verbose)
 
     @property
     def deployment(self) -> Any:

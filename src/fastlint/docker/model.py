@@ -388,11 +388,42 @@ def _is_development_name(name: str) -> bool:
 
 
 def load_dockerfile(source: SourceFile, text: str) -> DockerfileModel:
-    """Parse ``text`` (never raises on odd input: Docker's own leniency is the guide)."""
+    """Parse ``text``. Odd input is read as leniently as Docker reads it; only a file Docker
+    would refuse outright (no FROM, a FROM without an image) raises UnreadableFile (FL000)."""
     model = DockerfileModel(source, text)
     model.instructions = _instructions(text)
+    _refuse_non_dockerfile(model.instructions, text)
     _build_stages(model)
     return model
+
+
+def _refuse_non_dockerfile(instructions: list[Instruction], text: str) -> None:
+    """A file of prose or a template under a Dockerfile name parses (dockerfile-parse takes
+    every line's first word for an instruction), and then the rules would judge it ("FROM
+    never sets USER"). Such a file gets one FL000 instead, which says what is wrong with it."""
+    from fastlint.reading import UnreadableFile
+
+    problem = not_a_dockerfile(instructions)
+    if problem is not None:
+        raise UnreadableFile(*problem, text=text)
+
+
+def not_a_dockerfile(instructions: list[Instruction]) -> tuple[str, Location] | None:
+    """Why Docker would refuse these instructions outright, and where; None when it would not:
+    instructions but no FROM (prose, garbage), or a FROM that names no image."""
+    real = [i for i in instructions if i.keyword != "COMMENT"]
+    froms = [i for i in real if i.keyword == "FROM"]
+    if real and not froms:
+        first = real[0]
+        return (
+            f"not a Dockerfile: no FROM instruction (line {first.line} starts with "
+            f"'{first.content.split()[0] if first.content.split() else first.keyword}')",
+            first.location,
+        )
+    for instruction in froms:
+        if not _split_flags(instruction.value)[1].strip():
+            return "not a Dockerfile: FROM names no image", instruction.location
+    return None
 
 
 def _instructions(text: str) -> list[Instruction]:

@@ -8,12 +8,12 @@ LibCST nor any rule: :mod:`fastlint.incremental.steps` (and the engine) only on 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Callable
 
 from fastlint.config import Settings
-from fastlint.discovery import discover, find_project_root
+from fastlint.discovery import absolute_path, discover, find_project_root
 from fastlint.incremental import runcache
 from fastlint.result import LintResult
 
@@ -26,16 +26,20 @@ def lint(
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = None,
+    texts: Mapping[Path, str] | None = None,
 ) -> LintResult:
     """Lint ``paths`` behind the result cache (``cache_dir`` None: no cache), checking Python
     files in ``jobs`` processes (None: as many as the machine and the amount of code make
-    worthwhile). The findings are the same for any ``jobs`` and with or without a cache."""
+    worthwhile). The findings are the same for any ``jobs`` and with or without a cache.
+    ``texts`` (path → text) stands in for those files on disk, as an editor's unsaved buffer;
+    the result cache keys files by their bytes on disk, so such a run uses none."""
     paths = list(paths) or [Path(".")]
     cwd = (cwd or Path.cwd()).resolve()
     root = find_project_root(paths[0]).resolve()
-    sources = discover(paths, root, settings.all_excludes, cwd)
-    if cache_dir is None:
-        return run(paths, settings, root, cwd, sources, progress, jobs, None)
+    given = {absolute_path(path): text for path, text in (texts or {}).items()}
+    sources = discover(paths, root, settings.all_excludes, cwd, unsaved=list(given))
+    if cache_dir is None or given:
+        return run(paths, settings, root, cwd, sources, progress, jobs, None, given)
     folder = cache_dir if cache_dir.is_absolute() else cwd / cache_dir
     key = runcache.run_key(sources, settings, root, cwd)
     entry = runcache.entry_path(folder, paths, cwd)

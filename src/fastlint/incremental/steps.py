@@ -17,7 +17,7 @@ The engine (:mod:`fastlint.engine`) does not know any of this happens. Here a ru
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -54,13 +54,17 @@ def run(
     progress: Callable[[int, int], None] | None,
     jobs: int | None,
     store: FileStore | None,
+    given: Mapping[Path, str] | None = None,
 ) -> LintResult:
-    """A run that the run cache did not answer (``store``: the per-file store, or None)."""
+    """A run that the run cache did not answer (``store``: the per-file store, or None;
+    ``given``: texts that stand in for files on disk)."""
     recorder = Recorder()
     previous = reads.install(recorder)
     try:
         with engine.collector_paused():
-            return _steps(paths, settings, root, cwd, sources, progress, jobs, store, recorder)
+            return _steps(
+                paths, settings, root, cwd, sources, progress, jobs, store, recorder, given
+            )
     finally:
         reads.install(previous)
 
@@ -75,8 +79,10 @@ def _steps(
     jobs: int | None,
     store: FileStore | None,
     recorder: Recorder,
+    given: Mapping[Path, str] | None,
 ) -> LintResult:
-    loaded = engine.load(paths, settings, root=root, cwd=cwd, files=sources)
+    clock = engine.PhaseClock()
+    loaded = engine.load(paths, settings, root=root, cwd=cwd, files=sources, given=given)
     ctx = loaded.ctx
     texts = loaded.python_texts
     raw = list(loaded.raw)
@@ -90,7 +96,9 @@ def _steps(
         reused = _still_holding(ctx, store, recorder, candidates, texts)
         for path in _reported(ctx) & reused.keys():
             raw.extend(reused[path].diagnostics)  # its findings come from the cache
+    clock.lap("load")
     raw.extend(engine.run_project_rules(ctx))
+    clock.lap("project rules")
     answers: Answers = {}
     _keep(answers, _fresh_answers(ctx.project))  # what the project rules computed
     fresh: dict[str, FileEntry] = {}
@@ -109,10 +117,13 @@ def _steps(
                 outcome.used,
                 outcome.checked.diagnostics,
             )
+    clock.lap("check")
     if store is not None:
         store.update(texts, reused.keys(), fresh, answers)
     result = engine.result(loaded, raw, known)
     result.cache_report = CacheReport(_reported(ctx) & reused.keys(), fresh, known)
+    clock.lap("finish")
+    result.timings = clock.laps
     return result
 
 

@@ -1,14 +1,14 @@
 """A Python file: its text, LibCST tree, model, and lazily computed positions.
 
 Every module is *deferred*: its text is read, and it is parsed the first time something asks
-for its tree or model. A module the run reports on is parsed when its check starts (in whichever
-process checks it, see :mod:`fastlint.workers`). A module that is only context (a pre-commit run
-names two files; the rest of the project is there to resolve imports and call chains) is parsed
-only if a check needs it. Whole-project scans look at ``text`` for their tokens first, so a
-run that reports on one file parses that file and the modules its findings actually depend
-on. Reading ``tree`` or ``model`` is reported to :data:`fastlint.python.reads.hook`, and so is
-quoting the module's text and parsing it: the one place the speed layer learns what a file's
-findings were computed from.
+for its tree or model. A module the run reports on is parsed when its check starts (in
+whichever process checks it, see :mod:`fastlint.incremental.workers`). A module that is only
+context (a pre-commit run names two files; the rest of the project is there to resolve imports
+and call chains) is parsed only if a check needs it. Whole-project scans look at ``text`` for
+their tokens first, so a run that reports on one file parses that file and the modules its
+findings actually depend on. Reading ``tree`` or ``model`` is reported to
+:data:`fastlint.python.reads.hook`, and so is quoting the module's text and parsing it: the one
+place the speed layer learns what a file's findings were computed from.
 """
 
 from __future__ import annotations

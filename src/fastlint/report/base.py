@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from fastlint.diagnostics import Diagnostic
+from fastlint.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,9 +23,24 @@ class ReportInput:
     diagnostics: list[Diagnostic]
     files: int
     version: str
-    statistics: bool = False
+    statistics: bool = False  # --statistics: the number of findings per code instead of them
     deployment: dict[str, Any] | None = None
     sources: dict[str, str] = field(default_factory=dict)  # display path → text, for snippets
+    # Where CI formats anchor their paths: the repository's top level (else the project root)
+    # and the working folder that display paths are relative to, both absolute POSIX paths.
+    # None: display paths are used as they are.
+    repo_root: str | None = None
+    cwd: str | None = None
+    compact: bool = False  # files passed (pre-commit, editors): no per-code table or panel
+
+    def repo_path(self, display: str) -> str:
+        """``display`` relative to the repository root, which GitHub maps to its files;
+        a path outside the repository stays absolute."""
+        if self.repo_root is None or self.cwd is None:
+            return display
+        absolute = posixpath.normpath(posixpath.join(self.cwd, display.replace("\\", "/")))
+        relative = posixpath.relpath(absolute, self.repo_root)
+        return absolute if relative == ".." or relative.startswith("../") else relative
 
 
 class Reporter:
@@ -52,6 +68,56 @@ def counts_by_code(diagnostics: list[Diagnostic]) -> list[tuple[str, str, int]]:
         (code, names[code], count)
         for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+
+
+def statistics_lines(diagnostics: list[Diagnostic]) -> list[str]:
+    """``    2  FL403  debug-enabled``: the plain-text form of ``--statistics``."""
+    return [f"{count:>5}  {code}  {name}\n" for code, name, count in counts_by_code(diagnostics)]
+
+
+def statistics_records(diagnostics: list[Diagnostic]) -> list[dict[str, Any]]:
+    """The ``--statistics`` rows as data (JSON), most frequent first."""
+    severities: dict[str, set[str]] = {}
+    for diagnostic in diagnostics:
+        severities.setdefault(diagnostic.code, set()).add(diagnostic.severity.value)
+    return [
+        {"code": code, "name": name, "count": count, "severities": sorted(severities[code])}
+        for code, name, count in counts_by_code(diagnostics)
+    ]
+
+
+def severity_counts(diagnostics: list[Diagnostic]) -> str:
+    """``3 errors, 1 warning``: the findings per severity, most severe first."""
+    by_severity = Counter(d.severity for d in diagnostics)
+    return ", ".join(
+        f"{by_severity[level]} {level.value}{'s' if by_severity[level] != 1 else ''}"
+        for level in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        if by_severity[level]
+    )
+
+
+def totals_line(report: ReportInput) -> str:
+    """``Found 20 findings (11 errors, 6 warnings, 3 infos) in 9 of 15 files.``"""
+    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    if not report.diagnostics:
+        return f"No findings in {files}."
+    total = len(report.diagnostics)
+    with_findings = len({d.path for d in report.diagnostics})
+    return (
+        f"Found {total} finding{'s' if total != 1 else ''} "
+        f"({severity_counts(report.diagnostics)}) in {with_findings} of {files}."
+    )
+
+
+def most_severe_code(diagnostics: list[Diagnostic]) -> str | None:
+    """The code to read about first: the most severe, then the most frequent, then the lowest."""
+    if not diagnostics:
+        return None
+    ranks: dict[str, int] = {}
+    for diagnostic in diagnostics:
+        ranks[diagnostic.code] = max(ranks.get(diagnostic.code, 0), diagnostic.severity.rank)
+    counts = Counter(d.code for d in diagnostics)
+    return min(ranks, key=lambda code: (-ranks[code], -counts[code], code))
 
 
 def console_for(stream: IO[str], color: bool) -> Console:

@@ -6,8 +6,9 @@ Rich is imported here only, and this module only when ``--format rich`` is chose
 
 from __future__ import annotations
 
+import re
 import textwrap
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 from rich import box
@@ -16,7 +17,14 @@ from rich.table import Table
 from rich.text import Text
 
 from fastlint.diagnostics import Diagnostic, Severity
-from fastlint.report.base import Reporter, ReportInput, console_for, counts_by_code
+from fastlint.report.base import (
+    Reporter,
+    ReportInput,
+    console_for,
+    counts_by_code,
+    most_severe_code,
+    totals_line,
+)
 
 SEVERITY_STYLES = {
     Severity.ERROR: "bold red",
@@ -30,6 +38,12 @@ _TAB_SIZE = 4
 class RichReporter(Reporter):
     def write(self, report: ReportInput) -> None:
         console = console_for(self.stream, self.color)
+        if report.statistics:
+            # --statistics: the counts instead of the findings, as in every format.
+            if report.diagnostics:
+                console.print(summary_table(report.diagnostics))
+            self._close(console, report)
+            return
         by_path: dict[str, list[Diagnostic]] = defaultdict(list)
         for diagnostic in report.diagnostics:
             by_path[diagnostic.path].append(diagnostic)
@@ -43,15 +57,20 @@ class RichReporter(Reporter):
                     # carets stay under the characters they mark.
                     console.print(part, soft_wrap=not self.color)
                 console.print()
-        if (report.statistics or not self.quiet) and report.diagnostics:
+        if not self.quiet and not report.compact and report.diagnostics:
             console.print(summary_table(report.diagnostics))
+        self._close(console, report)
+
+    def _close(self, console: Any, report: ReportInput) -> None:
+        """Totals, the page to read first and (unless compact) the deployment model."""
         if self.quiet:
             return
-        console.print(_totals(report))
-        if report.diagnostics:
-            code = counts_by_code(report.diagnostics)[0][0]  # the most frequent finding
+        style = "bold" if report.diagnostics else "bold green"
+        console.print(Text(totals_line(report), style=style))
+        code = most_severe_code(report.diagnostics)
+        if code is not None:
             console.print(Text(f"Why and how to fix: fastlint --explain {code}", style="dim"))
-        if report.deployment:
+        if report.deployment and not report.compact and not report.statistics:
             console.print(deployment_panel(report.deployment))
 
 
@@ -76,12 +95,33 @@ def finding_parts(diagnostic: Diagnostic, lines: list[str], width: int | None = 
     for line in snippet(diagnostic, lines, style):
         line.no_wrap, line.overflow = True, "ellipsis"
         parts.append(line)
-    if diagnostic.fix:
+    if diagnostic.fix and not repeats_message(diagnostic.fix, diagnostic.message):
         fix = Text()
         fix.append("  = fix: ", style="bold green")
         fix.append(diagnostic.fix)
         parts.append(fix)
     return parts
+
+
+_WORD = re.compile(r"[a-z0-9_]+")
+# Words that say how to change something rather than what: "remove X" repeats a message that
+# ends "...; drop X" as much as "X" alone does.
+_VERBS_AND_GLUE = frozenset(
+    (  # noqa: SIM905  (a word list reads best as words)
+        "a an and as at by for from in into it of on or the to with add use remove move set pass "
+        "drop put write replace make call switch keep run"
+    ).split()
+)
+
+
+def repeats_message(fix: str, message: str) -> bool:
+    """Whether the fix hint says nothing the message does not already say: at least half of
+    its content words appear in the message (whose last clause is, by house style, the fix)."""
+    said = set(_WORD.findall(message.lower()))
+    words = [w for w in _WORD.findall(fix.lower()) if w not in _VERBS_AND_GLUE]
+    if not words:
+        return True
+    return sum(word in said for word in words) * 2 >= len(words)
 
 
 def snippet(diagnostic: Diagnostic, lines: list[str], style: str = "") -> list[Text]:
@@ -91,7 +131,7 @@ def snippet(diagnostic: Diagnostic, lines: list[str], style: str = "") -> list[T
         return []
     last = min(max(diagnostic.end_line, first), len(lines), first + _MAX_SNIPPET_LINES - 1)
     gutter = len(str(last))
-    rendered = [_gutter(f"  {'':>{gutter}} |")]
+    rendered: list[Text] = []
     for number in range(first, last + 1):
         raw = lines[number - 1]
         start = diagnostic.column if number == first else _first_non_space(raw)
@@ -149,23 +189,6 @@ def summary_table(diagnostics: list[Diagnostic]) -> Table:
             severity.append(level.value, style=SEVERITY_STYLES[level])
         table.add_row(str(count), code, severity, name)
     return table
-
-
-def _totals(report: ReportInput) -> Text:
-    files = f"{report.files} file{'s' if report.files != 1 else ''}"
-    if not report.diagnostics:
-        return Text(f"No findings in {files}.", style="bold green")
-    by_severity = Counter(d.severity for d in report.diagnostics)
-    parts = [
-        f"{by_severity[level]} {level.value}{'s' if by_severity[level] != 1 else ''}"
-        for level in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-        if by_severity[level]
-    ]
-    total = len(report.diagnostics)
-    return Text(
-        f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {files}.",
-        style="bold",
-    )
 
 
 def deployment_panel(deployment: dict[str, Any]) -> Panel:

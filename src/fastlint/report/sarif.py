@@ -2,11 +2,14 @@
 
 Every registered rule is described in ``tool.driver.rules`` (so a viewer can show a rule's help
 even for rules with no result in this run); each rule's help is its page from ``rules/``.
+Paths are relative to the repository root, named in ``originalUriBaseIds`` as ``%SRCROOT%``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +20,17 @@ from fastlint.report.base import Reporter, ReportInput
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+FINGERPRINT_KEY = "fastlint/v1"
+
+# GitHub code scanning ranks security alerts by this CVSS-like score (as a string): 7.0-8.9 is
+# "high", 4.0-6.9 "medium". Only the rules whose finding is an exposure get one.
+SECURITY_SEVERITY = {
+    "FL401": "7.5",  # CORS: any web page reads authenticated responses
+    "FL402": "5.3",  # the API's schema and docs served in production
+    "FL403": "6.5",  # tracebacks with code and values sent to clients
+    "FL404": "6.5",  # client IP and scheme taken from headers anyone can send
+    "FL501": "7.0",  # code execution in the service owns the container as root
+}
 
 
 class SarifReporter(Reporter):
@@ -36,12 +50,17 @@ def sarif_log(report: ReportInput) -> dict[str, Any]:
     }
     if pages.home_url() is not None:
         driver["informationUri"] = pages.home_url()
-    run: dict[str, Any] = {
-        "tool": {"driver": driver},
-        # Columns count code points (LibCST and the line-based front ends), not UTF-16 units.
-        "columnKind": "unicodeCodePoints",
-        "results": [_result(d, index) for d in report.diagnostics],
-    }
+    run: dict[str, Any] = {"tool": {"driver": driver}}
+    if report.repo_root is not None:
+        root = report.repo_root.rstrip("/") + "/"
+        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": "file://" + quote(root, safe="/")}}
+    # Columns count code points (LibCST and the line-based front ends), not UTF-16 units.
+    run["columnKind"] = "unicodeCodePoints"
+    fingerprints = _fingerprints(report)
+    run["results"] = [
+        _result(d, index, report.repo_path(d.path), print_)
+        for d, print_ in zip(report.diagnostics, fingerprints)
+    ]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
@@ -53,6 +72,9 @@ def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVELS[meta.severity]},
         "properties": {"tags": ["fastlint", meta.front_end], "precision": "high"},
     }
+    if meta.code in SECURITY_SEVERITY:
+        descriptor["properties"]["tags"].append("security")
+        descriptor["properties"]["security-severity"] = SECURITY_SEVERITY[meta.code]
     help_uri = pages.page_url(meta.code)
     if help_uri is not None:
         descriptor["helpUri"] = help_uri
@@ -74,7 +96,24 @@ def _unwrap(markdown: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def _result(diagnostic: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+def _fingerprints(report: ReportInput) -> list[str]:
+    """A fingerprint per result that survives lines moving: the rule, the repository path and
+    the reported line's text (whitespace removed), plus which occurrence of that triple it is."""
+    seen: Counter[str] = Counter()
+    prints = []
+    for diagnostic in report.diagnostics:
+        lines = (report.sources.get(diagnostic.path) or "").splitlines()
+        text = lines[diagnostic.line - 1] if 1 <= diagnostic.line <= len(lines) else ""
+        key = "\0".join((diagnostic.code, report.repo_path(diagnostic.path), "".join(text.split())))
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        seen[digest] += 1
+        prints.append(f"{digest}:{seen[digest]}")
+    return prints
+
+
+def _result(
+    diagnostic: Diagnostic, index: dict[str, int], path: str, fingerprint: str
+) -> dict[str, Any]:
     region: dict[str, int] = {
         "startLine": max(diagnostic.line, 1),
         "startColumn": max(diagnostic.column, 1),
@@ -92,11 +131,12 @@ def _result(diagnostic: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": artifact_location(diagnostic.path),
+                    "artifactLocation": artifact_location(path),
                     "region": region,
                 }
             }
         ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
     if diagnostic.code in index:
         result["ruleIndex"] = index[diagnostic.code]
@@ -106,8 +146,8 @@ def _result(diagnostic: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
 
 
 def artifact_location(path: str) -> dict[str, str]:
-    """A display path as a URI reference (spaces, ``#``, ``%`` escaped). Relative paths are
-    relative to the working directory, which code scanning treats as the checkout root."""
+    """A path as a URI reference (spaces, ``#``, ``%`` escaped). Relative paths are relative
+    to ``%SRCROOT%``, the repository root."""
     posix = path.replace("\\", "/")
     if posix.startswith("/"):
         return {"uri": "file://" + quote(posix, safe="/")}
