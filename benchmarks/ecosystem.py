@@ -358,7 +358,7 @@ def write_tree(git_dir: Path, commit: str, target: Path) -> int:
     ).stdout
     missing = 0
     stream = io.BytesIO(output)
-    for sha, path, mode in entries:
+    for _sha, path, mode in entries:
         header = stream.readline().decode().split()
         if len(header) < 3 or header[1] != "blob":  # "<sha> missing"
             missing += 1
