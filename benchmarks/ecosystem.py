@@ -13,12 +13,13 @@ missing ones from bare git mirrors (``DIR/<owner>+<name>/repo``, the layout the 
 (snapshots leave out files of 4 MiB and more).
 
 Findings are stored per fastlint revision and project as JSON under
-``benchmarks/.cache/ecosystem/<rev>/`` (gitignored); a clean revision's stored findings are
-reused unless ``--rerun``. ``--against REV`` runs git revision REV's ``src/`` (``git archive``,
-first on PYTHONPATH, this environment's dependencies) and prints the findings that are new and
-gone per project and rule. ``benchmarks/ecosystem/labels.jsonl`` holds one verdict per finding
-(TP, FP or debatable) and the real problems fastlint misses (``miss``); with them the script
-prints precision TP / (TP + FP) and recall found / (found + missed) per rule and family.
+``benchmarks/.cache/ecosystem/src-<tree>/`` (gitignored), named by the git tree id of the
+revision's ``src/``; stored findings of a clean tree are reused unless ``--rerun``.
+``--against REV`` runs git revision REV's ``src/`` (``git archive``, first on PYTHONPATH, this
+environment's dependencies) and prints the findings that are new and gone per project and rule.
+``benchmarks/ecosystem/labels.jsonl`` holds one verdict per finding (TP, FP or debatable) and
+the real problems fastlint misses (``miss``); with them the script prints precision
+TP / (TP + FP) and recall found / (found + missed) per rule and family.
 """
 
 from __future__ import annotations
@@ -409,10 +410,16 @@ def git(*args: str) -> str:
     ).stdout.strip()
 
 
+def source_tree(revision: str) -> str:
+    """The id of ``revision``'s ``src/`` tree: runs are stored by it, so a commit that only
+    touches labels, tests or docs reuses the findings of the one before."""
+    return git("rev-parse", "--short=12", f"{revision}:src")
+
+
 def this_revision() -> tuple[str, bool]:
-    """This worktree's commit and whether its fastlint code differs from it."""
+    """This worktree's ``src/`` tree id and whether the files differ from it."""
     dirty = bool(git("status", "--porcelain", "--", "src"))
-    return git("rev-parse", "--short=12", "HEAD"), dirty
+    return source_tree("HEAD"), dirty
 
 
 def run_project(project: Project, checkout: Path, source: Path) -> dict[str, object]:
@@ -473,8 +480,8 @@ def lint_all(
 
 
 def revision_source(revision: str, scratch: Path) -> tuple[str, Path]:
-    """git ``revision``'s ``src/`` written under ``scratch``, and the revision's short sha."""
-    sha = git("rev-parse", "--short=12", revision)
+    """git ``revision``'s ``src/`` written under ``scratch``, and that tree's id."""
+    sha = git("rev-parse", "--short=12", f"{revision}:src")
     archive = subprocess.run(
         ["git", "-C", str(REPO), "archive", sha, "src"], capture_output=True, check=True
     ).stdout
@@ -483,21 +490,29 @@ def revision_source(revision: str, scratch: Path) -> tuple[str, Path]:
     return sha, scratch / "src"
 
 
-def projects_table(projects: Sequence[Project], runs: Mapping[str, Mapping[str, object]]) -> str:
+def projects_table(
+    projects: Sequence[Project],
+    runs: Mapping[str, Mapping[str, object]],
+    labels: Sequence[Label] = (),
+) -> str:
+    """One row per project: its size, the run, and its own precision and recall."""
     rows = [
-        "| project | category | lines | files | seconds | findings by rule |",
-        "|---|---|---:|---:|---:|---|",
+        "| project | category | lines | files | seconds | precision | recall | findings by rule |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for project in projects:
         data = runs.get(project.name)
         if data is None:
-            rows.append(f"| {project.name} | {project.category} | | | | no checkout |")
+            rows.append(f"| {project.name} | {project.category} | | | | | | no checkout |")
             continue
-        counts = Counter(f.code for f in stored_findings(data))
+        findings = stored_findings(data)
+        counts = Counter(f.code for f in findings)
         by_rule = ", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none"
+        whole = score(findings, labels, [project.name]).total()
         rows.append(
             f"| {project.name} | {project.category} | {project.python_lines:,} "
-            f"| {data['files']} | {data['seconds']} | {by_rule} |"
+            f"| {data['files']} | {data['seconds']} | {percent(whole.precision)} "
+            f"| {percent(whole.recall)} | {by_rule} |"
         )
     return "\n".join(rows)
 
@@ -528,12 +543,13 @@ def main() -> None:
         return
 
     revision, dirty = this_revision()
-    name = f"{revision}-dirty" if dirty else revision
+    name = f"src-{revision}-dirty" if dirty else f"src-{revision}"
     runs = lint_all(present, args.checkouts, REPO / "src", name, reuse=not dirty and not args.rerun)
     findings = [f for data in runs.values() for f in stored_findings(data)]
     labels = load_labels()
-    print(f"## fastlint {name} on {len(present)} projects\n")
-    print(projects_table(projects, runs))
+    commit = git("rev-parse", "--short=12", "HEAD")
+    print(f"## fastlint {commit} ({name}) on {len(present)} projects\n")
+    print(projects_table(projects, runs, labels))
     scores = score(findings, labels, [p.name for p in present])
     print(f"\n## Precision and recall ({time.strftime('%Y-%m-%d', time.gmtime())})\n")
     print(scores_table(scores))
@@ -552,10 +568,10 @@ def main() -> None:
     if args.against:
         with tempfile.TemporaryDirectory(prefix="fastlint-eco-rev-") as scratch:
             sha, source = revision_source(args.against, Path(scratch))
-            theirs = lint_all(present, args.checkouts, source, sha, reuse=not args.rerun)
+            theirs = lint_all(present, args.checkouts, source, f"src-{sha}", reuse=not args.rerun)
         before = [f for data in theirs.values() for f in stored_findings(data)]
-        print(f"\n## Changes from {args.against} ({sha}) to {name}\n")
-        print(diff_report(diff(before, findings), labels, sha, name))
+        print(f"\n## Changes from {args.against} (src-{sha}) to {name}\n")
+        print(diff_report(diff(before, findings), labels, f"src-{sha}", name))
 
 
 if __name__ == "__main__":
