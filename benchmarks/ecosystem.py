@@ -481,13 +481,23 @@ def lint_all(
 
 def revision_source(revision: str, scratch: Path) -> tuple[str, Path]:
     """git ``revision``'s ``src/`` written under ``scratch``, and that tree's id."""
-    sha = git("rev-parse", "--short=12", f"{revision}:src")
+    sha = source_tree(revision)
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", sha, "src"], capture_output=True, check=True
+        ["git", "-C", str(REPO), "archive", revision, "src"], capture_output=True, check=True
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as handle:
         handle.extractall(scratch, members=[m for m in handle.getmembers() if m.isfile()])
-    return sha, scratch / "src"
+    source = scratch / "src"
+    where = subprocess.run(
+        [sys.executable, "-c", "import fastlint; print(fastlint.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(source)},
+    ).stdout.strip()
+    if not Path(where).resolve().is_relative_to(source.resolve()):
+        raise SystemExit(f"ecosystem: {revision}'s code did not shadow the installed one ({where})")
+    return sha, source
 
 
 def projects_table(
