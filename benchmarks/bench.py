@@ -3,6 +3,7 @@
     python benchmarks/bench.py                 # 3 runs of each tool, Markdown table on stdout
     python benchmarks/bench.py --runs 5 --install-flake8
     python benchmarks/bench.py --against REV   # cold runs of this code and of git REV in pairs
+    python benchmarks/bench.py --differential  # cached vs --no-cache, 2 workers vs 1, after edits
 
 The sdist is fetched once into benchmarks/.cache/ (gitignored) with
 ``pip download --no-deps --no-binary :all:`` and unpacked there. Each timed command runs under a
@@ -44,7 +45,9 @@ def append_constant(text: str, run: int) -> str:
     return text + f"\nFASTLINT_BENCHMARK_EDIT = {run}\n"
 
 
-def first_statement_of(function: str) -> Callable[[str, int], str]:
+def first_statement_of(
+    function: str, statement: str = "_benchmark_edit = {run}"
+) -> Callable[[str, int], str]:
     """An edit inside one top-level function's body: a statement before its first one."""
 
     def edit(text: str, run: int) -> str:
@@ -56,7 +59,7 @@ def first_statement_of(function: str) -> Callable[[str, int], str]:
         ]
         first = found.body[0]
         lines = text.splitlines(keepends=True)
-        lines.insert(first.lineno - 1, " " * first.col_offset + f"_benchmark_edit = {run}\n")
+        lines.insert(first.lineno - 1, " " * first.col_offset + statement.format(run=run) + "\n")
         return "".join(lines)
 
     return edit
@@ -343,6 +346,60 @@ def compare_with(revision: str, pairs: int, tree: Path) -> str:
     return "\n".join(rows)
 
 
+def differential(tree: Path) -> bool:
+    """The speed layer's differential checks on a real tree: the findings (JSON, byte for byte)
+    of one process and of two workers, of a cold and a warm run, and after each edit of
+    :data:`EDITS` and of a pre-commit run over one edited file, of a cached run and of
+    ``--no-cache``. Prints one line a check; True when all agree."""
+    base = [sys.executable, "-m", "fastlint", "--format", "json", "--exit-zero"]
+
+    def findings(*args: str) -> str:
+        done = subprocess.run(
+            [*base, *args], cwd=tree, capture_output=True, text=True, env=ENVIRONMENT
+        )
+        if done.returncode != 0:
+            sys.exit(f"bench: fastlint {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    agreed = True
+
+    def check(what: str, one: str, other: str) -> None:
+        nonlocal agreed
+        same = one == other
+        agreed &= same
+        count = len(json.loads(one)["diagnostics"])
+        print(f"{'same' if same else 'DIFFERENT'}: {what} ({count} findings)", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="fastlint-differential-") as scratch:
+        cache = ["--cache-dir", str(Path(scratch) / "cache")]
+        cold = findings(".", "--no-cache", "--jobs", "1")
+        check("--jobs 1 vs --jobs 2, cold", cold, findings(".", "--no-cache", "--jobs", "2"))
+        findings(".", *cache)
+        check("cold vs warm", cold, findings(".", *cache))
+        blocking = first_statement_of("load_flow_from_entrypoint", "import time; time.sleep(1)")
+        edits = [(path, what, edit, ".") for path, what, edit in EDITS]
+        # A helper many coroutines call starts blocking: their findings must change.
+        edits.append(("src/prefect/flows.py", "a blocking call in a body", blocking, "."))
+        edits.append((ONE_FILE, "a comment (pre-commit run)", append_comment, ONE_FILE))
+        for run, (path, what, edit, target) in enumerate(edits):
+            edited = tree / path
+            if not edited.exists():
+                continue  # another tree than prefect: its edits do not apply
+            original = edited.read_bytes()
+            try:
+                findings(".", *cache)  # the store as the unedited tree leaves it
+                edited.write_text(edit(original.decode(), run), encoding="utf-8")
+                cached = findings(target, *cache)
+                check(
+                    f"{what} in {path}: cached vs --no-cache",
+                    cached,
+                    findings(target, "--no-cache"),
+                )
+            finally:
+                edited.write_bytes(original)
+    return agreed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (default 3)")
@@ -354,9 +411,19 @@ def main() -> None:
         "--against", metavar="REV", help="only compare cold runs with git REV, in pairs"
     )
     parser.add_argument("--pairs", type=int, default=10, help="pairs for --against")
+    parser.add_argument(
+        "--differential", action="store_true", help="only check cached/worker runs agree"
+    )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="a project to run on instead of prefect (--against, --differential)",
+    )
     args = parser.parse_args()
 
-    tree = fetch_tree(args.cache)
+    tree = args.tree.resolve() if args.tree else fetch_tree(args.cache)
+    if args.differential:
+        sys.exit(0 if differential(tree) else 1)
     if args.against:
         print(compare_with(args.against, args.pairs, tree))
         return

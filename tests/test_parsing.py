@@ -166,3 +166,22 @@ def test_only_constructors_dataclasses_generated_are_replaced() -> None:
     assert (built.a, built.b, built.c) == (1, (), [])
     assert _direct_constructor(HandWritten) is None
     assert _direct_constructor(cst.BaseExpression) is None  # abstract: no fields of its own
+
+
+def test_blanks_and_line_ends_are_shared_within_parsed_trees_only() -> None:
+    """Equal whitespace leaves of a parsed tree are one object (memory), the code they render
+    is the same, and trees built by hand get objects of their own."""
+    import libcst as cst
+
+    from fastlint.python.parsing import parse_python
+
+    text = "x = f( a ,  b )\nif x :\n    y  = 1  # c\n"
+    tree = parse_python(text)
+    assert tree.code == text and tree.deep_equals(cst.parse_module(text))
+    assign = tree.body[0].body[0]
+    assert isinstance(assign, cst.Assign)
+    target = assign.targets[0]
+    assert target.whitespace_before_equal is target.whitespace_after_equal
+    assert cst.SimpleWhitespace(" ") is not cst.SimpleWhitespace(" ")
+    assert cst.Newline() is not cst.Newline()
+    assert parse_python("z = 1\n").deep_equals(cst.parse_module("z = 1\n"))
