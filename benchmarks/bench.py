@@ -363,12 +363,16 @@ def differential(tree: Path) -> bool:
 
     agreed = True
 
-    def check(what: str, one: str, other: str) -> None:
+    def check(what: str, one: str, other: str, before: str | None = None) -> None:
         nonlocal agreed
         same = one == other
         agreed &= same
-        count = len(json.loads(one)["diagnostics"])
-        print(f"{'same' if same else 'DIFFERENT'}: {what} ({count} findings)", flush=True)
+        found = json.loads(one)["diagnostics"]
+        note = f"{len(found)} findings"
+        if before is not None:
+            changed = [d for d in found if d not in json.loads(before)["diagnostics"]]
+            note += f", {len(changed)} new or changed by the edit"
+        print(f"{'same' if same else 'DIFFERENT'}: {what} ({note})", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="fastlint-differential-") as scratch:
         cache = ["--cache-dir", str(Path(scratch) / "cache")]
@@ -388,13 +392,11 @@ def differential(tree: Path) -> bool:
             original = edited.read_bytes()
             try:
                 findings(".", *cache)  # the store as the unedited tree leaves it
+                before = findings(target, *cache)
                 edited.write_text(edit(original.decode(), run), encoding="utf-8")
                 cached = findings(target, *cache)
-                check(
-                    f"{what} in {path}: cached vs --no-cache",
-                    cached,
-                    findings(target, "--no-cache"),
-                )
+                uncached = findings(target, "--no-cache")
+                check(f"{what} in {path}: cached vs --no-cache", cached, uncached, before)
             finally:
                 edited.write_bytes(original)
     return agreed

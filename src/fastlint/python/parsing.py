@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import MemberDescriptorType
@@ -145,6 +146,15 @@ def _install_direct_constructors() -> None:
             cls.__init__ = init  # type: ignore[misc]
 
 
+# Identifiers repeat throughout a project (self, db, session, request...): each Name's text is
+# one shared string rather than a copy per occurrence.
+_INTERNED_FIELDS = frozenset({(cst.Name, "value")})
+
+
+def _intern_text(value: object) -> object:
+    return sys.intern(value) if type(value) is str else value
+
+
 class _Factory:
     """The default of a parameter whose field has a ``default_factory``."""
 
@@ -177,12 +187,12 @@ def _direct_constructor(cls: type) -> Callable[..., None] | None:
         return None
     if not all(isinstance(own.get(field.name), MemberDescriptorType) for field in fields):
         return None
-    namespace: dict[str, object] = {"_FACTORY": _FACTORY}
+    namespace: dict[str, object] = {"_FACTORY": _FACTORY, "_intern": _intern_text}
     parameters, lines = [], []
     for index, field in enumerate(fields):
         name = field.name
         namespace[f"_set{index}"] = own[name].__set__
-        value = name
+        value = f"_intern({name})" if (cls, name) in _INTERNED_FIELDS else name
         if field.default is not dataclasses.MISSING:
             namespace[f"_default{index}"] = field.default
             parameters.append(f"{name}=_default{index}")
