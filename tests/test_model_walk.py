@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 
 import libcst as cst
@@ -282,47 +283,61 @@ def test_walk_visits_what_libcst_visits_in_its_order(name: str) -> None:
     assert all(ours is theirs for ours, (theirs, _) in zip(walked, expected))
 
 
-class _Recorder(cst.CSTVisitor):
-    """Records the node of every visit_X / leave_X that fast_visit calls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[tuple[str, cst.CSTNode]] = []
-
-
-def _record(event: str):  # type: ignore[no-untyped-def]
-    def record(self: _Recorder, node: cst.CSTNode) -> None:
-        self.events.append((event, node))
-
-    return record
-
-
-for _name in dir(cst):
-    _cls = getattr(cst, _name)
-    if isinstance(_cls, type) and issubclass(_cls, cst.CSTNode) and not inspect.isabstract(_cls):
-        setattr(_Recorder, f"visit_{_name}", _record("visit"))
-        setattr(_Recorder, f"leave_{_name}", _record("leave"))
-
-
-def test_fast_visit_calls_visit_and_leave_in_walk_order() -> None:
-    tree = parse_python(GRAMMAR)
-    recorder = _Recorder()
-    model.fast_visit(tree, recorder)
-    visits = [node for event, node in recorder.events if event == "visit"]
-    assert visits == _walked(tree)
-    depth = 0
-    for event, _ in recorder.events:  # every node left after its children, once
-        depth += 1 if event == "visit" else -1
-        assert depth >= 0
-    assert depth == 0
-
-
 def _public_node_types() -> set[type]:
     return {
         cls
         for cls in vars(cst).values()
         if isinstance(cls, type) and issubclass(cls, cst.CSTNode) and not inspect.isabstract(cls)
     }
+
+
+class _Recorder(cst.CSTVisitor):
+    """Records every visit_X / leave_X that fast_visit calls (set below for every type)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, cst.CSTNode]] = []
+
+
+def _recording(event: str) -> Callable[[_Recorder, cst.CSTNode], None]:
+    def record(self: _Recorder, node: cst.CSTNode) -> None:
+        self.events.append((event, node))
+
+    return record
+
+
+for _type in _public_node_types():
+    setattr(_Recorder, f"visit_{_type.__name__}", _recording("visit"))
+    setattr(_Recorder, f"leave_{_type.__name__}", _recording("leave"))
+
+
+class _LibCSTEvents(cst.CSTVisitor):
+    """LibCST's own visit and leave calls, but for NOT_WALKED nodes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, cst.CSTNode]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, NOT_WALKED):
+            return False
+        self.events.append(("visit", node))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if not isinstance(original_node, NOT_WALKED):
+            self.events.append(("leave", original_node))
+
+
+def test_fast_visit_calls_visit_and_leave_as_libcst_does() -> None:
+    tree = parse_python(GRAMMAR)
+    recorder, expected = _Recorder(), _LibCSTEvents()
+    model.fast_visit(tree, recorder)
+    tree.visit(expected)
+    assert [(event, type(node)) for event, node in recorder.events] == [
+        (event, type(node)) for event, node in expected.events
+    ]
+    assert all(ours is theirs for (_, ours), (_, theirs) in zip(recorder.events, expected.events))
 
 
 class _TypesSeen(cst.CSTVisitor):
