@@ -929,8 +929,8 @@ def _is_expression(node_type: type) -> bool:
 
 # Fields that hold only whitespace, comments, punctuation or keywords, never a name or an
 # expression (fields named ``whitespace*`` too). ``relative`` holds an import's leading dots,
-# ``asynchronous`` the ``async`` keyword: their nodes say nothing a rule reads from the tree
-# rather than from the field.
+# ``asynchronous`` the ``async`` keyword: rules read those from the field
+# (``len(node.relative)``, ``node.asynchronous is not None``), never from the walk.
 _TRIVIA_FIELDS = frozenset(
     {
         "leading_lines",
