@@ -757,8 +757,14 @@ def _is_expression(node_type: type) -> bool:
 # LibCST's own ``node.visit(visitor)`` rebuilds every node it passes (it is built for
 # transformers) and visits every whitespace and punctuation node: on real projects that costs
 # more than parsing. Rules only read the tree, so we walk dataclass fields directly, skipping
-# trivia, and call the same ``visit_X`` / ``leave_X`` methods a CSTVisitor would.
+# trivia, and call the same ``visit_X`` / ``leave_X`` methods a CSTVisitor would. The walk
+# visits nodes in LibCST's own order, which is source order (tests/test_model_walk.py compares
+# the two): positions found by counting equal nodes (python/module.py) depend on it.
 
+# Fields that hold only whitespace, comments, punctuation or keywords, never a name or an
+# expression (fields named ``whitespace*`` too). ``relative`` holds an import's leading dots,
+# ``asynchronous`` the ``async`` keyword: rules read those from the field
+# (``len(node.relative)``, ``node.asynchronous is not None``), never from the walk.
 _TRIVIA_FIELDS = frozenset(
     {
         "leading_lines",
@@ -773,8 +779,12 @@ _TRIVIA_FIELDS = frozenset(
         "trailing_whitespace",
         "equal",
         "colon",
+        "first_colon",
+        "second_colon",
         "star_tok",
         "dot",
+        "relative",
+        "asynchronous",
         "lbracket",
         "rbracket",
         "lbrace",
@@ -782,23 +792,69 @@ _TRIVIA_FIELDS = frozenset(
         "operator",
     }
 )
+# The same trivia by type, for a field the names above miss.
 _TRIVIA_TYPES = (
     cst.BaseParenthesizableWhitespace,
     cst.EmptyLine,
     cst.TrailingWhitespace,
     cst.Newline,
     cst.Comment,
+    cst.Asynchronous,
+    cst.AssignEqual,
+    cst.Colon,
+    cst.Comma,
+    cst.Dot,
+    cst.Semicolon,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.BaseAugOp,
+    cst.BaseBinaryOp,
+    cst.BaseBooleanOp,
+    cst.BaseCompOp,
+    cst.BaseUnaryOp,
 )
+
+# Node types whose dataclass fields are not in source order (``f(x=x)``: an Arg's value comes
+# before its keyword), by name (some exist only in newer LibCST), with the order in which
+# their syntactic fields appear in source. Fields missing from a LibCST are left out.
+_SOURCE_ORDER: dict[str, tuple[str, ...]] = {
+    "Arg": ("keyword", "value"),
+    "ClassDef": ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    "ExceptHandler": ("type", "name", "body"),
+    "ExceptStarHandler": ("type", "name", "body"),
+    "FunctionDef": ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    "IfExp": ("body", "test", "orelse"),
+    "MatchCase": ("pattern", "guard", "body"),
+    "Parameters": (
+        "posonly_params",
+        "posonly_ind",
+        "params",
+        "star_arg",
+        "kwonly_params",
+        "star_kwarg",
+    ),
+    "TypeAlias": ("name", "type_parameters", "value"),
+}
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _field_names(node_type: type) -> tuple[str, ...]:
+    """The fields of ``node_type`` that may hold a syntactic node, in source order."""
     names = _FIELD_NAMES.get(node_type)
     if names is None:
-        names = tuple(
+        in_class_order = [
             f.name
             for f in dataclasses.fields(node_type)
             if f.name not in _TRIVIA_FIELDS and not f.name.startswith("whitespace")
+        ]
+        order = _SOURCE_ORDER.get(node_type.__name__, ())
+        # A field the table does not name (a newer LibCST's) keeps its class order, last.
+        names = tuple(name for name in order if name in in_class_order) + tuple(
+            name for name in in_class_order if name not in order
         )
         _FIELD_NAMES[node_type] = names
     return names
@@ -820,19 +876,19 @@ def _value_kind(value_type: type) -> int:
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The syntactic children of ``node`` (no whitespace, comments or punctuation)."""
+    """The syntactic children of ``node`` (no whitespace, comments, punctuation or keywords),
+    in source order."""
     node_type = type(node)
     if node_type in _LEAVES:
         return []
     fields = _FIELD_GETTERS.get(node_type)
     if fields is None:
         fields = _FIELD_GETTERS[node_type] = _field_getter(_field_names(node_type))
-    found = _syntactic_nodes(fields(node))
-    # Decorators are fields after the body, but come first in the source.
-    if node_type in _DECORATED and node.decorators:  # type: ignore[attr-defined]
-        decorators = [d for d in found if type(d) is cst.Decorator]
-        found = decorators + [d for d in found if type(d) is not cst.Decorator]
-    return found
+    return _syntactic_nodes(fields(node))
+
+
+# :func:`children` was once in field order, with this for source order; both are one now.
+children_in_source_order = children
 
 
 # Node types that never hold a syntactic node (their fields are text and parentheses): a
@@ -843,7 +899,7 @@ _LEAVES = frozenset(
 
 
 # Per node type, a function reading its syntactic fields in one call (operator.attrgetter
-# fetches them all in C: a third of the time of a getattr per field).
+# fetches them all in C: a third of the time of a getattr per field), in source order.
 _FIELD_GETTERS: dict[type, Callable[[cst.CSTNode], tuple[Any, ...]]] = {}
 
 
@@ -854,54 +910,6 @@ def _field_getter(names: tuple[str, ...]) -> Callable[[cst.CSTNode], tuple[Any, 
         one = attrgetter(names[0])
         return lambda node: (one(node),)
     return attrgetter(*names)
-
-
-_DECORATED = (cst.FunctionDef, cst.ClassDef)
-
-
-# Node types whose dataclass fields are not in source order (``f(x=x)``: an Arg's value
-# comes before its keyword), with the order in which their syntactic fields appear in source.
-_SOURCE_ORDER: dict[type, tuple[str, ...]] = {
-    cst.FunctionDef: (
-        "decorators",
-        "asynchronous",
-        "name",
-        "type_parameters",
-        "params",
-        "returns",
-        "body",
-    ),
-    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
-    cst.ExceptHandler: ("type", "name", "body"),
-    cst.ExceptStarHandler: ("type", "name", "body"),
-    cst.Arg: ("star", "keyword", "equal", "value", "comma"),
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.Slice: ("lower", "first_colon", "upper", "second_colon", "step"),
-    cst.With: ("asynchronous", "items", "body"),
-    cst.For: ("asynchronous", "target", "iter", "body", "orelse"),
-    cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
-    cst.ImportFrom: ("relative", "module", "names"),
-    cst.Parameters: (
-        "posonly_params",
-        "posonly_ind",
-        "params",
-        "star_arg",
-        "kwonly_params",
-        "star_kwarg",
-    ),
-}
-
-
-def children_in_source_order(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """:func:`children`, in the order they appear in the source (slower for a few types)."""
-    names = _SOURCE_ORDER.get(type(node))
-    return children(node) if names is None else _nodes_in(node, names)
-
-
-def _nodes_in(node: cst.CSTNode, names: tuple[str, ...]) -> list[cst.CSTNode]:
-    """The syntactic nodes held by the fields ``names`` of ``node``, in that order."""
-    # getattr's default: type_parameters is in newer LibCST only.
-    return _syntactic_nodes([getattr(node, name, None) for name in names])
 
 
 def _syntactic_nodes(values: Iterable[Any]) -> list[cst.CSTNode]:
