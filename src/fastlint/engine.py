@@ -177,6 +177,18 @@ def _load_dockerfile(source: SourceFile, text: str, root: Path) -> Any:
     return load_dockerfile(source, text)
 
 
+def _load_compose(source: SourceFile, text: str, root: Path) -> Any:
+    from fastlint.deploy.compose import load_compose
+
+    return load_compose(source, text)
+
+
+def _load_kubernetes(source: SourceFile, text: str, root: Path) -> Any:
+    from fastlint.deploy.kubernetes import load_kubernetes
+
+    return load_kubernetes(source, text)
+
+
 # Python files the rules check are not here: they are parsed by their own check (see
 # check_python_files), in whichever process checks them.
 LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
@@ -184,6 +196,8 @@ LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
     FileKind.DOCKERFILE: _load_dockerfile,
     FileKind.SHELL: lambda source, text, root: TextUnit(source, text),
     FileKind.PROCFILE: lambda source, text, root: TextUnit(source, text),
+    FileKind.COMPOSE: _load_compose,
+    FileKind.KUBERNETES: _load_kubernetes,
 }
 
 
