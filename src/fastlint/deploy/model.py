@@ -1086,7 +1086,12 @@ class _Builder:
                 resolved = self.ctx.project.resolve(module, target, call.scope)
                 server.app = _path_to_target(resolved) if resolved else None
         evaluator = Evaluator(module, run.env, self.cpus)
-        for name, setting_name in (("workers", "workers"), ("reload", "reload")):
+        for name, setting_name in (
+            ("workers", "workers"),
+            ("reload", "reload"),
+            ("forwarded_allow_ips", "forwarded_allow_ips"),
+            ("uds", "uds"),
+        ):
             expr = keyword(node, name)
             if expr is None:
                 continue
@@ -1223,7 +1228,20 @@ class _Builder:
         return config
 
     def _default_workers(self, server: Server, run: _Run) -> None:
-        """Gunicorn, uvicorn and ``fastapi run`` read ``WEB_CONCURRENCY`` when no count is given."""
+        """Gunicorn, uvicorn and ``fastapi run`` read ``WEB_CONCURRENCY`` when no count is given
+        (and ``FORWARDED_ALLOW_IPS`` when no proxy list is)."""
+        name = "FORWARDED_ALLOW_IPS"
+        if "forwarded_allow_ips" not in server.settings and name in run.env:
+            value = run.env[name]
+            site = run.env_sites.get(name, run.start)
+            server.settings["forwarded_allow_ips"] = Setting(
+                "forwarded_allow_ips",
+                UNKNOWN if value is None else value,
+                site,
+                name,
+                text=value or "",
+                variables=(name,),
+            )
         if "workers" in server.settings or "WEB_CONCURRENCY" not in run.env:
             return
         value = run.env["WEB_CONCURRENCY"]
