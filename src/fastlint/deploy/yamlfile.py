@@ -95,6 +95,10 @@ def load_documents(text: str) -> list[YamlNode]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
+        last = max(1, len(text.splitlines()))
+        if line > last and error.context_mark is not None:  # ran off the end: where it began
+            line = error.context_mark.line + 1
+        line = min(line, last)
         problem = error.problem or error.context or "invalid YAML"
         raise UnreadableFile(
             f"invalid YAML: {problem} (line {line})", Location(line, 1, line, 1), text

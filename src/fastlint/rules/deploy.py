@@ -120,7 +120,7 @@ class DevServerInContainer(ProjectRule):
                     continue
                 # A compose file for local development: say so, at most info.
                 severity = Severity.INFO
-                reason = f" (info: {unit.development}, so this looks like a development setup)"
+                reason = f" Reported as info: {unit.development}, a development setup."
             if server.dev_site is not None:
                 what = "/start-reload.sh" if server.command == "/start-reload.sh" else "fastapi dev"
                 _report(
@@ -580,7 +580,9 @@ class PoolExceedsDbConnections(ProjectRule):
             f"{copies}{workers} {word} {TIMES} {pool_text} = {total} connections"
             f" > max-db-connections {limit}"
         )
-        origin = _workers_origin(server, deployment) + replicas_origin
+        origin = _workers_origin(server, deployment)
+        if replicas_origin:
+            origin = origin[:-1] + "; " + replicas_origin[2:] if origin else replicas_origin
         for engine, share in parts:
             if share == 0:
                 continue
