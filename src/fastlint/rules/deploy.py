@@ -209,11 +209,18 @@ class CpuCountWorkers(ProjectRule):
         deployment = _deployment(ctx)
         reached: set[int] = set()
         if deployment is not None:
+            # One finding per written count, however many units run it; it names a CPU limit
+            # one of them has.
+            notes: dict[int, tuple[Setting, str]] = {}
             for server in deployment.servers:
                 if server.workers is not None:
-                    self._judge(server.workers, _limit_note(server))
-                    if server.workers.site.node is not None:
-                        reached.add(id(server.workers.site.node))
+                    setting = server.workers
+                    previous = notes.get(id(setting), (setting, ""))[1]
+                    notes[id(setting)] = (setting, previous or _limit_note(server))
+                    if setting.site.node is not None:
+                        reached.add(id(setting.site.node))
+            for setting, note in notes.values():
+                self._judge(setting, note)
             for config in _standalone_configs(deployment):
                 if config.get("workers") is not None:
                     self._judge(config.get("workers"))
@@ -686,11 +693,16 @@ class ForwardedAllowIpsWildcard(ProjectRule):
                 self._flag(setting)
 
     def _flag(self, setting: Setting) -> None:
-        written = setting.text or "*"
+        if setting.source == "FORWARDED_ALLOW_IPS":
+            written = f"FORWARDED_ALLOW_IPS={setting.text or '*'}"
+        elif setting.source == "command line":
+            written = f"--forwarded-allow-ips {setting.text or '*'}"
+        else:
+            written = f"forwarded_allow_ips={setting.text or '*'} ({setting.source})"
         _report(
             self,
             setting.site,
-            f"forwarded_allow_ips '*' ({written}, {setting.source}) trusts X-Forwarded-For and "
+            f"{written} trusts X-Forwarded-For and "
             "X-Forwarded-Proto from every client, so anyone who reaches the server directly "
             "can forge their IP address (logs, rate limits, allow-lists) and the request's "
             "scheme; list the proxy's addresses instead (FORWARDED_ALLOW_IPS=10.0.0.0/8).",
