@@ -132,10 +132,14 @@ class Unit:
         result: dict[str, Any] = {"unit": self.name, "defined_at": self.site.label()}
         if self.dockerfile is not None:
             stage = self.stage
-            name = getattr(stage, "name", None) or f"stage {getattr(stage, 'index', '?')}"
-            result["stage"] = f"{self.dockerfile} {name}" + (
-                f" ({self.stage_reason})" if self.stage_reason else ""
+            name = (
+                f"stage '{stage.name}'"
+                if getattr(stage, "name", None)
+                else f"stage {getattr(stage, 'index', '?')}"
             )
+            result["stage"] = f"{self.dockerfile} {name}"
+            if self.stage_reason:
+                result["stage_reason"] = self.stage_reason
         elif self.image:
             result["image"] = self.image
         effective = self.user.value if self.user is not None and self.user.known else None
@@ -143,12 +147,12 @@ class Unit:
         if self.run_as_non_root is not None:
             result["run_as_non_root"] = True
         if self.cpus is not None:
-            result["cpu_limit"] = f"{_number(self.cpus.value)} ({self.cpus.site.label()})"
+            cpus = self.cpu_count
+            result["cpu_limit"] = int(cpus) if cpus is not None and cpus.is_integer() else cpus
+            result["cpu_limit_source"] = f"{self.cpus.source} ({self.cpus.site.label()})"
         if self.replicas is not None:
-            result["replicas"] = (
-                f"{_number(self.replicas.value)} ({self.replicas.source}, "
-                f"{self.replicas.site.label()})"
-            )
+            result["replicas"] = self.replica_count
+            result["replicas_source"] = f"{self.replicas.source} ({self.replicas.site.label()})"
         if self.development:
             result["development"] = self.development
         server = next(iter(self.servers), None)
