@@ -6,19 +6,20 @@ Job, CronJob and Pod (their pod template), and HorizontalPodAutoscaler (``maxRep
 workload it scales). Per container: ``image``, ``command`` (replaces the image's ENTRYPOINT),
 ``args`` (replaces its CMD), ``env`` (a literal ``value``; ``valueFrom`` is decided at run
 time), ``envFrom``, ``resources.limits.cpu`` and the security context (container level over pod
-level). A file with Go templates (``{{ ... }}``, a Helm chart's ``templates/``) is not YAML until
-Helm renders it: it is skipped (``templated``) and counted in the deployment summary.
+level). A file with Go templates (``{{ ... }}`` in a Helm chart's ``templates/``, or anywhere in
+a file that is not YAML without them) is not YAML until Helm renders it: it is skipped
+(``templated``) and counted in the deployment summary.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from fastlint.deploy.facts import Site
 from fastlint.deploy.yamlfile import YamlNode, load_documents, scalar
 from fastlint.discovery import SourceFile
+from fastlint.reading import UnreadableFile
 
 _POD_TEMPLATE = {
     "Deployment": ("spec", "template", "spec"),
@@ -29,7 +30,6 @@ _POD_TEMPLATE = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
     "Pod": ("spec",),
 }
-_GO_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,20 @@ class KubernetesFile:
 
 def load_kubernetes(source: SourceFile, text: str) -> KubernetesFile:
     manifest = KubernetesFile(source, text)
-    if _GO_TEMPLATE.search(text):
-        manifest.templated = True
-        return manifest
-    for document in load_documents(text):
+    if "{{" in text:
+        # A Helm chart's templates/ hold Go templates; elsewhere "{{" may sit inside a string
+        # (a PrometheusRule's annotations), so only a file that is not YAML without Helm counts.
+        in_templates = "templates" in source.relpath.split("/")[:-1]
+        try:
+            documents = None if in_templates else load_documents(text)
+        except UnreadableFile:
+            documents = None
+        if documents is None:
+            manifest.templated = True
+            return manifest
+    else:
+        documents = load_documents(text)
+    for document in documents:
         if not document.is_map:
             continue
         kind = document.text("kind")
