@@ -17,6 +17,7 @@ where the PID 1 chain lost ``exec`` (signals). The Docker and Python front ends 
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -183,6 +184,7 @@ class Deployment:
     units: list[Unit] = field(default_factory=list)
     targets: dict[str, list[Any]] = field(default_factory=dict)  # Dockerfile path → stages
     skipped_templates: list[str] = field(default_factory=list)  # Helm templates not read
+    aliases: set[str] = field(default_factory=set)  # symlinked Dockerfiles (read at the target)
 
     def deployed_stages(self, dockerfile: Any) -> list[Any]:
         """The stages of a Dockerfile that are deployed: those a compose ``build.target`` or a
@@ -353,6 +355,7 @@ def build_deployment(ctx: LintContext) -> Deployment | None:
         units=builder.units,
         targets=builder.targets,
         skipped_templates=builder.skipped_templates,
+        aliases=set(builder.aliases),
     )
     for server in builder.servers:
         if server.unit is not None:
@@ -434,12 +437,19 @@ class _Builder:
             if unit is not None:
                 self.by_relpath[source.relpath] = unit
                 self.relpath_of[source.display] = source.relpath
+        self.aliases = _symlinked_dockerfiles(ctx)
+        for source in ctx.files:  # a build naming the link builds the target
+            target = self.aliases.get(source.display)
+            if target is not None and target in units_by_display:
+                self.by_relpath[source.relpath] = units_by_display[target]
 
     # -- entry points -----------------------------------------------------------
 
     def run(self) -> None:
         self._select_targets()
         for dockerfile in self.ctx.units_of(FileKind.DOCKERFILE):
+            if dockerfile.path in self.aliases:
+                continue  # the same file as another Dockerfile: one unit, at its real path
             for stage in self.deployed_stages(dockerfile):
                 self._dockerfile(dockerfile, stage)
         for procfile in self.ctx.units_of(FileKind.PROCFILE):
@@ -1290,6 +1300,23 @@ _PUBLIC_IMAGES = frozenset(
         "envoyproxy/envoy",
     }
 )
+
+
+def _symlinked_dockerfiles(ctx: LintContext) -> dict[str, str]:
+    """Display path of each Dockerfile that is a symbolic link to another Dockerfile of the
+    project → that file's display path."""
+    by_path = {
+        str(source.path): source.display
+        for source in ctx.files
+        if source.kind is FileKind.DOCKERFILE
+    }
+    aliases: dict[str, str] = {}
+    for source in ctx.files:
+        if source.kind is FileKind.DOCKERFILE and os.path.islink(source.path):
+            target = by_path.get(os.path.realpath(source.path))
+            if target is not None and target != source.display:
+                aliases[source.display] = target
+    return aliases
 
 
 def docker_build_target(words: list[str]) -> tuple[str, str] | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fastlint.diagnostics import Severity
 from fastlint.discovery import FileKind
 from fastlint.docker.images import (
     is_full_python_image,
     is_toolchain_package,
     package_name,
     runs_as_nonroot,
+    test_runner_base,
 )
 from fastlint.docker.model import DockerfileModel, Stage, is_dynamic, substitute
 from fastlint.docker.packages import package_changes
@@ -23,6 +25,27 @@ if TYPE_CHECKING:
 ROOT_USERS = frozenset({"root", "0"})
 
 
+def not_the_service(unit: DockerfileModel, stage: Stage) -> str | None:
+    """Why an image is clearly not the deployed service (its findings drop to info), or None:
+    a browser-test runner base, or a project generator's template (placeholders in its path
+    or base image)."""
+    runner = test_runner_base(stage.root_base)
+    if runner is not None:
+        return f"it is built on {runner}, a browser-test runner image"
+    if any(mark in text for text in (unit.source.relpath, stage.root_base) for mark in _TEMPLATE):
+        return "it is a project template (its path or base image holds template placeholders)"
+    return None
+
+
+_TEMPLATE = ("{{", "{%", "<%", "__PROJECT_NAME__")
+
+
+def _downgraded(reason: str | None) -> tuple[Severity | None, str]:
+    if reason is None:
+        return None, ""
+    return Severity.INFO, f" Reported as info: {reason}, so probably not the service."
+
+
 def _describe_stage(stage: Stage) -> str:
     return f"stage '{stage.name}'" if stage.name else f"stage {stage.index}"
 
@@ -34,6 +57,11 @@ def _deployed_stages(unit: DockerfileModel, ctx: LintContext) -> list[Stage]:
     if deployment is not None and hasattr(deployment, "deployed_stages"):
         return list(deployment.deployed_stages(unit))
     return [] if unit.final_stage is None else [unit.final_stage]
+
+
+def _is_alias(unit: DockerfileModel, ctx: LintContext) -> bool:
+    """A symbolic link to another Dockerfile of the project: reported once, at the target."""
+    return unit.path in getattr(ctx.deployment, "aliases", ())
 
 
 def _units_running(ctx: LintContext, unit: DockerfileModel, stage: Stage) -> list[Any]:
@@ -62,7 +90,7 @@ class ContainerRunsAsRoot(ProjectRule):
 
     def check(self, ctx: LintContext) -> None:
         for unit in ctx.units_of(FileKind.DOCKERFILE):
-            if unit.is_development:
+            if unit.is_development or _is_alias(unit, ctx):
                 continue
             for stage in _deployed_stages(unit, ctx):
                 runners = _units_running(ctx, unit, stage)
@@ -104,6 +132,7 @@ class ContainerRunsAsRoot(ProjectRule):
             if final is unit.final_stage
             else f"The deployed {_describe_stage(final)}"
         )
+        severity, downgrade = _downgraded(not_the_service(unit, final))
         self.report(
             unit.path,
             final.from_instruction.location,
@@ -112,7 +141,8 @@ class ContainerRunsAsRoot(ProjectRule):
             "Any code-execution bug then owns the container: it can rewrite the app's code, read "
             "every mounted secret, and turns a container escape into root on the host. "
             f"Create a user and switch to it before CMD: `RUN {add_user}` then `USER app` "
-            "(or a numeric `USER 10001`).",
+            "(or a numeric `USER 10001`)." + downgrade,
+            severity=severity,
             fix=f"add `RUN {add_user}` and `USER app` to the final stage",
         )
 
@@ -132,6 +162,7 @@ class ContainerRunsAsRoot(ProjectRule):
         if instruction not in final.instructions:
             shown += f" in {_describe_stage_of(unit, instruction)}"
         image = "final image" if final is unit.final_stage else f"deployed {_describe_stage(final)}"
+        severity, downgrade = _downgraded(not_the_service(unit, final))
         self.report(
             unit.path,
             instruction.location,
@@ -139,7 +170,8 @@ class ContainerRunsAsRoot(ProjectRule):
             "Any code-execution bug then owns the container: it can rewrite the app's code, read "
             "every mounted secret, and turns a container escape into root on the host. "
             "Do the root-only steps first, then switch to an unprivileged user "
-            "(`USER app` or a numeric `USER 10001`) before CMD.",
+            "(`USER app` or a numeric `USER 10001`) before CMD." + downgrade,
+            severity=severity,
             fix="end the final stage with `USER app` (or a numeric UID)",
         )
 
@@ -212,13 +244,14 @@ class BuildToolchainInFinalImage(FileRule):
     meta = catalog.FL503
 
     def check(self, unit: DockerfileModel, ctx: LintContext) -> None:
-        if unit.is_development:
+        if unit.is_development or _is_alias(unit, ctx):
             return
         reported: set[int] = set()  # two deployed stages may share a parent stage's RUN
         for stage in _deployed_stages(unit, ctx):
             self._check_stage(unit, stage, reported)
 
     def _check_stage(self, unit: DockerfileModel, final: Stage, reported: set[int]) -> None:
+        severity, downgrade = _downgraded(not_the_service(unit, final))
         chain = final.ancestry  # FROM builder: whatever builder installed is in the final image
         bottom = chain[-1]
         if is_full_python_image(bottom.base) and bottom.from_instruction.line not in reported:
@@ -232,7 +265,8 @@ class BuildToolchainInFinalImage(FileRule):
                 "Every pull and cold start moves that weight, and every tool is CVE surface to "
                 "patch. "
                 f"Build in a `{image}` builder stage if you need compilers and base the final "
-                f"stage on `{_slim(image)}`.",
+                f"stage on `{_slim(image)}`." + downgrade,
+                severity=severity,
                 fix=f"use `{_slim(image)}` for the final stage",
             )
         for stage in reversed(chain):
@@ -253,7 +287,8 @@ class BuildToolchainInFinalImage(FileRule):
                     "Compilers and headers add hundreds of MB to every pull and cold start, and "
                     "CVEs to patch in tools production never runs. "
                     "Build wheels in a builder stage and COPY only the installed packages into a "
-                    "-slim final stage (or remove them in the same RUN).",
+                    "-slim final stage (or remove them in the same RUN)." + downgrade,
+                    severity=severity,
                     fix="move the toolchain into a builder stage",
                 )
 

@@ -1,0 +1,55 @@
+"""Deployed units across files: symlinked Dockerfiles, stage selection, the JSON units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastlint.config import build_settings
+from fastlint.engine import lint
+
+
+def _lint(root: Path) -> list[tuple[str, int, str]]:
+    result = lint([root], build_settings({}), root=root, cwd=root)
+    return [(d.path, d.line, d.code) for d in result.diagnostics]
+
+
+def test_a_symlinked_dockerfile_is_reported_once_at_its_real_path(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile.prod").write_text(
+        'FROM python:3.12-slim\nCMD ["uvicorn", "app:app", "--reload"]\n'
+    )
+    (tmp_path / "Dockerfile").symlink_to("docker/Dockerfile.prod")
+    assert _lint(tmp_path) == [
+        ("docker/Dockerfile.prod", 1, "FL501"),
+        ("docker/Dockerfile.prod", 2, "FL502"),
+    ]
+
+
+def test_compose_building_through_the_link_builds_the_target(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile.prod").write_text(
+        'FROM python:3.12-slim AS runtime\nUSER 10001\nCMD ["uvicorn", "app:app"]\n'
+        "FROM runtime AS admin\nUSER root\n"
+    )
+    (tmp_path / "Dockerfile").symlink_to("docker/Dockerfile.prod")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api:\n    build: {context: ., target: runtime}\n"
+    )
+    assert _lint(tmp_path) == []  # the admin stage is not what compose deploys
+
+
+def test_every_unit_is_in_the_json_summary(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nUSER 10001\nCMD ["uvicorn", "app:app"]\n'
+    )
+    (tmp_path / "Procfile").write_text("web: uvicorn app:app --workers 2\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api:\n    build: .\n    cpus: '0.5'\n    deploy: {replicas: 4}\n"
+    )
+    result = lint([tmp_path], build_settings({}), root=tmp_path, cwd=tmp_path)
+    units = {u["unit"]: u for u in result.deployment_summary()["units"]}
+    assert set(units) == {"Dockerfile final stage", "Procfile 'web'", "compose.yaml service 'api'"}
+    api = units["compose.yaml service 'api'"]
+    assert (api["cpu_limit"], api["replicas"], api["user"]) == (0.5, 4, "10001")
+    assert api["start_command"] == "uvicorn app:app"
+    assert units["Procfile 'web'"]["workers"] == 2
