@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from fastlint.config import build_settings
+from fastlint.deploy.builds import Build, docker_build_target, load_workflow, makefile_builds
 from fastlint.deploy.compose import interpolate, load_compose
 from fastlint.deploy.kubernetes import load_kubernetes, parse_cpu
-from fastlint.deploy.model import docker_build_target
 from fastlint.deploy.yamlfile import MAX_YAML_BYTES, load_documents
 from fastlint.discovery import FileKind, SourceFile
 from fastlint.engine import lint
@@ -193,7 +193,33 @@ def test_cpu_quantities(text: str, cpus: float | None) -> None:
     ],
 )
 def test_docker_build_target(command: str, expected: tuple[str, str] | None) -> None:
-    assert docker_build_target(command.split()) == expected
+    found = docker_build_target(command.split())
+    assert (None if found is None else (found.dockerfile, found.target)) == expected
+
+
+def test_makefile_recipes_and_workflow_steps_name_targets() -> None:
+    makefile = "IMAGE = api\nbuild:\n\t@docker build \\\n\t  --target runtime -t $(IMAGE) .\n"
+    assert makefile_builds(makefile) == [Build("Dockerfile", "runtime")]
+    workflow = load_workflow(
+        _source(".github/workflows/ci.yml", FileKind.WORKFLOW),
+        "jobs:\n"
+        "  image:\n"
+        "    steps:\n"
+        "      - uses: docker/build-push-action@v6\n"
+        "        with: {context: services/api, target: prod}\n"
+        "      - run: docker build -f docker/Dockerfile --target web . && echo done\n"
+        "      - uses: docker/build-push-action@v6\n"
+        "        with: {target: '${{ matrix.stage }}'}\n",
+    )
+    assert workflow.builds == [
+        Build("services/api/Dockerfile", "prod"),
+        Build("docker/Dockerfile", "web"),
+    ]
+
+
+def test_a_workflow_that_is_not_yaml_is_not_reported() -> None:
+    workflow = load_workflow(_source(".github/workflows/x.yml", FileKind.WORKFLOW), "a: [\n")
+    assert workflow.builds == []
 
 
 def test_a_script_building_a_target_picks_the_deployed_stage(tmp_path: Path) -> None:

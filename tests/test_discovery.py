@@ -64,12 +64,22 @@ def found(root: Path, *paths: str, exclude: tuple[str, ...] = ()) -> list[str]:
         ("compose.yaml.bak", None),
         ("my-compose.yml", None),
         ("config.yaml", None),  # YAML without apiVersion + kind is not a deployment file
+        ("Makefile", FileKind.MAKEFILE),
+        ("docker.mk", FileKind.MAKEFILE),
     ],
 )
 def test_classify_by_name(tmp_path: Path, name: str, kind: FileKind | None) -> None:
     path = tmp_path / name
     path.write_text("x\n", encoding="utf-8")
     assert classify(path) == kind
+
+
+def test_workflows_are_read_for_their_builds_only(tmp_path: Path) -> None:
+    path = tmp_path / ".github" / "workflows" / "ci.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text("apiVersion: v1\nkind: Pod\n", encoding="utf-8")  # even if it looks like one
+    assert classify(path) is FileKind.WORKFLOW
+    assert classify(tmp_path / "ci.yml") is None
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,9 @@ class FileKind(str, enum.Enum):
     PROCFILE = "procfile"
     COMPOSE = "compose"  # docker-compose / compose files, by name
     KUBERNETES = "kubernetes"  # YAML with top-level apiVersion and kind, wherever it lives
+    # Read only for the Dockerfile stages they build (docker build --target): never reported.
+    MAKEFILE = "makefile"
+    WORKFLOW = "workflow"  # .github/workflows/*.yml
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,11 @@ def classify(path: Path) -> FileKind | None:
         return FileKind.SHELL
     if "." not in name and _has_shell_shebang(path):
         return FileKind.SHELL
+    if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
+        return FileKind.MAKEFILE
     if lower.endswith((".yml", ".yaml")):
+        if path.parent.name == "workflows" and path.parent.parent.name == ".github":
+            return FileKind.WORKFLOW
         if _COMPOSE_NAME.match(lower):
             return FileKind.COMPOSE
         if _looks_like_kubernetes(path):

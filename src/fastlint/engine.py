@@ -189,6 +189,12 @@ def _load_kubernetes(source: SourceFile, text: str, root: Path) -> Any:
     return load_kubernetes(source, text)
 
 
+def _load_workflow(source: SourceFile, text: str, root: Path) -> Any:
+    from fastlint.deploy.builds import load_workflow
+
+    return load_workflow(source, text)
+
+
 # Python files the rules check are not here: they are parsed by their own check (see
 # check_python_files), in whichever process checks them.
 LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
@@ -198,6 +204,8 @@ LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
     FileKind.PROCFILE: lambda source, text, root: TextUnit(source, text),
     FileKind.COMPOSE: _load_compose,
     FileKind.KUBERNETES: _load_kubernetes,
+    FileKind.MAKEFILE: lambda source, text, root: TextUnit(source, text),
+    FileKind.WORKFLOW: _load_workflow,
 }
 
 

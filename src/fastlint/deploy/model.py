@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from fastlint.deploy.builds import docker_build_target, makefile_builds
 from fastlint.deploy.commands import SimpleCommand, Word, expand, positional_args, split_script
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator, GunicornConfig, read_config
@@ -484,18 +485,26 @@ class _Builder:
                 if found is not None and service.build is not None and service.build.target:
                     self._add_target(*found)
         for script in self.ctx.units_of(FileKind.SHELL):
-            folder = posixpath.dirname(self.relpath_of.get(script.path, script.path))
-            for command in script_commands(script):
-                built = docker_build_target(command.words)
-                if built is None:
-                    continue
-                dockerfile, target = built
-                for base in ("", folder):
-                    unit = self.by_relpath.get(posixpath.normpath(posixpath.join(base, dockerfile)))
-                    stage = getattr(unit, "stage_named", lambda name: None)(target)
-                    if stage is not None:
-                        self._add_target(unit, stage)
-                        break
+            builds = [docker_build_target(command.words) for command in script_commands(script)]
+            self._built_targets(script, [b for b in builds if b is not None], relative=True)
+        for makefile in self.ctx.units_of(FileKind.MAKEFILE):
+            self._built_targets(makefile, makefile_builds(makefile.text), relative=True)
+        for workflow in self.ctx.units_of(FileKind.WORKFLOW):
+            self._built_targets(workflow, workflow.builds, relative=False)
+
+    def _built_targets(self, unit: Any, builds: list[Any], relative: bool) -> None:
+        """Select the stages ``builds`` name; a path is tried from the project root and, for
+        a script or Makefile (run from its folder, usually), from the file's folder."""
+        folder = posixpath.dirname(self.relpath_of.get(unit.path, unit.path))
+        for build in builds:
+            for base in ("", folder) if relative else ("",):
+                dockerfile = self.by_relpath.get(
+                    posixpath.normpath(posixpath.join(base, build.dockerfile))
+                )
+                stage = getattr(dockerfile, "stage_named", lambda name: None)(build.target)
+                if stage is not None:
+                    self._add_target(dockerfile, stage)
+                    break
 
     def _add_target(self, dockerfile: Any, stage: Any) -> None:
         stages = self.targets.setdefault(dockerfile.path, [])
@@ -1317,63 +1326,6 @@ def _symlinked_dockerfiles(ctx: LintContext) -> dict[str, str]:
             if target is not None and target != source.display:
                 aliases[source.display] = target
     return aliases
-
-
-def docker_build_target(words: list[str]) -> tuple[str, str] | None:
-    """(Dockerfile path, target) of a ``docker build`` / ``docker buildx build`` command with
-    ``--target``; the Dockerfile defaults to ``<context>/Dockerfile``."""
-    if len(words) < 2 or words[0].rsplit("/", 1)[-1] not in ("docker", "podman"):
-        return None
-    rest = words[1:]
-    if rest[0] == "buildx":
-        rest = rest[1:]
-    if not rest or rest[0] not in ("build", "image"):
-        return None
-    rest = rest[2:] if rest[0] == "image" and len(rest) > 1 and rest[1] == "build" else rest[1:]
-    target = dockerfile = None
-    context = "."
-    index = 0
-    while index < len(rest):
-        word = rest[index]
-        name, equals, value = word.partition("=")
-        if name in ("--target", "-f", "--file"):
-            if not equals:
-                index += 1
-                value = rest[index] if index < len(rest) else ""
-            if name == "--target":
-                target = value
-            else:
-                dockerfile = value
-        elif word.startswith("-"):
-            if not equals and word in _DOCKER_BUILD_VALUE_OPTIONS:
-                index += 1
-        else:
-            context = word
-        index += 1
-    if not target or "$" in target:
-        return None
-    path = dockerfile or posixpath.join(context, "Dockerfile")
-    return (None if "$" in path else (posixpath.normpath(path), target.lower())) if path else None
-
-
-_DOCKER_BUILD_VALUE_OPTIONS = frozenset(
-    {
-        "-t",
-        "--tag",
-        "--build-arg",
-        "--platform",
-        "--label",
-        "--cache-from",
-        "--cache-to",
-        "--secret",
-        "--ssh",
-        "--network",
-        "--progress",
-        "--output",
-        "-o",
-        "--build-context",
-    }
-)
 
 
 def _stage_user(path: str, stage: Any) -> tuple[str | None, Site | None]:
