@@ -53,3 +53,24 @@ def test_every_unit_is_in_the_json_summary(tmp_path: Path) -> None:
     assert (api["cpu_limit"], api["replicas"], api["user"]) == (0.5, 4, "10001")
     assert api["start_command"] == "uvicorn app:app"
     assert units["Procfile 'web'"]["workers"] == 2
+
+
+def test_the_rich_report_lists_every_unit(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from fastlint.report.rich import units_table
+
+    (tmp_path / "Procfile").write_text("web: uvicorn app:app\nworker: celery -A app worker\n")
+    (tmp_path / "k8s.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: api}\nspec:\n  containers:\n"
+        "    - name: api\n      image: ghcr.io/acme/api:1\n"
+        "      resources: {limits: {cpu: 250m}}\n"
+    )
+    result = lint([tmp_path], build_settings({}), root=tmp_path, cwd=tmp_path)
+    console = Console(file=io.StringIO(), width=200)
+    console.print(units_table(result.deployment_summary()["units"]))
+    text = console.file.getvalue()
+    assert "Procfile 'web'" in text and "Procfile 'worker'" in text
+    assert "k8s.yaml Pod/api container 'api'" in text and "0.25" in text

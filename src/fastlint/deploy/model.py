@@ -187,6 +187,17 @@ class Deployment:
     skipped_templates: list[str] = field(default_factory=list)  # Helm templates not read
     aliases: set[str] = field(default_factory=set)  # symlinked Dockerfiles (read at the target)
 
+    def units_running(self, stage: Any) -> list[Unit]:
+        """Compose services and Kubernetes containers (not for development) that run an
+        image of ``stage``: where the image is really deployed, with their own overrides."""
+        return [
+            unit
+            for unit in self.units
+            if unit.kind in ("compose", "kubernetes")
+            and unit.stage is stage
+            and unit.development is None
+        ]
+
     def deployed_stages(self, dockerfile: Any) -> list[Any]:
         """The stages of a Dockerfile that are deployed: those a compose ``build.target`` or a
         ``docker build --target`` selects, else its final stage."""

@@ -684,6 +684,10 @@ class ForwardedAllowIpsWildcard(ProjectRule):
             unit = server.unit
             if unit is not None and (unit.development is not None or unit.proxied is not None):
                 continue  # only the proxy in front of it can connect
+            if unit is not None and unit.kind == "dockerfile":
+                runners = deployment.units_running(unit.stage)
+                if runners and all(r.proxied is not None for r in runners):
+                    continue  # the image is only deployed behind a proxy
             if _unix_socket(server) or (unit is None and not server.production):
                 continue
             self._flag(setting)

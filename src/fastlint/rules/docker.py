@@ -64,18 +64,6 @@ def _is_alias(unit: DockerfileModel, ctx: LintContext) -> bool:
     return unit.path in getattr(ctx.deployment, "aliases", ())
 
 
-def _units_running(ctx: LintContext, unit: DockerfileModel, stage: Stage) -> list[Any]:
-    """Compose services and Kubernetes containers that run an image of ``stage``."""
-    deployment = ctx.deployment
-    return [
-        deployed
-        for deployed in getattr(deployment, "units", [])
-        if deployed.kind in ("compose", "kubernetes")
-        and deployed.stage is stage
-        and deployed.development is None
-    ]
-
-
 def _overrides_to_nonroot(deployed: Any) -> bool:
     """A compose ``user:`` / Kubernetes ``runAsUser`` that is not root, or ``runAsNonRoot``."""
     user = deployed.user
@@ -89,11 +77,12 @@ class ContainerRunsAsRoot(ProjectRule):
     meta = catalog.FL501
 
     def check(self, ctx: LintContext) -> None:
+        deployment = ctx.deployment
         for unit in ctx.units_of(FileKind.DOCKERFILE):
             if unit.is_development or _is_alias(unit, ctx):
                 continue
             for stage in _deployed_stages(unit, ctx):
-                runners = _units_running(ctx, unit, stage)
+                runners = deployment.units_running(stage) if deployment is not None else []
                 if runners and all(_overrides_to_nonroot(r) for r in runners):
                     continue  # every deployment of it sets a non-root user
                 self._check_stage(unit, stage)
