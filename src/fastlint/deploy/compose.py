@@ -84,6 +84,7 @@ class Service:
     cpus: Value | None = None
     bind_sources: list[str] = field(default_factory=list)  # host paths of bind mounts
     publishes_ports: bool = False
+    init: bool = False  # `init: true`: Docker's tini is PID 1 and forwards signals
 
 
 @dataclass(eq=False)
@@ -160,6 +161,7 @@ def _service(name: str, node: YamlNode, line: int) -> Service:
     service.bind_sources = _bind_sources(node.get("volumes"))
     ports = node.get("ports")
     service.publishes_ports = ports is not None and bool(ports.elements())
+    service.init = node.text("init") in ("true", "True", "yes")
     return service
 
 

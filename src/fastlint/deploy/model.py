@@ -711,7 +711,9 @@ class _Builder:
         if spec is None and stage is not None and stage.start_command is not None:
             instruction = stage.start_command.instruction
             start = Site(model.path, instruction.line, instruction.content)
-        self._start_image(unit, model, stage, entry, cmd, overrides, start, "compose")
+        self._start_image(
+            unit, model, stage, entry, cmd, overrides, start, "compose", init=service.init
+        )
 
     def _mounts_source(self, compose: Any, service: Any) -> str | None:
         """A bind mount of the project's source over the image: a live-editing dev setup."""
