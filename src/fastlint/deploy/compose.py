@@ -15,10 +15,8 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from fastlint.deploy.facts import Site
-from fastlint.deploy.yamlfile import YamlNode, load_documents, scalar
+from fastlint.deploy.yamlfile import YamlFile, YamlNode, load_documents, scalar
 from fastlint.discovery import SourceFile
 from fastlint.reading import UnreadableFile
 
@@ -88,22 +86,8 @@ class Service:
 
 
 @dataclass(eq=False)
-class ComposeFile:
-    source: SourceFile
-    text: str
+class ComposeFile(YamlFile):
     services: list[Service] = field(default_factory=list)
-
-    @property
-    def path(self) -> str:
-        return self.source.display
-
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
-
-    def site(self, line: int) -> Site:
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return Site(self.path, line, text)
 
     @property
     def folder(self) -> str:

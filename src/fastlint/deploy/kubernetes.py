@@ -14,10 +14,8 @@ a file that is not YAML without them) is not YAML until Helm renders it: it is s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from fastlint.deploy.facts import Site
-from fastlint.deploy.yamlfile import YamlNode, load_documents, scalar
+from fastlint.deploy.yamlfile import YamlFile, YamlNode, load_documents, scalar
 from fastlint.discovery import SourceFile
 from fastlint.reading import UnreadableFile
 
@@ -84,24 +82,10 @@ class Autoscaler:
 
 
 @dataclass(eq=False)
-class KubernetesFile:
-    source: SourceFile
-    text: str
+class KubernetesFile(YamlFile):
     workloads: list[Workload] = field(default_factory=list)
     autoscalers: list[Autoscaler] = field(default_factory=list)
     templated: bool = False  # Go templates: skipped until Helm renders it
-
-    @property
-    def path(self) -> str:
-        return self.source.display
-
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
-
-    def site(self, line: int) -> Site:
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return Site(self.path, line, text)
 
 
 def load_kubernetes(source: SourceFile, text: str) -> KubernetesFile:

@@ -690,22 +690,8 @@ class _Builder:
         if service.env_files:
             _unknown_from_files(overrides, compose.site(service.line))
 
-        def words(spec: Any) -> list[Arg]:
-            return [
-                Arg(word, compose.site(line), shell=False)
-                for word, line in zip(spec.words, spec.lines)
-            ]
-
-        image_entry = (
-            _start_args(model.path, stage.entrypoint) if stage and stage.entrypoint else None
-        )
-        image_cmd = _start_args(model.path, stage.cmd) if stage and stage.cmd else None
-        if service.entrypoint is not None:  # compose clears the image's CMD with it
-            entry = words(service.entrypoint)
-            cmd = words(service.command) if service.command is not None else None
-        else:
-            entry = image_entry
-            cmd = words(service.command) if service.command is not None else image_cmd
+        # Compose's entrypoint: replaces the image's ENTRYPOINT and drops its CMD, as Docker does.
+        entry, cmd = _overridden_argv(compose, model, stage, service.entrypoint, service.command)
         spec = service.command or service.entrypoint
         start = compose.site(spec.line) if spec is not None else compose.site(service.line)
         if spec is None and stage is not None and stage.start_command is not None:
@@ -765,22 +751,8 @@ class _Builder:
         if container.env_from:
             _unknown_from_files(overrides, manifest.site(container.line))
 
-        def words(spec: Any) -> list[Arg]:
-            return [
-                Arg(word, manifest.site(line), shell=False)
-                for word, line in zip(spec.words, spec.lines)
-            ]
-
-        image_entry = (
-            _start_args(model.path, stage.entrypoint) if stage and stage.entrypoint else None
-        )
-        image_cmd = _start_args(model.path, stage.cmd) if stage and stage.cmd else None
-        if container.command is not None:  # replaces ENTRYPOINT, and the image's CMD with it
-            entry = words(container.command)
-            cmd = words(container.args) if container.args is not None else None
-        else:
-            entry = image_entry
-            cmd = words(container.args) if container.args is not None else image_cmd
+        # command: replaces the image's ENTRYPOINT (and drops its CMD); args: replaces the CMD.
+        entry, cmd = _overridden_argv(manifest, model, stage, container.command, container.args)
         spec = container.command or container.args
         start = manifest.site(spec.line) if spec is not None else manifest.site(container.line)
         self._start_image(unit, model, stage, entry, cmd, overrides, start, "kubernetes")
@@ -1339,6 +1311,27 @@ def _symlinked_dockerfiles(ctx: LintContext) -> dict[str, str]:
             if target is not None and target != source.display:
                 aliases[source.display] = target
     return aliases
+
+
+def _overridden_argv(
+    file: Any, model: Any, stage: Any, entrypoint: Any, command: Any
+) -> tuple[list[Arg] | None, list[Arg] | None]:
+    """(ENTRYPOINT, CMD) argv of a container whose compose file or manifest may override
+    either (``entrypoint``/``command`` words, or None); an overridden entrypoint drops the
+    image's CMD, in compose and Kubernetes alike."""
+
+    def words(spec: Any) -> list[Arg]:
+        return [
+            Arg(word, file.site(line), shell=False) for word, line in zip(spec.words, spec.lines)
+        ]
+
+    cmd = words(command) if command is not None else None
+    if entrypoint is not None:
+        return words(entrypoint), cmd
+    image_entry = _start_args(model.path, stage.entrypoint) if stage and stage.entrypoint else None
+    if cmd is None and stage is not None and stage.cmd is not None:
+        cmd = _start_args(model.path, stage.cmd)
+    return image_entry, cmd
 
 
 def _stage_user(path: str, stage: Any) -> tuple[str | None, Site | None]:

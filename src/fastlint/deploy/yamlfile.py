@@ -15,11 +15,14 @@ resolver gave them (``int``, ``bool``, ``null``, ``str`` or a custom one such as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Union
 
 import yaml
 
+from fastlint.deploy.facts import Site
 from fastlint.diagnostics import Location
+from fastlint.discovery import SourceFile
 from fastlint.reading import UnreadableFile
 
 MAX_YAML_BYTES = 1_000_000
@@ -78,6 +81,26 @@ class YamlNode:
 
     def elements(self) -> list[YamlNode]:
         return list(self.value) if isinstance(self.value, list) else []
+
+
+@dataclass(eq=False)
+class YamlFile:
+    """A compose file or manifest as read: findings point at its lines."""
+
+    source: SourceFile
+    text: str
+
+    @property
+    def path(self) -> str:
+        return self.source.display
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def site(self, line: int) -> Site:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Site(self.path, line, text)
 
 
 def load_documents(text: str) -> list[YamlNode]:
@@ -162,4 +185,4 @@ def scalar(node: YamlNode | None) -> Any:
     return node.value
 
 
-__all__ = ["MAX_YAML_BYTES", "YamlNode", "load_documents", "scalar"]
+__all__ = ["MAX_YAML_BYTES", "YamlFile", "YamlNode", "load_documents", "scalar"]
