@@ -74,3 +74,20 @@ def test_the_rich_report_lists_every_unit(tmp_path: Path) -> None:
     text = console.file.getvalue()
     assert "Procfile 'web'" in text and "Procfile 'worker'" in text
     assert "k8s.yaml Pod/api container 'api'" in text and "0.25" in text
+
+
+def test_suppressions_in_yaml_files(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  api:\n"
+        "    image: ghcr.io/acme/api:1\n"
+        "    # fastlint: ignore[FL502] a debugging service, never started in production\n"
+        "    command: uvicorn app:app --reload\n"
+        "  admin:\n"
+        "    image: ghcr.io/acme/api:1\n"
+        "    command: uvicorn app:app --reload --port 8001  # noqa: FL502\n"
+        "  other:\n"
+        "    image: ghcr.io/acme/api:1\n"
+        "    command: uvicorn app:app --reload --port 8002  # noqa: FL501\n"
+    )
+    assert _lint(tmp_path) == [("compose.yaml", 11, "FL502")]

@@ -16,6 +16,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from fastlint.deploy.facts import Site
 from fastlint.deploy.yamlfile import YamlFile, YamlNode, load_documents, scalar
 from fastlint.discovery import SourceFile
 from fastlint.reading import UnreadableFile
@@ -49,6 +50,14 @@ class Words:
     lines: tuple[int, ...]
     line: int  # the key's line (``command:``)
     form: str  # "string" (split like a shell, no shell runs) or "list"
+    file: YamlFile = field(compare=False, repr=False)  # where it is written (merged files)
+
+    def site_of(self, line: int) -> Site:
+        return self.file.site(line)
+
+    @property
+    def site(self) -> Site:
+        return self.file.site(self.line)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,11 @@ class Value:
 
     text: str | None
     line: int
+    file: YamlFile = field(compare=False, repr=False)
+
+    @property
+    def site(self) -> Site:
+        return self.file.site(self.line)
 
 
 @dataclass
@@ -71,6 +85,7 @@ class Build:
 class Service:
     name: str
     line: int
+    file: YamlFile = field(compare=False, repr=False)
     build: Build | None = None
     image: Value | None = None
     command: Words | None = None
@@ -83,6 +98,34 @@ class Service:
     bind_sources: list[str] = field(default_factory=list)  # host paths of bind mounts
     publishes_ports: bool = False
     init: bool = False  # `init: true`: Docker's tini is PID 1 and forwards signals
+    overlays: str | None = None  # the file whose service this one is merged over
+
+    @property
+    def site(self) -> Site:
+        return self.file.site(self.line)
+
+    @property
+    def starts_nothing(self) -> bool:
+        """Neither builds nor names an image nor a command: a fragment meant to be merged."""
+        return not (self.build or self.image or self.command or self.entrypoint)
+
+
+def merge(base: Service, overlay: Service, base_path: str) -> Service:
+    """``overlay`` merged over ``base`` as ``docker compose -f base -f overlay`` does: what the
+    overlay sets wins, environments are merged key by key, lists are appended."""
+    merged = Service(overlay.name, overlay.line, overlay.file)
+    for name in ("build", "image", "command", "entrypoint", "user", "replicas", "cpus"):
+        mine = getattr(overlay, name)
+        setattr(merged, name, mine if mine is not None else getattr(base, name))
+    if overlay.entrypoint is not None and overlay.command is None:
+        merged.command = None  # a new entrypoint drops the command it replaced
+    merged.environment = {**base.environment, **overlay.environment}
+    merged.env_files = [*base.env_files, *overlay.env_files]
+    merged.bind_sources = [*base.bind_sources, *overlay.bind_sources]
+    merged.publishes_ports = base.publishes_ports or overlay.publishes_ports
+    merged.init = base.init or overlay.init
+    merged.overlays = base_path
+    return merged
 
 
 @dataclass(eq=False)
@@ -124,24 +167,24 @@ def load_compose(source: SourceFile, text: str) -> ComposeFile:
         )
     for name, node in services.items():
         if node.is_map:
-            compose.services.append(_service(name, node, services.key_line(name)))
+            compose.services.append(_service(compose, name, node, services.key_line(name)))
     return compose
 
 
-def _service(name: str, node: YamlNode, line: int) -> Service:
-    service = Service(name, line)
+def _service(compose: ComposeFile, name: str, node: YamlNode, line: int) -> Service:
+    service = Service(name, line, compose)
     service.build = _build(node)
-    service.image = _value(node, "image")
-    service.command = _words(node, "command")
-    service.entrypoint = _words(node, "entrypoint")
-    service.environment = _environment(node.get("environment"))
+    service.image = _value(compose, node, "image")
+    service.command = _words(compose, node, "command")
+    service.entrypoint = _words(compose, node, "entrypoint")
+    service.environment = _environment(compose, node.get("environment"))
     service.env_files = _env_files(node.get("env_file"))
-    service.user = _value(node, "user")
-    service.replicas = _value(node.get("deploy") or YamlNode({}, line), "replicas") or _value(
-        node, "scale"
+    service.user = _value(compose, node, "user")
+    service.replicas = _value(compose, node.get("deploy"), "replicas") or _value(
+        compose, node, "scale"
     )
     limits = node.get("deploy", "resources", "limits")
-    service.cpus = (_value(limits, "cpus") if limits is not None else None) or _value(node, "cpus")
+    service.cpus = _value(compose, limits, "cpus") or _value(compose, node, "cpus")
     service.bind_sources = _bind_sources(node.get("volumes"))
     ports = node.get("ports")
     service.publishes_ports = ports is not None and bool(ports.elements())
@@ -149,14 +192,15 @@ def _service(name: str, node: YamlNode, line: int) -> Service:
     return service
 
 
-def _value(node: YamlNode | None, key: str) -> Value | None:
+def _value(compose: ComposeFile, node: YamlNode | None, key: str) -> Value | None:
     if node is None or not node.is_map:
         return None
     child = node.get(key)
     if child is None:
         return None
     text = scalar(child)
-    return Value(None if text is None else _known(interpolate(text)), node.key_line(key))
+    known = None if text is None else _known(interpolate(text))
+    return Value(known, node.key_line(key), compose)
 
 
 def _known(text: str) -> str | None:
@@ -182,7 +226,7 @@ def _build(node: YamlNode) -> Build | None:
     )
 
 
-def _words(node: YamlNode, key: str) -> Words | None:
+def _words(compose: ComposeFile, node: YamlNode, key: str) -> Words | None:
     child = node.get(key)
     if child is None or child.value is None:
         return None  # null: the image's own
@@ -194,6 +238,7 @@ def _words(node: YamlNode, key: str) -> Words | None:
             tuple(c.line for c in items),
             line,
             "list",
+            compose,
         )
     text = scalar(child)
     if text is None:
@@ -202,17 +247,18 @@ def _words(node: YamlNode, key: str) -> Words | None:
         words = shlex.split(interpolate(text))
     except ValueError:  # unbalanced quotes: compose refuses it too; nothing to follow
         words = ["$"]
-    return Words(tuple(words), tuple(child.line for _ in words), line, "string")
+    return Words(tuple(words), tuple(child.line for _ in words), line, "string", compose)
 
 
-def _environment(node: YamlNode | None) -> dict[str, Value]:
+def _environment(compose: ComposeFile, node: YamlNode | None) -> dict[str, Value]:
     env: dict[str, Value] = {}
     if node is None:
         return env
     if node.is_map:
         for key, child in node.items():
             text = scalar(child)
-            env[key] = Value(None if text is None else _known(interpolate(text)), child.line)
+            known = None if text is None else _known(interpolate(text))
+            env[key] = Value(known, child.line, compose)
     elif node.is_seq:
         for item in node.elements():
             text = scalar(item)
@@ -220,7 +266,8 @@ def _environment(node: YamlNode | None) -> dict[str, Value]:
                 continue
             key, equals, value = text.partition("=")
             # "NAME" alone passes the value of the shell running compose: unknown.
-            env[key.strip()] = Value(_known(interpolate(value)) if equals else None, item.line)
+            known = _known(interpolate(value)) if equals else None
+            env[key.strip()] = Value(known, item.line, compose)
     return env
 
 
@@ -251,4 +298,13 @@ def _bind_sources(node: YamlNode | None) -> list[str]:
     return sources
 
 
-__all__ = ["Build", "ComposeFile", "Service", "Value", "Words", "interpolate", "load_compose"]
+__all__ = [
+    "Build",
+    "ComposeFile",
+    "Service",
+    "Value",
+    "Words",
+    "interpolate",
+    "load_compose",
+    "merge",
+]

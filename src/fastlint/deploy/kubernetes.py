@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fastlint.deploy.facts import Site
 from fastlint.deploy.yamlfile import YamlFile, YamlNode, load_documents, scalar
 from fastlint.discovery import SourceFile
 from fastlint.reading import UnreadableFile
@@ -43,6 +44,14 @@ class Words:
     words: tuple[str, ...]
     lines: tuple[int, ...]
     line: int  # the key's line (``command:`` / ``args:``)
+    file: YamlFile = field(compare=False, repr=False)
+
+    def site_of(self, line: int) -> Site:
+        return self.file.site(line)
+
+    @property
+    def site(self) -> Site:
+        return self.file.site(self.line)
 
 
 @dataclass
@@ -110,7 +119,7 @@ def load_kubernetes(source: SourceFile, text: str) -> KubernetesFile:
         name = document.text("metadata", "name") or "?"
         line = document.key_line("kind")
         if kind in _POD_TEMPLATE:
-            manifest.workloads.append(_workload(kind, name, line, document))
+            manifest.workloads.append(_workload(manifest, kind, name, line, document))
         elif kind == "HorizontalPodAutoscaler":
             spec = document.get("spec")
             target = spec.get("scaleTargetRef") if spec is not None else None
@@ -126,7 +135,9 @@ def load_kubernetes(source: SourceFile, text: str) -> KubernetesFile:
     return manifest
 
 
-def _workload(kind: str, name: str, line: int, document: YamlNode) -> Workload:
+def _workload(
+    manifest: KubernetesFile, kind: str, name: str, line: int, document: YamlNode
+) -> Workload:
     workload = Workload(kind, name, line)
     if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
         workload.replicas = _field(document.get("spec"), "replicas")
@@ -137,15 +148,17 @@ def _workload(kind: str, name: str, line: int, document: YamlNode) -> Workload:
     containers = pod.get("containers")
     for node in containers.elements() if containers is not None else []:
         if node.is_map:
-            workload.containers.append(_container(node, pod_security))
+            workload.containers.append(_container(manifest, node, pod_security))
     return workload
 
 
-def _container(node: YamlNode, pod_security: YamlNode | None) -> Container:
+def _container(
+    manifest: KubernetesFile, node: YamlNode, pod_security: YamlNode | None
+) -> Container:
     container = Container(node.text("name") or "?", node.line)
     container.image = _field(node, "image")
-    container.command = _words(node, "command")
-    container.args = _words(node, "args")
+    container.command = _words(manifest, node, "command")
+    container.args = _words(manifest, node, "args")
     for item in (node.get("env") or YamlNode([], node.line)).elements():
         name = item.text("name")
         if not name:
@@ -169,13 +182,16 @@ def _field(node: YamlNode | None, key: str) -> Field | None:
     return Field(scalar(node.get(key)), node.key_line(key))
 
 
-def _words(node: YamlNode, key: str) -> Words | None:
+def _words(manifest: KubernetesFile, node: YamlNode, key: str) -> Words | None:
     child = node.get(key)
     if child is None or not child.is_seq:
         return None
     items = [c for c in child.elements() if c.is_scalar and c.value is not None]
     return Words(
-        tuple(str(c.value) for c in items), tuple(c.line for c in items), node.key_line(key)
+        tuple(str(c.value) for c in items),
+        tuple(c.line for c in items),
+        node.key_line(key),
+        manifest,
     )
 
 

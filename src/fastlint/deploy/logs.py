@@ -40,6 +40,7 @@ _CONFIGURE = {
 }
 _CALL_NAMES = frozenset({"basicConfig", "dictConfig", "fileConfig", "configure", "add"})
 _HINTS = ("basicConfig", "dictConfig", "fileConfig", "structlog", "loguru")
+_MIGRATIONS = frozenset({"alembic", "migrations"})
 
 
 @dataclass
@@ -67,6 +68,8 @@ def logging_setup(project: Any, configs: list[PythonModule], servers: list[Any])
     for module in project.modules:
         if module.is_test_code or not any(hint in module.text for hint in _HINTS):
             continue
+        if _MIGRATIONS & set(module.path.split("/")[:-1]):
+            continue  # Alembic's env.py sets up the migration command's logs, not the service's
         for call in module.model.calls_named(_CALL_NAMES):
             path = project.resolve(module, call.node.func, call.scope)
             if path in _CONFIGURE:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from fastlint.deploy.builds import docker_build_target, makefile_builds
 from fastlint.deploy.commands import SimpleCommand, Word, expand, positional_args, split_script
+from fastlint.deploy.compose import merge
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator, GunicornConfig, read_config
 from fastlint.deploy.kubernetes import parse_cpu
@@ -468,7 +469,7 @@ class _Builder:
             self._procfile(procfile)
         for compose in self.ctx.units_of(FileKind.COMPOSE):
             for service in compose.services:
-                self._compose_service(compose, service)
+                self._compose_service(compose, self._merged(compose, service))
         for manifest in self.ctx.units_of(FileKind.KUBERNETES):
             if manifest.templated:
                 self.skipped_templates.append(manifest.path)
@@ -653,14 +654,36 @@ class _Builder:
         if args:
             self._argv(args, run)
 
+    def _merged(self, compose: Any, service: Any) -> Any:
+        """A service of an overlay file (``compose.override.yml``, ``compose.prod.yml``) merged
+        over the same service of the folder's base ``compose.yaml``: ``docker compose`` is run
+        with both, and the overlay alone often neither builds nor names an image."""
+        base = self._base_of(compose)
+        for candidate in getattr(base, "services", []):
+            if candidate.name == service.name:
+                return merge(candidate, service, base.path)
+        return service
+
+    def _base_of(self, compose: Any) -> Any:
+        """The ``compose.yaml`` / ``docker-compose.yml`` an overlay file in its folder is merged
+        over (None for a base file, or without one)."""
+        if _BASE_COMPOSE.match(posixpath.basename(compose.source.relpath).lower()):
+            return None
+        for base in self.ctx.units_of(FileKind.COMPOSE):
+            name = posixpath.basename(base.source.relpath).lower()
+            if base is not compose and base.folder == compose.folder and _BASE_COMPOSE.match(name):
+                return base
+        return None
+
     def _compose_service(self, compose: Any, service: Any) -> None:
         found = self._built_dockerfile(compose, service)
         model, stage = found if found is not None else (None, None)
         why = f"build.target '{service.build.target}'" if found and service.build.target else ""
+        over = f" (over {service.overlays})" if service.overlays else ""
         unit = self._new_unit(
             "compose",
-            f"{compose.path} service '{service.name}'",
-            compose.site(service.line),
+            f"{compose.path} service '{service.name}'{over}",
+            service.site,
             model,
             stage,
             why or ("the last stage" if found else ""),
@@ -672,28 +695,29 @@ class _Builder:
         if model is not None and getattr(model, "is_development", False):
             unit.development = f"it builds {posixpath.basename(model.path)}"
         if service.user is not None:
-            unit.user = _user_setting(service.user.text, compose.site(service.user.line), "user")
-        unit.cpus = _number_setting("cpus", service.cpus, compose, float)
-        unit.replicas = _number_setting("replicas", service.replicas, compose, int)
+            unit.user = _user_setting(service.user.text, service.user.site, "user")
+        unit.cpus = _number_setting("cpus", service.cpus, float)
+        unit.replicas = _number_setting("replicas", service.replicas, int)
         unit.publishes_ports = service.publishes_ports
-        if not service.publishes_ports and any(
-            other.publishes_ports for other in compose.services if other is not service
-        ):
+        others = [
+            other
+            for file in (compose, self._base_of(compose))
+            for other in getattr(file, "services", [])
+            if other.name != service.name
+        ]
+        if not service.publishes_ports and any(other.publishes_ports for other in others):
             unit.proxied = (
                 f"service '{service.name}' publishes no port; only the other services of "
                 f"{compose.path} reach it"
             )
-        overrides = {
-            name: (value.text, compose.site(value.line))
-            for name, value in service.environment.items()
-        }
+        overrides = {name: (value.text, value.site) for name, value in service.environment.items()}
         if service.env_files:
-            _unknown_from_files(overrides, compose.site(service.line))
+            _unknown_from_files(overrides, service.site)
 
         # Compose's entrypoint: replaces the image's ENTRYPOINT and drops its CMD, as Docker does.
-        entry, cmd = _overridden_argv(compose, model, stage, service.entrypoint, service.command)
+        entry, cmd = _overridden_argv(model, stage, service.entrypoint, service.command)
         spec = service.command or service.entrypoint
-        start = compose.site(spec.line) if spec is not None else compose.site(service.line)
+        start = spec.site if spec is not None else service.site
         if spec is None and stage is not None and stage.start_command is not None:
             instruction = stage.start_command.instruction
             start = Site(model.path, instruction.line, instruction.content)
@@ -752,7 +776,7 @@ class _Builder:
             _unknown_from_files(overrides, manifest.site(container.line))
 
         # command: replaces the image's ENTRYPOINT (and drops its CMD); args: replaces the CMD.
-        entry, cmd = _overridden_argv(manifest, model, stage, container.command, container.args)
+        entry, cmd = _overridden_argv(model, stage, container.command, container.args)
         spec = container.command or container.args
         start = manifest.site(spec.line) if spec is not None else manifest.site(container.line)
         self._start_image(unit, model, stage, entry, cmd, overrides, start, "kubernetes")
@@ -1269,6 +1293,7 @@ class _Builder:
 
 # ---------------------------------------------------------------------------- helpers
 
+_BASE_COMPOSE = re.compile(r"^(docker-)?compose\.ya?ml$")
 # Variables the deployment rules read: an env_file / envFrom may set them to anything.
 _WATCHED_VARIABLES = ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS", "FORWARDED_ALLOW_IPS")
 # Images whose ENTRYPOINT is the Python interpreter: CMD ["-m", "gunicorn", ...] runs python.
@@ -1314,7 +1339,7 @@ def _symlinked_dockerfiles(ctx: LintContext) -> dict[str, str]:
 
 
 def _overridden_argv(
-    file: Any, model: Any, stage: Any, entrypoint: Any, command: Any
+    model: Any, stage: Any, entrypoint: Any, command: Any
 ) -> tuple[list[Arg] | None, list[Arg] | None]:
     """(ENTRYPOINT, CMD) argv of a container whose compose file or manifest may override
     either (``entrypoint``/``command`` words, or None); an overridden entrypoint drops the
@@ -1322,7 +1347,7 @@ def _overridden_argv(
 
     def words(spec: Any) -> list[Arg]:
         return [
-            Arg(word, file.site(line), shell=False) for word, line in zip(spec.words, spec.lines)
+            Arg(word, spec.site_of(line), shell=False) for word, line in zip(spec.words, spec.lines)
         ]
 
     cmd = words(command) if command is not None else None
@@ -1360,7 +1385,7 @@ def _user_setting(text: str | None, site: Site, source: str) -> Setting:
     return Setting("user", value, site, source, text=text or "")
 
 
-def _number_setting(name: str, value: Any, compose: Any, kind: type) -> Setting | None:
+def _number_setting(name: str, value: Any, kind: type) -> Setting | None:
     if value is None:
         return None
     number: Any = UNKNOWN
@@ -1369,7 +1394,7 @@ def _number_setting(name: str, value: Any, compose: Any, kind: type) -> Setting 
             number = kind(value.text)
         except ValueError:
             number = UNKNOWN
-    return Setting(name, number, compose.site(value.line), name, text=value.text or "")
+    return Setting(name, number, value.site, name, text=value.text or "")
 
 
 def _unknown_from_files(overrides: dict[str, tuple[str | None, Site]], site: Site) -> None:

@@ -635,35 +635,42 @@ class WorkersExceedCpuLimit(ProjectRule):
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
+        # Per written count, the unit with the tightest limit (a base compose file and an
+        # overlay merged over it can run the same count under two limits): one finding.
+        worst: dict[tuple[str, int], tuple[float, int, Setting, Any]] = {}
         for unit in deployment.units if deployment is not None else []:
             cpus = unit.cpu_count
             if cpus is None or unit.cpus is None or unit.development is not None:
                 continue
-            ceiling = 2 * cpus + 1  # Gunicorn's rule of thumb, the most a CPU budget can use
             for server in unit.servers:
                 setting = server.workers
                 workers = deployment.worker_count(server)
-                if setting is None or workers is None or workers <= ceiling:
-                    continue
-                if setting.cpu or setting.cpu_fallback:
-                    continue  # a CPU-count formula: FL601 says why that is wrong
-                written = (
-                    f"WEB_CONCURRENCY={workers}"
-                    if setting.source == "WEB_CONCURRENCY"
-                    else f"set on the {setting.source}"
-                    if setting.source == "command line"
-                    else f"from {setting.source}"
-                )
-                _report(
-                    self,
-                    setting.site,
-                    f"{workers} workers ({written}) run under a CPU limit of "
-                    f"{_cpus_text(cpus)} ({unit.cpus.site.label()}) for {unit.name}: more than "
-                    f"2 {TIMES} CPUs + 1 = {ceiling:g}, so the processes take turns on the CPU "
-                    "(throttled, slower responses) while each still holds its own memory and "
-                    f"database pool; run at most {int(ceiling)} workers or raise the limit.",
-                    fix=f"workers = {int(ceiling)} (or raise the CPU limit)",
-                )
+                if setting is None or workers is None or setting.cpu or setting.cpu_fallback:
+                    continue  # unknown, or a CPU-count formula: FL601 says why that is wrong
+                key = (setting.site.path, setting.site.location.line)
+                if key not in worst or cpus < worst[key][0]:
+                    worst[key] = (cpus, workers, setting, unit)
+        for cpus, workers, setting, unit in worst.values():
+            ceiling = 2 * cpus + 1  # Gunicorn's rule of thumb, the most a CPU budget can use
+            if workers <= ceiling:
+                continue
+            written = (
+                f"WEB_CONCURRENCY={workers}"
+                if setting.source == "WEB_CONCURRENCY"
+                else f"set on the {setting.source}"
+                if setting.source == "command line"
+                else f"from {setting.source}"
+            )
+            _report(
+                self,
+                setting.site,
+                f"{workers} workers ({written}) run under a CPU limit of "
+                f"{_cpus_text(cpus)} ({unit.cpus.site.label()}) for {unit.name}: more than "
+                f"2 {TIMES} CPUs + 1 = {ceiling:g}, so the processes take turns on the CPU "
+                "(throttled, slower responses) while each still holds its own memory and "
+                f"database pool; run at most {int(ceiling)} workers or raise the limit.",
+                fix=f"workers = {int(ceiling)} (or raise the CPU limit)",
+            )
 
 
 # ---------------------------------------------------------------------------- FL404
@@ -748,7 +755,7 @@ class NoStructuredLogging(ProjectRule):
         _report(
             self,
             site,
-            f"{what} configures the service's logs as plain text and nothing in the project "
+            f"{what} configures logging as plain text and nothing in the project "
             "emits JSON, so the log platform (Datadog, CloudWatch, Loki) stores each line as "
             "one opaque message: no fields to filter on request id, level or user. Add a JSON "
             "formatter (python-json-logger's JsonFormatter, structlog's JSONRenderer, loguru's "

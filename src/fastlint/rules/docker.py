@@ -86,13 +86,18 @@ class ContainerRunsAsRoot(ProjectRule):
                 if runners and all(_overrides_to_nonroot(r) for r in runners):
                     continue  # every deployment of it sets a non-root user
                 self._check_stage(unit, stage)
+        reported: set[tuple[str, int]] = set()  # an overlay merged over a service shares its user
         for deployed in getattr(ctx.deployment, "units", []):
-            self._check_override(deployed)
+            self._check_override(deployed, reported)
 
-    def _check_override(self, deployed: Any) -> None:
+    def _check_override(self, deployed: Any, reported: set[tuple[str, int]]) -> None:
         user = deployed.user
         if user is None or not user.known or deployed.development is not None:
             return
+        where = (user.site.path, user.site.line)
+        if where in reported:
+            return
+        reported.add(where)
         if str(user.value).lower() not in ROOT_USERS:
             return
         written = "user: " if deployed.kind == "compose" else "runAsUser: "
