@@ -56,6 +56,18 @@ def test_a_recursive_alias_is_refused() -> None:
         load_documents("a: &a [*a]\n")
 
 
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+def test_deep_nesting_is_refused(loader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from fastlint.deploy import yamlfile
+
+    if loader == "python":
+        monkeypatch.setattr(yamlfile, "_Loader", yaml.SafeLoader)
+    with pytest.raises(UnreadableFile):
+        load_documents("a: " + "[" * 5000 + "]" * 5000 + "\n")
+
+
 def test_a_huge_file_is_refused() -> None:
     with pytest.raises(UnreadableFile, match="too large"):
         load_documents("x: " + "y" * MAX_YAML_BYTES + "\n")

@@ -128,6 +128,8 @@ def load_documents(text: str) -> list[YamlNode]:
         ) from None
     except yaml.YAMLError as error:
         raise UnreadableFile(f"invalid YAML: {error}", text=text) from None
+    except RecursionError:  # the pure-Python composer (no libyaml) on very deep nesting
+        raise UnreadableFile("YAML nested too deeply to read", text=text) from None
     walker = _Walker()
     return [walker.convert(node, 0) for node in nodes if node is not None]
 
