@@ -91,3 +91,16 @@ def test_suppressions_in_yaml_files(tmp_path: Path) -> None:
         "    command: uvicorn app:app --reload --port 8002  # noqa: FL501\n"
     )
     assert _lint(tmp_path) == [("compose.yaml", 11, "FL502")]
+
+
+def test_proxy_trust_from_a_gunicorn_config_and_a_unix_socket(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nUSER 10001\n"
+        'CMD ["gunicorn", "-k", "uvicorn_worker.UvicornWorker", "--access-logfile", "-",'
+        ' "app:app"]\n'
+    )
+    (tmp_path / "gunicorn.conf.py").write_text('forwarded_allow_ips = "*"\n')
+    (tmp_path / "Procfile").write_text(
+        "web: uvicorn app:app --uds /tmp/app.sock --forwarded-allow-ips '*'\n"
+    )
+    assert _lint(tmp_path) == [("gunicorn.conf.py", 1, "FL404")]
