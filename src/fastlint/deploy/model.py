@@ -718,7 +718,7 @@ class _Builder:
         entry, cmd = _overridden_argv(model, stage, service.entrypoint, service.command)
         spec = service.command or service.entrypoint
         start = spec.site if spec is not None else service.site
-        if spec is None and stage is not None and stage.start_command is not None:
+        if spec is None and model is not None and stage is not None and stage.start_command:
             instruction = stage.start_command.instruction
             start = Site(model.path, instruction.line, instruction.content)
         self._start_image(

@@ -635,10 +635,12 @@ class WorkersExceedCpuLimit(ProjectRule):
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
+        if deployment is None:
+            return
         # Per written count, the unit with the tightest limit (a base compose file and an
         # overlay merged over it can run the same count under two limits): one finding.
         worst: dict[tuple[str, int], tuple[float, int, Setting, Any]] = {}
-        for unit in deployment.units if deployment is not None else []:
+        for unit in deployment.units:
             cpus = unit.cpu_count
             if cpus is None or unit.cpus is None or unit.development is not None:
                 continue
