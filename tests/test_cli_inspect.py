@@ -274,7 +274,7 @@ def test_list_rules_json_and_select() -> None:
     assert [row["code"] for row in rows] == [meta.code for meta in registry.all_metas()]
     assert set(rows[0]) == {"code", "name", "severity", "front_end", "summary", "url"}
     picked = json.loads(run("--list-rules", "--format", "json", "--select", "FL4").stdout)
-    assert [row["code"] for row in picked] == ["FL401", "FL402", "FL403"]
+    assert [row["code"] for row in picked] == ["FL401", "FL402", "FL403", "FL404"]
     table = run("--list-rules", "--select", "FL5", "--ignore", "FL502", "--color", "never").stdout
     assert "FL501" in table and "FL503" in table and "FL502" not in table and "FL101" not in table
 

@@ -100,7 +100,7 @@ max-file-size = 1000
 """,
     )
     settings, _ = load_settings(config, tmp_path)
-    assert settings.enabled == {"FL201", "FL401", "FL403"}
+    assert settings.enabled == {"FL201", "FL401", "FL403", "FL404"}
     assert settings.all_excludes == ("migrations", "scripts/*.py")
     assert settings.fail_on is Severity.WARNING
     assert settings.severity_for("FL401", Severity.ERROR) is Severity.INFO
@@ -143,7 +143,7 @@ def test_cli_extend_select_and_ignore_layer_on_the_file() -> None:
     assert build_settings(table, Overrides(extend_select=["FL403"])).enabled == {"FL401", "FL403"}
     assert build_settings(table, Overrides(ignore=["FL401"])).enabled == set()
     both = Overrides(select=["FL4"], ignore=["FL402"])
-    assert build_settings({}, both).enabled == {"FL401", "FL403"}
+    assert build_settings({}, both).enabled == {"FL401", "FL403", "FL404"}
 
 
 def test_file_extend_select_without_select_keeps_defaults() -> None:

@@ -57,12 +57,48 @@ def found(root: Path, *paths: str, exclude: tuple[str, ...] = ()) -> list[str]:
         ("README.md", None),
         ("main.pyc", None),
         ("stubs.pyi", None),
-        ("docker-compose.yml", None),
+        ("docker-compose.yml", FileKind.COMPOSE),
+        ("compose.yaml", FileKind.COMPOSE),
+        ("compose.override.yaml", FileKind.COMPOSE),
+        ("docker-compose.prod.yml", FileKind.COMPOSE),
+        ("compose.yaml.bak", None),
+        ("my-compose.yml", None),
+        ("config.yaml", None),  # YAML without apiVersion + kind is not a deployment file
+        ("Makefile", FileKind.MAKEFILE),
+        ("docker.mk", FileKind.MAKEFILE),
     ],
 )
 def test_classify_by_name(tmp_path: Path, name: str, kind: FileKind | None) -> None:
     path = tmp_path / name
     path.write_text("x\n", encoding="utf-8")
+    assert classify(path) == kind
+
+
+def test_workflows_are_read_for_their_builds_only(tmp_path: Path) -> None:
+    path = tmp_path / ".github" / "workflows" / "ci.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text("apiVersion: v1\nkind: Pod\n", encoding="utf-8")  # even if it looks like one
+    assert classify(path) is FileKind.WORKFLOW
+    assert classify(tmp_path / "ci.yml") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("apiVersion: apps/v1\nkind: Deployment\n", FileKind.KUBERNETES),
+        ("# a comment\n---\nkind: Service\napiVersion: v1\n", FileKind.KUBERNETES),
+        ("{{- if .Values.enabled }}\napiVersion: v1\nkind: Pod\n", FileKind.KUBERNETES),
+        ("apiVersion: v2\nname: chart\n", None),  # Chart.yaml: no kind
+        ("on: push\njobs:\n  build:\n    kind: x\n", None),  # a CI workflow
+        ("spec:\n  apiVersion: v1\n  kind: Pod\n", None),  # not top level
+    ],
+)
+def test_kubernetes_is_recognised_by_api_version_and_kind(
+    tmp_path: Path, text: str, kind: FileKind | None
+) -> None:
+    path = tmp_path / "deploy" / "anything.yaml"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
     assert classify(path) == kind
 
 

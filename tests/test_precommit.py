@@ -26,8 +26,12 @@ READ_BY_FASTLINT = [
     "Procfile.dev",
     "scripts/entrypoint.sh",
     "scripts/docker-entrypoint",  # shell by its shebang
+    "docker-compose.yml",
+    "compose.override.yaml",
+    "deploy/k8s/api.yaml",  # a Kubernetes manifest by its apiVersion + kind
+    ".github/workflows/ci.yml",  # for the Dockerfile stages it builds
 ]
-NOT_READ = ["README.md", "pyproject.toml", "docker-compose.yml", "static/logo.png"]
+NOT_READ = ["README.md", "pyproject.toml", "static/logo.png"]
 
 
 def _pre_commit_command() -> list[str]:
@@ -75,12 +79,14 @@ def test_hook_selects_what_fastlint_reads(tmp_path: Path, monkeypatch: pytest.Mo
             path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
         elif name.endswith("docker-entrypoint"):
             path.write_text("#!/bin/sh\nexec gunicorn app.main:app\n")
+        elif name.endswith("api.yaml"):
+            path.write_text("apiVersion: apps/v1\nkind: Deployment\n")
         else:
             path.write_text("x\n")
     monkeypatch.chdir(tmp_path)
     classifier = run.Classifier(READ_BY_FASTLINT + NOT_READ)
     selected = set(classifier.filenames_for_hook(SimpleNamespace(**hook)))
     assert selected >= set(READ_BY_FASTLINT)
-    assert not selected & {"static/logo.png", "docker-compose.yml", "README.md"}
+    assert not selected & {"static/logo.png", "README.md"}
     # Whatever else gets through, fastlint itself ignores it.
     assert all(classify(tmp_path / name) is None for name in selected - set(READ_BY_FASTLINT))

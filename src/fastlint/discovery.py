@@ -18,6 +18,11 @@ class FileKind(str, enum.Enum):
     GUNICORN = "gunicorn"
     SHELL = "shell"
     PROCFILE = "procfile"
+    COMPOSE = "compose"  # docker-compose / compose files, by name
+    KUBERNETES = "kubernetes"  # YAML with top-level apiVersion and kind, wherever it lives
+    # Read only for the Dockerfile stages they build (docker build --target): never reported.
+    MAKEFILE = "makefile"
+    WORKFLOW = "workflow"  # .github/workflows/*.yml
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,36 @@ def classify(path: Path) -> FileKind | None:
         return FileKind.SHELL
     if "." not in name and _has_shell_shebang(path):
         return FileKind.SHELL
+    if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
+        return FileKind.MAKEFILE
+    if lower.endswith((".yml", ".yaml")):
+        if path.parent.name == "workflows" and path.parent.parent.name == ".github":
+            return FileKind.WORKFLOW
+        if _COMPOSE_NAME.match(lower):
+            return FileKind.COMPOSE
+        if _looks_like_kubernetes(path):
+            return FileKind.KUBERNETES
     return None
+
+
+# compose.yaml, docker-compose.yml, compose.override.yaml, docker-compose.prod.yml...
+_COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[\w-]+)*\.ya?ml$")
+# A Kubernetes object: top-level apiVersion and kind (Helm templates included; the loader skips
+# those with Go templates). Other YAML (CI workflows, app configs, Chart.yaml) has not both.
+_API_VERSION = re.compile(rb"^apiVersion:[ \t]*\S", re.M)
+_KIND = re.compile(rb"^kind:[ \t]*\S", re.M)
+_SNIFF_BYTES = 65_536
+
+
+def _looks_like_kubernetes(path: Path) -> bool:
+    try:
+        if not os.path.isfile(path):  # a FIFO named *.yaml would block the read
+            return False
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    return bool(_API_VERSION.search(head)) and bool(_KIND.search(head))
 
 
 def _is_dockerfile_name(lower: str) -> bool:

@@ -51,6 +51,24 @@ def _load_dockerfile(source: SourceFile, text: str, root: Path) -> Any:
     return load_dockerfile(source, text)
 
 
+def _load_compose(source: SourceFile, text: str, root: Path) -> Any:
+    from fastlint.deploy.compose import load_compose
+
+    return load_compose(source, text)
+
+
+def _load_kubernetes(source: SourceFile, text: str, root: Path) -> Any:
+    from fastlint.deploy.kubernetes import load_kubernetes
+
+    return load_kubernetes(source, text)
+
+
+def _load_workflow(source: SourceFile, text: str, root: Path) -> Any:
+    from fastlint.deploy.builds import load_workflow
+
+    return load_workflow(source, text)
+
+
 # Python files the rules check are not here: they are parsed by their own check (see
 # PythonChecks), in whichever process checks them.
 LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
@@ -58,6 +76,10 @@ LOADERS: dict[FileKind, Callable[[SourceFile, str, Path], Any]] = {
     FileKind.DOCKERFILE: _load_dockerfile,
     FileKind.SHELL: lambda source, text, root: TextUnit(source, text),
     FileKind.PROCFILE: lambda source, text, root: TextUnit(source, text),
+    FileKind.COMPOSE: _load_compose,
+    FileKind.KUBERNETES: _load_kubernetes,
+    FileKind.MAKEFILE: lambda source, text, root: TextUnit(source, text),
+    FileKind.WORKFLOW: _load_workflow,
 }
 
 

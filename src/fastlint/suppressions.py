@@ -6,8 +6,9 @@ the last line of a multi-line statement covers the whole statement (where format
 A comment line holding only ``# fastlint: ignore[...]`` suppresses the next statement, as in the
 other file kinds.
 
-Dockerfile, shell and Procfile: a comment line ``# fastlint: ignore[FL501]`` (or ``# noqa: FL501``)
-suppresses the next instruction or command, continuation lines and heredoc included; a trailing
+Dockerfile, shell, Procfile, compose and Kubernetes YAML: a comment line
+``# fastlint: ignore[FL501]`` (or ``# noqa: FL501``) suppresses the next instruction or command,
+continuation lines and heredoc included (a YAML line is one "instruction"); a trailing
 ``# noqa`` / ``# fastlint: ignore[...]`` suppresses its own line.
 
 Every kind: ``# fastlint: ignore-file`` or ``# fastlint: ignore-file[FL402]`` in the file's first
@@ -266,7 +267,7 @@ def _dockerfile_escape(lines: list[str]) -> str:
 def _instruction_end(kind: FileKind, lines: list[str], start: int, escape: str) -> int:
     """The last line of the instruction or command starting at ``start``: continuation lines
     (comment lines inside a Dockerfile continuation do not end it) and heredoc bodies."""
-    if kind is FileKind.PROCFILE:
+    if kind in (FileKind.PROCFILE, FileKind.COMPOSE, FileKind.KUBERNETES):
         return start
     line = start
     heredocs: list[str] = []

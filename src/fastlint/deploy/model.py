@@ -17,18 +17,23 @@ where the PID 1 chain lost ``exec`` (signals). The Docker and Python front ends 
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from fastlint.deploy.builds import docker_build_target, makefile_builds
 from fastlint.deploy.commands import SimpleCommand, Word, expand, positional_args, split_script
+from fastlint.deploy.compose import merge
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator, GunicornConfig, read_config
+from fastlint.deploy.kubernetes import parse_cpu
 from fastlint.deploy.procfile import procfile_entries
 from fastlint.deploy.servers import SERVER_COMMANDS, parse_server_args, split_gunicorn_cmd_args
 from fastlint.deploy.shell import line_text, script_commands
 from fastlint.discovery import FileKind
+from fastlint.docker.images import parse_image, runs_as_nonroot
 from fastlint.python.model import UNKNOWN, keyword, positional
 from fastlint.python.module import PythonModule
 from fastlint.rules.catalog import DEFAULT_ASSUMED_CPUS, DEFAULT_MAX_DB_CONNECTIONS
@@ -83,6 +88,7 @@ class Server:
     lost_exec: Site | None = None  # where a shell runs the server as a child (signals)
     init: bool = False  # tini / dumb-init supervises
     via: tuple[Site, ...] = ()
+    unit: Unit | None = None  # the deployed unit that starts it (None: a standalone script)
 
     @property
     def workers(self) -> Setting | None:
@@ -90,6 +96,83 @@ class Server:
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)
+
+
+@dataclass(eq=False)
+class Unit:
+    """One deployed thing that starts processes: a Dockerfile stage's own CMD, a compose
+    service, a Kubernetes container, a Procfile process. Its settings override the image's."""
+
+    kind: str  # "dockerfile", "compose", "kubernetes", "procfile"
+    name: str  # for messages: "compose.yaml service 'web'"
+    site: Site  # where the unit is defined
+    image: str | None = None  # as written (compose/Kubernetes image, or the stage's base)
+    dockerfile: str | None = None  # display path of the Dockerfile it is built from
+    stage: Any = None  # fastlint.docker.Stage, when known
+    stage_reason: str = ""  # how the stage was picked ("build.target 'runtime'", ...)
+    image_user: str | None = None  # the image's user: "root", a name or UID; None: unknown
+    image_user_site: Site | None = None  # its USER line (None: the base image's default)
+    user: Setting | None = None  # compose user: / Kubernetes runAsUser (overrides the image's)
+    run_as_non_root: Site | None = None  # Kubernetes runAsNonRoot: true
+    cpus: Setting | None = None  # CPU limit (value: float)
+    replicas: Setting | None = None  # value: int; source says where it comes from
+    development: str | None = None  # why this unit is for development only
+    publishes_ports: bool | None = None  # compose: ports published on the host (None: unknown)
+    proxied: str | None = None  # why only a proxy in front can reach it (None: cannot tell)
+    servers: list[Server] = field(default_factory=list)
+
+    @property
+    def cpu_count(self) -> float | None:
+        value = None if self.cpus is None else self.cpus.value
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    @property
+    def replica_count(self) -> int | None:
+        value = None if self.replicas is None else self.replicas.value
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def to_dict(self, deployment: Deployment) -> dict[str, Any]:
+        result: dict[str, Any] = {"unit": self.name, "defined_at": self.site.label()}
+        if self.dockerfile is not None:
+            stage = self.stage
+            name = (
+                f"stage '{stage.name}'"
+                if getattr(stage, "name", None)
+                else f"stage {getattr(stage, 'index', '?')}"
+            )
+            result["stage"] = f"{self.dockerfile} {name}"
+            if self.stage_reason:
+                result["stage_reason"] = self.stage_reason
+        elif self.image:
+            result["image"] = self.image
+        effective = self.user.value if self.user is not None and self.user.known else None
+        result["user"] = effective or self.image_user
+        if self.run_as_non_root is not None:
+            result["run_as_non_root"] = True
+        if self.cpus is not None:
+            cpus = self.cpu_count
+            result["cpu_limit"] = int(cpus) if cpus is not None and cpus.is_integer() else cpus
+            result["cpu_limit_source"] = f"{self.cpus.source} ({self.cpus.site.label()})"
+        if self.replicas is not None:
+            result["replicas"] = self.replica_count
+            result["replicas_source"] = f"{self.replicas.source} ({self.replicas.site.label()})"
+        if self.development:
+            result["development"] = self.development
+        server = next(iter(self.servers), None)
+        if server is not None:
+            worker_class = server.setting("worker_class")
+            result["start_command"] = server.command
+            result["server"] = server.kind
+            result["worker_class"] = (
+                _shown(worker_class)
+                if worker_class is not None
+                else ("sync" if server.kind == "gunicorn" else None)
+            )
+            result["workers"] = deployment.worker_count(server)
+            result["workers_source"] = _source(server.workers, deployment.cpus)
+        else:
+            result["start_command"] = None
+        return result
 
 
 @dataclass
@@ -100,6 +183,30 @@ class Deployment:
     cpus: int
     max_db_connections: int
     engines: list[Any] = field(default_factory=list)  # fastlint.python.sqla.EngineFact
+    units: list[Unit] = field(default_factory=list)
+    targets: dict[str, list[Any]] = field(default_factory=dict)  # Dockerfile path → stages
+    skipped_templates: list[str] = field(default_factory=list)  # Helm templates not read
+    aliases: set[str] = field(default_factory=set)  # symlinked Dockerfiles (read at the target)
+
+    def units_running(self, stage: Any) -> list[Unit]:
+        """Compose services and Kubernetes containers (not for development) that run an
+        image of ``stage``: where the image is really deployed, with their own overrides."""
+        return [
+            unit
+            for unit in self.units
+            if unit.kind in ("compose", "kubernetes")
+            and unit.stage is stage
+            and unit.development is None
+        ]
+
+    def deployed_stages(self, dockerfile: Any) -> list[Any]:
+        """The stages of a Dockerfile that are deployed: those a compose ``build.target`` or a
+        ``docker build --target`` selects, else its final stage."""
+        selected = self.targets.get(dockerfile.path)
+        if selected:
+            return selected
+        final = dockerfile.final_stage
+        return [] if final is None else [final]
 
     @property
     def primary(self) -> Server | None:
@@ -180,6 +287,14 @@ class Deployment:
         others = [s for s in self.servers if s is not primary]
         if others:
             result["other_servers"] = [f"{s.command} ({s.site.label()})" for s in others]
+        if self.units:
+            result["units"] = [unit.to_dict(self) for unit in self.units]
+        if self.skipped_templates:
+            count = len(self.skipped_templates)
+            result["skipped_templates"] = (
+                f"{count} Helm template{'s' if count > 1 else ''} with Go templates, not read "
+                f"({', '.join(self.skipped_templates[:3])}{', ...' if count > 3 else ''})"
+            )
         return result
 
 
@@ -190,6 +305,12 @@ def _via(server: Server) -> list[str]:
     return [
         label for index, label in enumerate(labels) if label != own and label not in labels[:index]
     ]
+
+
+def _number(value: Any) -> str:
+    if value is UNKNOWN:
+        return "?"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _shown(setting: Setting | None) -> Any:
@@ -223,7 +344,14 @@ def _engine_text(engine: Any) -> str:
 
 def build_deployment(ctx: LintContext) -> Deployment | None:
     """The deployment model of the project, or None when it has no deployment files."""
-    kinds = (FileKind.DOCKERFILE, FileKind.PROCFILE, FileKind.SHELL, FileKind.GUNICORN)
+    kinds = (
+        FileKind.DOCKERFILE,
+        FileKind.PROCFILE,
+        FileKind.SHELL,
+        FileKind.GUNICORN,
+        FileKind.COMPOSE,
+        FileKind.KUBERNETES,
+    )
     if not any(ctx.units_of(kind) for kind in kinds):
         return None
     options = ctx.settings.options
@@ -237,7 +365,14 @@ def build_deployment(ctx: LintContext) -> Deployment | None:
         loaded_configs=set(builder.loaded),
         cpus=cpus,
         max_db_connections=limit,
+        units=builder.units,
+        targets=builder.targets,
+        skipped_templates=builder.skipped_templates,
+        aliases=set(builder.aliases),
     )
+    for server in builder.servers:
+        if server.unit is not None:
+            server.unit.servers.append(server)
     deployment.engines = _engines(ctx)
     return deployment
 
@@ -277,6 +412,7 @@ class _Run:
     depth: int = 0
     tiangolo: bool = False
     env_words: dict[str, Word] = field(default_factory=dict)  # set by scripts, with CPU flags
+    unit: Unit | None = None
 
     def child(self, **changes: Any) -> _Run:
         values = dict(self.__dict__)
@@ -291,6 +427,9 @@ class _Builder:
         self.cpus = cpus
         self.servers: list[Server] = []
         self.loaded: list[str] = []
+        self.units: list[Unit] = []
+        self.targets: dict[str, list[Any]] = {}
+        self.skipped_templates: list[str] = []
         self.visited_scripts: set[str] = set()
         self._configs: dict[str, GunicornConfig] = {}
         self.by_relpath: dict[str, Any] = {}
@@ -304,14 +443,32 @@ class _Builder:
             if unit is not None:
                 self.by_relpath[source.relpath] = unit
                 self.relpath_of[source.display] = source.relpath
+        self.aliases = _symlinked_dockerfiles(ctx)
+        for source in ctx.files:  # a build naming the link builds the target
+            target = self.aliases.get(source.display)
+            if target is not None and target in units_by_display:
+                self.by_relpath[source.relpath] = units_by_display[target]
 
     # -- entry points -----------------------------------------------------------
 
     def run(self) -> None:
+        self._select_targets()
         for dockerfile in self.ctx.units_of(FileKind.DOCKERFILE):
-            self._dockerfile(dockerfile)
+            if dockerfile.path in self.aliases:
+                continue  # the same file as another Dockerfile: one unit, at its real path
+            for stage in self.deployed_stages(dockerfile):
+                self._dockerfile(dockerfile, stage)
         for procfile in self.ctx.units_of(FileKind.PROCFILE):
             self._procfile(procfile)
+        for compose in self.ctx.units_of(FileKind.COMPOSE):
+            for service in compose.services:
+                self._compose_service(compose, self._merged(compose, service))
+        for manifest in self.ctx.units_of(FileKind.KUBERNETES):
+            if manifest.templated:
+                self.skipped_templates.append(manifest.path)
+            for workload in manifest.workloads:
+                for container in workload.containers:
+                    self._container(manifest, workload, container)
         for script in self.ctx.units_of(FileKind.SHELL):
             if script.path not in self.visited_scripts:
                 self._standalone_script(script)
@@ -322,49 +479,355 @@ class _Builder:
                 self._configs[module.path] = read_config(module, {}, self.cpus)
         return [self._configs[path] for path in sorted(self._configs)]
 
-    def _dockerfile(self, model: Any) -> None:
-        stage = getattr(model, "final_stage", None)
-        if stage is None:
-            return
-        folder = posixpath.dirname(self.relpath_of.get(model.path, model.path))
+    # -- which Dockerfile stages are deployed -------------------------------------------
 
-        def locate(path: str, cwd: str | None) -> Any:
-            return self._locate_in_image(stage, folder, path, cwd)
+    def _select_targets(self) -> None:
+        """Stages picked by a compose ``build.target`` or ``docker build --target`` in a
+        script: those are deployed instead of the Dockerfile's final stage."""
+        for compose in self.ctx.units_of(FileKind.COMPOSE):
+            for service in compose.services:
+                found = self._built_dockerfile(compose, service)
+                if found is not None and service.build is not None and service.build.target:
+                    self._add_target(*found)
+        for script in self.ctx.units_of(FileKind.SHELL):
+            builds = [docker_build_target(command.words) for command in script_commands(script)]
+            self._built_targets(script, [b for b in builds if b is not None], relative=True)
+        for makefile in self.ctx.units_of(FileKind.MAKEFILE):
+            self._built_targets(makefile, makefile_builds(makefile.text), relative=True)
+        for workflow in self.ctx.units_of(FileKind.WORKFLOW):
+            self._built_targets(workflow, workflow.builds, relative=False)
 
-        entrypoint, cmd = stage.entrypoint, stage.cmd
-        start_instruction = (cmd or entrypoint).instruction if (cmd or entrypoint) else None
-        start = (
-            Site(model.path, start_instruction.line, start_instruction.content)
-            if (start_instruction)
-            else Site(model.path, 1)
+    def _built_targets(self, unit: Any, builds: list[Any], relative: bool) -> None:
+        """Select the stages ``builds`` name; a path is tried from the project root and, for
+        a script or Makefile (run from its folder, usually), from the file's folder."""
+        folder = posixpath.dirname(self.relpath_of.get(unit.path, unit.path))
+        for build in builds:
+            for base in ("", folder) if relative else ("",):
+                dockerfile = self.by_relpath.get(
+                    posixpath.normpath(posixpath.join(base, build.dockerfile))
+                )
+                stage = getattr(dockerfile, "stage_named", lambda name: None)(build.target)
+                if stage is not None:
+                    self._add_target(dockerfile, stage)
+                    break
+
+    def _add_target(self, dockerfile: Any, stage: Any) -> None:
+        stages = self.targets.setdefault(dockerfile.path, [])
+        if stage not in stages:
+            stages.append(stage)
+
+    def deployed_stages(self, dockerfile: Any) -> list[Any]:
+        selected = self.targets.get(dockerfile.path)
+        if selected:
+            return list(selected)
+        final = getattr(dockerfile, "final_stage", None)
+        return [] if final is None else [final]
+
+    def _built_dockerfile(self, compose: Any, service: Any) -> tuple[Any, Any] | None:
+        """(Dockerfile model, stage) a compose service builds; None for an image-only service
+        or a Dockerfile outside the project."""
+        build = service.build
+        if build is None or "$" in build.context + build.dockerfile:
+            return None
+        context = posixpath.normpath(posixpath.join(compose.folder, build.context))
+        path = posixpath.normpath(posixpath.join(context, build.dockerfile))
+        dockerfile = self.by_relpath.get(path)
+        if dockerfile is None or not hasattr(dockerfile, "stages") or not dockerfile.stages:
+            return None
+        if build.target:
+            stage = dockerfile.stage_named(build.target)
+            return None if stage is None else (dockerfile, stage)
+        return dockerfile, dockerfile.stages[-1]  # docker builds the last stage
+
+    # -- units --------------------------------------------------------------------------
+
+    def _dockerfile(self, model: Any, stage: Any) -> None:
+        targeted = stage in self.targets.get(model.path, [])
+        unit = self._new_unit(
+            "dockerfile",
+            f"{model.path} " + (f"stage '{stage.name}'" if stage.name else "final stage"),
+            Site(model.path, stage.from_instruction.line, stage.from_instruction.content),
+            model,
+            stage,
+            "selected with --target" if targeted else "",
         )
-        run = _Run(
-            # A value still naming a variable (ENV W=${WORKERS}, no default) is unknown.
-            env={name: None if "$" in value else value for name, value in stage.env.items()},
-            env_sites=_env_sites(model.path, stage),
-            cwd=stage.workdir or "/",
-            locate=locate,
+        if getattr(model, "is_development", False):
+            unit.development = f"{posixpath.basename(model.path)} is named for development"
+        entry = _start_args(model.path, stage.entrypoint) if stage.entrypoint else None
+        cmd = _start_args(model.path, stage.cmd) if stage.cmd else None
+        start = stage.start_command.instruction if stage.start_command else None
+        self._start_image(
+            unit,
+            model,
+            stage,
+            entry,
+            cmd,
+            {},
+            Site(model.path, start.line, start.content) if start else Site(model.path, 1),
             origin="dockerfile",
+        )
+
+    def _new_unit(
+        self, kind: str, name: str, site: Site, model: Any = None, stage: Any = None, why: str = ""
+    ) -> Unit:
+        unit = Unit(kind, name, site)
+        if stage is not None:
+            unit.dockerfile, unit.stage, unit.stage_reason = model.path, stage, why
+            unit.image = stage.root_base
+            unit.image_user, unit.image_user_site = _stage_user(model.path, stage)
+        self.units.append(unit)
+        return unit
+
+    def _start_image(
+        self,
+        unit: Unit,
+        model: Any,
+        stage: Any,
+        entry: list[Arg] | None,
+        cmd: list[Arg] | None,
+        overrides: dict[str, tuple[str | None, Site]],
+        start: Site,
+        origin: str,
+        init: bool = False,
+    ) -> None:
+        """Follow what a container of ``stage`` (None: an image not built here) runs:
+        ``entry`` + ``cmd`` argv as Docker combines them, with ``overrides`` on its env."""
+        env: dict[str, str | None] = {}
+        env_sites: dict[str, Site] = {}
+        if stage is not None:
+            # A value still naming a variable (ENV W=${WORKERS}, no default) is unknown.
+            env = {name: None if "$" in value else value for name, value in stage.env.items()}
+            env_sites = _env_sites(model.path, stage)
+        for name, (value, site) in overrides.items():
+            env[name], env_sites[name] = value, site
+        if stage is not None:
+            folder = posixpath.dirname(self.relpath_of.get(model.path, model.path))
+
+            def locate(path: str, cwd: str | None) -> Any:
+                return self._locate_in_image(stage, folder, path, cwd)
+
+            cwd: str | None = stage.workdir or "/"
+        else:
+            project_folder = posixpath.dirname(self.relpath_of.get(unit.site.path, unit.site.path))
+
+            def locate(path: str, cwd: str | None) -> Any:
+                return self._locate_in_project(path, project_folder)
+
+            cwd = None
+        run = _Run(
+            env=env,
+            env_sites=env_sites,
+            cwd=cwd,
+            locate=locate,
+            origin=origin,
             start=start,
-            production=not getattr(model, "is_development", False),
+            production=unit.development is None,
             in_container=True,
-            tiangolo=bool(_TIANGOLO.search(stage.root_base or "")),
+            init=init,
+            tiangolo=stage is not None and bool(_TIANGOLO.search(stage.root_base or "")),
+            unit=unit,
         )
         args: list[Arg] = []
-        if entrypoint is not None:
-            args.extend(_start_args(model.path, entrypoint))
-            if entrypoint.form == "exec" and cmd is not None:
-                args.extend(_start_args(model.path, cmd))
+        if entry is not None:
+            args.extend(entry)
+            # A shell-form ENTRYPOINT ignores CMD and any command given at run time.
+            image_shell_form = stage is not None and entry is not None and stage.entrypoint
+            if cmd is not None and not (
+                image_shell_form
+                and stage.entrypoint.form == "shell"
+                and entry[0].site.path == model.path
+            ):
+                args.extend(cmd)
         elif cmd is not None:
-            args.extend(_start_args(model.path, cmd))
+            args.extend(cmd)
+            if stage is not None and _python_entrypoint(stage.root_base) and args:
+                first = args[0].word
+                if first.startswith("-") or first.endswith(".py"):
+                    args.insert(0, Arg("python3", args[0].site, shell=False))
         if args:
             self._argv(args, run)
+
+    def _merged(self, compose: Any, service: Any) -> Any:
+        """A service of an overlay file (``compose.override.yml``, ``compose.prod.yml``) merged
+        over the same service of the folder's base ``compose.yaml``: ``docker compose`` is run
+        with both, and the overlay alone often neither builds nor names an image."""
+        base = self._base_of(compose)
+        for candidate in getattr(base, "services", []):
+            if candidate.name == service.name:
+                return merge(candidate, service, base.path)
+        return service
+
+    def _base_of(self, compose: Any) -> Any:
+        """The ``compose.yaml`` / ``docker-compose.yml`` an overlay file in its folder is merged
+        over (None for a base file, or without one)."""
+        if _BASE_COMPOSE.match(posixpath.basename(compose.source.relpath).lower()):
+            return None
+        for base in self.ctx.units_of(FileKind.COMPOSE):
+            name = posixpath.basename(base.source.relpath).lower()
+            if base is not compose and base.folder == compose.folder and _BASE_COMPOSE.match(name):
+                return base
+        return None
+
+    def _compose_service(self, compose: Any, service: Any) -> None:
+        found = self._built_dockerfile(compose, service)
+        model, stage = found if found is not None else (None, None)
+        why = f"build.target '{service.build.target}'" if found and service.build.target else ""
+        over = f" (over {service.overlays})" if service.overlays else ""
+        unit = self._new_unit(
+            "compose",
+            f"{compose.path} service '{service.name}'{over}",
+            service.site,
+            model,
+            stage,
+            why or ("the last stage" if found else ""),
+        )
+        if service.image is not None and stage is None:
+            unit.image = service.image.text
+            unit.image_user = _image_default_user(service.image.text)
+        unit.development = compose.development_reason or self._mounts_source(compose, service)
+        if model is not None and getattr(model, "is_development", False):
+            unit.development = f"it builds {posixpath.basename(model.path)}"
+        if service.user is not None:
+            unit.user = _user_setting(service.user.text, service.user.site, "user")
+        unit.cpus = _number_setting("cpus", service.cpus, float)
+        unit.replicas = _number_setting("replicas", service.replicas, int)
+        unit.publishes_ports = service.publishes_ports
+        others = [
+            other
+            for file in (compose, self._base_of(compose))
+            for other in getattr(file, "services", [])
+            if other.name != service.name
+        ]
+        if not service.publishes_ports and any(other.publishes_ports for other in others):
+            unit.proxied = (
+                f"service '{service.name}' publishes no port; only the other services of "
+                f"{compose.path} reach it"
+            )
+        overrides = {name: (value.text, value.site) for name, value in service.environment.items()}
+        if service.env_files:
+            _unknown_from_files(overrides, service.site)
+
+        # Compose's entrypoint: replaces the image's ENTRYPOINT and drops its CMD, as Docker does.
+        entry, cmd = _overridden_argv(model, stage, service.entrypoint, service.command)
+        spec = service.command or service.entrypoint
+        start = spec.site if spec is not None else service.site
+        if spec is None and model is not None and stage is not None and stage.start_command:
+            instruction = stage.start_command.instruction
+            start = Site(model.path, instruction.line, instruction.content)
+        self._start_image(
+            unit, model, stage, entry, cmd, overrides, start, "compose", init=service.init
+        )
+
+    def _mounts_source(self, compose: Any, service: Any) -> str | None:
+        """A bind mount of the project's source over the image: a live-editing dev setup."""
+        for source in service.bind_sources:
+            if source.startswith(("/", "~")):
+                continue
+            folder = posixpath.normpath(posixpath.join(compose.folder, source))
+            prefix = "" if folder == "." else folder + "/"
+            if any(path.startswith(prefix) and path.endswith(".py") for path in self.by_relpath):
+                return f"service '{service.name}' mounts the source tree ({source}) over the image"
+        return None
+
+    def _container(self, manifest: Any, workload: Any, container: Any) -> None:
+        image = container.image.text if container.image is not None else None
+        model, stage, why = self._image_stage(image)
+        unit = self._new_unit(
+            "kubernetes",
+            f"{manifest.path} {workload.label} container '{container.name}'",
+            manifest.site(container.line),
+            model,
+            stage,
+            why,
+        )
+        if stage is None:
+            unit.image = image
+            unit.image_user = _image_default_user(image)
+        if container.run_as_user is not None:
+            unit.user = _user_setting(
+                container.run_as_user.text,
+                manifest.site(container.run_as_user.line),
+                "runAsUser",
+            )
+        if container.run_as_non_root is not None and container.run_as_non_root.text == "true":
+            unit.run_as_non_root = manifest.site(container.run_as_non_root.line)
+        limit = container.cpu_limit
+        if limit is not None:
+            cpus = parse_cpu(limit.text)
+            unit.cpus = Setting(
+                "cpus",
+                UNKNOWN if cpus is None else cpus,
+                manifest.site(limit.line),
+                "resources.limits.cpu",
+                text=limit.text or "",
+            )
+        unit.replicas = self._replicas(manifest, workload)
+        overrides = {
+            name: (value.text, manifest.site(value.line)) for name, value in container.env.items()
+        }
+        if container.env_from:
+            _unknown_from_files(overrides, manifest.site(container.line))
+
+        # command: replaces the image's ENTRYPOINT (and drops its CMD); args: replaces the CMD.
+        entry, cmd = _overridden_argv(model, stage, container.command, container.args)
+        spec = container.command or container.args
+        start = manifest.site(spec.line) if spec is not None else manifest.site(container.line)
+        self._start_image(unit, model, stage, entry, cmd, overrides, start, "kubernetes")
+
+    def _replicas(self, manifest: Any, workload: Any) -> Setting | None:
+        for other in self.ctx.units_of(FileKind.KUBERNETES):
+            for scaler in other.autoscalers:
+                if scaler.target_kind == workload.kind and scaler.target_name == workload.name:
+                    written = scaler.max_replicas
+                    if written is not None and (written.text or "").isdigit():
+                        return Setting(
+                            "replicas",
+                            int(written.text or "0"),
+                            other.site(written.line),
+                            f"HorizontalPodAutoscaler {scaler.name} maxReplicas",
+                            text=written.text or "",
+                        )
+        if workload.kind == "DaemonSet":
+            return None  # one per node: not in the manifest
+        written = workload.replicas
+        if written is None:
+            return Setting("replicas", 1, manifest.site(workload.line), "the default")
+        count = int(written.text) if (written.text or "").isdigit() else UNKNOWN
+        return Setting(
+            "replicas", count, manifest.site(written.line), "replicas", text=written.text or ""
+        )
+
+    def _image_stage(self, image: str | None) -> tuple[Any, Any, str]:
+        """The Dockerfile stage a Kubernetes image is built from: a compose service that builds
+        and tags the same image, or else the project's only deployed Dockerfile stage."""
+        if not image or "$" in image:
+            return None, None, ""
+        for compose in self.ctx.units_of(FileKind.COMPOSE):
+            for service in compose.services:
+                if service.image is not None and _same_image(service.image.text, image):
+                    found = self._built_dockerfile(compose, service)
+                    if found is not None:
+                        return found[0], found[1], f"{compose.path} builds {image}"
+        if _public_image(image):
+            return None, None, ""
+        candidates = [
+            (model, stage)
+            for model in self.ctx.units_of(FileKind.DOCKERFILE)
+            if not getattr(model, "is_development", False)
+            for stage in self.deployed_stages(model)
+        ]
+        if len(candidates) == 1:
+            model, stage = candidates[0]
+            return model, stage, "the project's only Dockerfile"
+        return None, None, ""
 
     def _procfile(self, unit: Any) -> None:
         folder = posixpath.dirname(self.relpath_of.get(unit.path, unit.path))
         for entry in procfile_entries(unit):
             site = Site(unit.path, entry.line, line_text(unit, entry.line))
+            deployed = self._new_unit("procfile", f"{unit.path} '{entry.name}'", site)
             run = _Run(
+                unit=deployed,
                 env={},
                 env_sites={},
                 cwd=folder,
@@ -648,7 +1111,12 @@ class _Builder:
                 resolved = self.ctx.project.resolve(module, target, call.scope)
                 server.app = _path_to_target(resolved) if resolved else None
         evaluator = Evaluator(module, run.env, self.cpus)
-        for name, setting_name in (("workers", "workers"), ("reload", "reload")):
+        for name, setting_name in (
+            ("workers", "workers"),
+            ("reload", "reload"),
+            ("forwarded_allow_ips", "forwarded_allow_ips"),
+            ("uds", "uds"),
+        ):
             expr = keyword(node, name)
             if expr is None:
                 continue
@@ -674,6 +1142,7 @@ class _Builder:
             lost_exec=None if run.init else run.lost_exec,
             init=run.init,
             via=run.via,
+            unit=run.unit,
         )
 
     def _server(self, kind: str, head: Arg, rest: list[Arg], run: _Run) -> None:
@@ -784,7 +1253,20 @@ class _Builder:
         return config
 
     def _default_workers(self, server: Server, run: _Run) -> None:
-        """Gunicorn, uvicorn and ``fastapi run`` read ``WEB_CONCURRENCY`` when no count is given."""
+        """Gunicorn, uvicorn and ``fastapi run`` read ``WEB_CONCURRENCY`` when no count is given
+        (and ``FORWARDED_ALLOW_IPS`` when no proxy list is)."""
+        name = "FORWARDED_ALLOW_IPS"
+        if "forwarded_allow_ips" not in server.settings and name in run.env:
+            value = run.env[name]
+            site = run.env_sites.get(name, run.start)
+            server.settings["forwarded_allow_ips"] = Setting(
+                "forwarded_allow_ips",
+                UNKNOWN if value is None else value,
+                site,
+                name,
+                text=value or "",
+                variables=(name,),
+            )
         if "workers" in server.settings or "WEB_CONCURRENCY" not in run.env:
             return
         value = run.env["WEB_CONCURRENCY"]
@@ -803,6 +1285,129 @@ class _Builder:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+_BASE_COMPOSE = re.compile(r"^(docker-)?compose\.ya?ml$")
+# Variables the deployment rules read: an env_file / envFrom may set them to anything.
+_WATCHED_VARIABLES = ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS", "FORWARDED_ALLOW_IPS")
+# Images whose ENTRYPOINT is the Python interpreter: CMD ["-m", "gunicorn", ...] runs python.
+_PYTHON_ENTRYPOINT_IMAGES = ("gcr.io/distroless/python3",)
+# Docker Hub official images of servers and tools: never the project's own service image.
+_PUBLIC_IMAGES = frozenset(
+    {
+        "postgres",
+        "mysql",
+        "mariadb",
+        "redis",
+        "memcached",
+        "nginx",
+        "traefik",
+        "haproxy",
+        "rabbitmq",
+        "mongo",
+        "busybox",
+        "alpine",
+        "python",
+        "elasticsearch",
+        "minio/minio",
+        "envoyproxy/envoy",
+    }
+)
+
+
+def _symlinked_dockerfiles(ctx: LintContext) -> dict[str, str]:
+    """Display path of each Dockerfile that is a symbolic link to another Dockerfile of the
+    project → that file's display path."""
+    by_path = {
+        str(source.path): source.display
+        for source in ctx.files
+        if source.kind is FileKind.DOCKERFILE
+    }
+    aliases: dict[str, str] = {}
+    for source in ctx.files:
+        if source.kind is FileKind.DOCKERFILE and os.path.islink(source.path):
+            target = by_path.get(os.path.realpath(source.path))
+            if target is not None and target != source.display:
+                aliases[source.display] = target
+    return aliases
+
+
+def _overridden_argv(
+    model: Any, stage: Any, entrypoint: Any, command: Any
+) -> tuple[list[Arg] | None, list[Arg] | None]:
+    """(ENTRYPOINT, CMD) argv of a container whose compose file or manifest may override
+    either (``entrypoint``/``command`` words, or None); an overridden entrypoint drops the
+    image's CMD, in compose and Kubernetes alike."""
+
+    def words(spec: Any) -> list[Arg]:
+        return [
+            Arg(word, spec.site_of(line), shell=False) for word, line in zip(spec.words, spec.lines)
+        ]
+
+    cmd = words(command) if command is not None else None
+    if entrypoint is not None:
+        return words(entrypoint), cmd
+    image_entry = _start_args(model.path, stage.entrypoint) if stage and stage.entrypoint else None
+    if cmd is None and stage is not None and stage.cmd is not None:
+        cmd = _start_args(model.path, stage.cmd)
+    return image_entry, cmd
+
+
+def _stage_user(path: str, stage: Any) -> tuple[str | None, Site | None]:
+    """The user a stage's containers run as, and its USER line (None: the base's default)."""
+    instruction = stage.user_instruction
+    if instruction is not None:
+        user = stage.user or ""
+        if "$" in user:
+            return None, None
+        return user.split(":", 1)[0].strip(), Site(path, instruction.line, instruction.content)
+    return _image_default_user(stage.root_base), None
+
+
+def _image_default_user(image: str | None) -> str | None:
+    """What an external image runs as when nothing sets a user: "65532" for the images known to
+    run as non-root, "root" for Docker Hub's python image, else unknown (None)."""
+    if not image or "$" in image:
+        return None
+    if runs_as_nonroot(image):
+        return "65532"
+    return "root" if parse_image(image).repository == "python" else None
+
+
+def _user_setting(text: str | None, site: Site, source: str) -> Setting:
+    value: Any = UNKNOWN if text is None or "$" in text else text.split(":", 1)[0].strip()
+    return Setting("user", value, site, source, text=text or "")
+
+
+def _number_setting(name: str, value: Any, kind: type) -> Setting | None:
+    if value is None:
+        return None
+    number: Any = UNKNOWN
+    if value.text is not None:
+        try:
+            number = kind(value.text)
+        except ValueError:
+            number = UNKNOWN
+    return Setting(name, number, value.site, name, text=value.text or "")
+
+
+def _unknown_from_files(overrides: dict[str, tuple[str | None, Site]], site: Site) -> None:
+    """An env_file / envFrom may set the variables fastlint reads: unknown unless written."""
+    for name in _WATCHED_VARIABLES:
+        overrides.setdefault(name, (None, site))
+
+
+def _python_entrypoint(image: str) -> bool:
+    return parse_image(image).repository.startswith(_PYTHON_ENTRYPOINT_IMAGES)
+
+
+def _same_image(written: str | None, image: str) -> bool:
+    if not written or "$" in written:
+        return False
+    return parse_image(written).repository == parse_image(image).repository
+
+
+def _public_image(image: str) -> bool:
+    return parse_image(image).repository in _PUBLIC_IMAGES
 
 
 def _start_args(path: str, command: Any) -> list[Arg]:

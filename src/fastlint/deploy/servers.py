@@ -37,6 +37,7 @@ _GUNICORN_VALUES = {
     "-b": "bind",
     "--bind": "bind",
     "--threads": "threads",
+    "--forwarded-allow-ips": "forwarded_allow_ips",
 }
 _GUNICORN_FLAGS = {
     "--reload": "reload",
@@ -64,6 +65,8 @@ _UVICORN_VALUES = {
     "--log-config": "logconfig",
     "--env-file": "env_file",
     "--reload-dir": "reload_dir",
+    "--forwarded-allow-ips": "forwarded_allow_ips",
+    "--uds": "uds",
 }
 _UVICORN_FLAGS = {
     "--reload": "reload",
@@ -87,6 +90,7 @@ _FASTAPI_VALUES = {
     "--entrypoint": "entrypoint",
     "-e": "entrypoint",
     "--root-path": "root_path",
+    "--forwarded-allow-ips": "forwarded_allow_ips",
 }
 _FASTAPI_FLAGS = {
     "--reload": "reload",

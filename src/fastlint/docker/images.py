@@ -74,6 +74,24 @@ def is_full_python_image(reference: str) -> bool:
     return not any(word in image.tag for word in ("slim", "alpine", "windows", "nanoserver"))
 
 
+# Browser-test runners: an image built on one runs end-to-end tests, not the service.
+TEST_RUNNER_IMAGES = (
+    "mcr.microsoft.com/playwright*",
+    "cypress/*",
+    "selenium/*",
+    "browserless/*",
+    "ghcr.io/browserless/*",
+)
+
+
+def test_runner_base(reference: str) -> str | None:
+    """The repository of a browser-test runner image (Playwright, Cypress, Selenium), or None."""
+    repository = parse_image(reference).repository
+    if any(fnmatch.fnmatchcase(repository, pattern) for pattern in TEST_RUNNER_IMAGES):
+        return repository
+    return None
+
+
 # ---------------------------------------------------------------------------- packages
 
 # Compilers and toolchain meta-packages. `make`, `cmake`, `git` alone are not compilers: a

@@ -72,6 +72,9 @@ class RichReporter(Reporter):
             console.print(Text(f"Why and how to fix: fastlint --explain {code}", style="dim"))
         if report.deployment and not report.compact and not report.statistics:
             console.print(deployment_panel(report.deployment))
+            units = report.deployment.get("units")
+            if isinstance(units, list) and units:
+                console.print(units_table(units))
 
 
 def _source_lines(text: str | None) -> list[str]:
@@ -197,8 +200,43 @@ def deployment_panel(deployment: dict[str, Any]) -> Panel:
     grid.add_column(style="bold")
     grid.add_column()
     for key, value in deployment.items():
-        grid.add_row(_label(key), _value_text(value))
+        if key != "units":  # a table of its own, below
+            grid.add_row(_label(key), _value_text(value))
     return Panel(grid, title="Deployment", title_align="left", expand=False)
+
+
+# Columns of the units table: (title, key of a unit's summary).
+_UNIT_COLUMNS = (
+    ("Unit", "unit"),
+    ("Image / stage", "stage"),
+    ("Start command", "start_command"),
+    ("Workers", "workers"),
+    ("CPU limit", "cpu_limit"),
+    ("Replicas", "replicas"),
+    ("User", "user"),
+)
+
+
+def units_table(units: list[Any]) -> Table:
+    """Every deployed unit (Dockerfile stage, Procfile process, compose service, Kubernetes
+    container) on one row, with what decides its process count and privileges."""
+    table = Table(title="Deployed units", title_justify="left", header_style="bold")
+    for title, _ in _UNIT_COLUMNS:
+        table.add_column(title, overflow="fold")
+    for unit in units:
+        if not isinstance(unit, dict):
+            continue
+        cells = []
+        for _, key in _UNIT_COLUMNS:
+            value = unit.get(key)
+            if key == "stage" and value is None:
+                value = unit.get("image")
+            text = "-" if value is None else _format_value(value)
+            if key == "unit" and unit.get("development"):
+                text += " (development)"
+            cells.append(text)
+        table.add_row(*cells)
+    return table
 
 
 def _label(key: Any) -> str:

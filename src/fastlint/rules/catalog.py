@@ -133,12 +133,21 @@ FL403 = RuleMeta(
     summary="FastAPI/Starlette app created with debug=True.",
 )
 
+FL404 = RuleMeta(
+    code="FL404",
+    name="forwarded-allow-ips-wildcard",
+    severity=Severity.WARNING,
+    front_end="deploy",
+    summary="The server trusts X-Forwarded-* headers from any client (forwarded_allow_ips '*').",
+)
+
 FL501 = RuleMeta(
     code="FL501",
     name="container-runs-as-root",
     severity=Severity.ERROR,
-    front_end="dockerfile",
-    summary="The final image runs as root: no USER, or USER root / 0.",
+    front_end="deploy",
+    summary="The deployed image runs as root: no USER, USER root / 0, or a compose user: root / "
+    "Kubernetes runAsUser: 0.",
     options=(
         Option(
             "nonroot-base-images",
@@ -172,6 +181,15 @@ FL504 = RuleMeta(
     severity=Severity.WARNING,
     front_end="deploy",
     summary="A shell stays PID 1 and the server never receives SIGTERM.",
+)
+
+FL505 = RuleMeta(
+    code="FL505",
+    name="run-as-non-root-unverifiable",
+    severity=Severity.ERROR,
+    front_end="deploy",
+    summary="Kubernetes runAsNonRoot: true with an image user that is root or not numeric: "
+    "the kubelet refuses to start the pod.",
 )
 
 FL601 = RuleMeta(
@@ -212,6 +230,23 @@ FL605 = RuleMeta(
     severity=Severity.INFO,
     front_end="deploy",
     summary="Gunicorn writes no access log, or writes logs to a file inside the container.",
+)
+
+FL606 = RuleMeta(
+    code="FL606",
+    name="workers-exceed-cpu-limit",
+    severity=Severity.WARNING,
+    front_end="deploy",
+    summary="More worker processes than the unit's CPU limit can run (over 2 x CPUs + 1).",
+)
+
+FL607 = RuleMeta(
+    code="FL607",
+    name="no-structured-logging",
+    severity=Severity.INFO,
+    front_end="deploy",
+    summary="The service configures its logging as plain text: nothing in the project emits "
+    "JSON logs.",
 )
 
 RULES: tuple[RuleMeta, ...] = tuple(

@@ -17,6 +17,7 @@ from fastlint.deploy.asgi import (
 )
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator
+from fastlint.deploy.logs import logging_setup
 from fastlint.deploy.model import (
     DEFAULT_ASSUMED_CPUS,
     Deployment,
@@ -24,6 +25,7 @@ from fastlint.deploy.model import (
     uvicorn_run_setting,
 )
 from fastlint.diagnostics import Severity
+from fastlint.discovery import FileKind
 from fastlint.python.model import keyword
 from fastlint.registry import register
 from fastlint.rules import catalog
@@ -69,8 +71,15 @@ class DevServerInContainer(ProjectRule):
         if deployment is None:
             return
         for server in deployment.servers:
+            severity = None
+            reason = ""
             if not server.production:
-                continue
+                unit = server.unit
+                if unit is None or unit.kind != "compose" or unit.development is None:
+                    continue
+                # A compose file for local development: say so, at most info.
+                severity = Severity.INFO
+                reason = f" Reported as info: {unit.development}, a development setup."
             if server.dev_site is not None:
                 what = "/start-reload.sh" if server.command == "/start-reload.sh" else "fastapi dev"
                 _report(
@@ -79,7 +88,8 @@ class DevServerInContainer(ProjectRule):
                     f"'{what}' starts the development server (one process, auto-reload, file "
                     "watching) as the production start command; it wastes CPU watching files and "
                     "restarts the app when files change. Start the server with 'fastapi run' (or "
-                    "gunicorn/uvicorn without --reload).",
+                    "gunicorn/uvicorn without --reload)." + reason,
+                    severity=severity,
                     fix="use the production start command",
                 )
             reload = server.setting("reload")
@@ -90,7 +100,8 @@ class DevServerInContainer(ProjectRule):
                     f"{server.kind} runs with reload on in the production start command: a file "
                     "watcher burns "
                     "CPU and restarts workers (dropping in-flight requests) when files change; "
-                    "remove reload from the production start command.",
+                    "remove reload from the production start command." + reason,
+                    severity=severity,
                     fix="remove --reload / reload=True",
                 )
 
@@ -107,12 +118,22 @@ class SignalsNotForwarded(ProjectRule):
         if deployment is None:
             return
         for server in deployment.servers:
-            if server.origin != "dockerfile" or not server.production:
+            if server.origin not in _CONTAINER_ORIGINS or not server.production:
                 continue
             site = server.lost_exec
             if site is None or server.init:
                 continue
-            if site.path == server.start.path:
+            if site.path == server.start.path and server.origin != "dockerfile":
+                written = "command" if server.origin == "compose" else "manifest's command"
+                message = (
+                    f"The container runs {server.kind} through a shell (sh -c without exec in "
+                    f"the {written}), so the shell is PID 1 and SIGTERM never reaches the "
+                    "server: no graceful shutdown, lifespan shutdown never runs, the container "
+                    f"is killed after the grace period. Write 'exec {server.kind} ...' inside "
+                    "the sh -c string, or list the server's words without a shell."
+                )
+                fix = f"exec {server.kind} ..."
+            elif site.path == server.start.path:
                 message = (
                     f"The container runs {server.kind} through /bin/sh -c (a shell-form CMD/"
                     "ENTRYPOINT or sh -c without exec), so the shell is PID 1 and SIGTERM never "
@@ -133,6 +154,9 @@ class SignalsNotForwarded(ProjectRule):
             _report(self, site, message, fix=fix)
 
 
+_CONTAINER_ORIGINS = ("dockerfile", "compose", "kubernetes")
+
+
 # ---------------------------------------------------------------------------- FL601
 
 
@@ -144,18 +168,25 @@ class CpuCountWorkers(ProjectRule):
         deployment = _deployment(ctx)
         reached: set[int] = set()
         if deployment is not None:
+            # One finding per written count, however many units run it; it names a CPU limit
+            # one of them has.
+            notes: dict[int, tuple[Setting, str]] = {}
             for server in deployment.servers:
                 if server.workers is not None:
-                    self._judge(server.workers)
-                    if server.workers.site.node is not None:
-                        reached.add(id(server.workers.site.node))
+                    setting = server.workers
+                    previous = notes.get(id(setting), (setting, ""))[1]
+                    notes[id(setting)] = (setting, previous or _limit_note(server))
+                    if setting.site.node is not None:
+                        reached.add(id(setting.site.node))
+            for setting, note in notes.values():
+                self._judge(setting, note)
             for config in _standalone_configs(deployment):
                 if config.get("workers") is not None:
                     self._judge(config.get("workers"))
         for setting in _uvicorn_run_workers(ctx, reached):
             self._judge(setting)
 
-    def _judge(self, setting: Setting | None) -> None:
+    def _judge(self, setting: Setting | None, limit: str = "") -> None:
         if setting is None:
             return
         written = setting.text or "the CPU count"
@@ -164,8 +195,8 @@ class CpuCountWorkers(ProjectRule):
                 self,
                 setting.site,
                 f"The worker count comes from the CPU count ({written}), which in a container "
-                "sees the host's CPUs, not the container's CPU limit, so it starts far more "
-                "workers than the container can run (memory, DB connections); set "
+                f"sees the host's CPUs, not the container's CPU limit{limit}, so it starts far "
+                "more workers than the container can run (memory, DB connections); set "
                 "WEB_CONCURRENCY from the container's CPU limit instead.",
                 fix="read the worker count from WEB_CONCURRENCY",
             )
@@ -191,6 +222,18 @@ class CpuCountWorkers(ProjectRule):
                 severity=Severity.WARNING,
                 fix="read the worker count from WEB_CONCURRENCY",
             )
+
+
+def _limit_note(server: Server) -> str:
+    """`` (1.5 CPUs, compose.yaml:12)``: the unit's CPU limit, which cpu_count() never sees."""
+    unit = server.unit
+    if unit is None or unit.cpu_count is None or unit.cpus is None:
+        return ""
+    return f" ({_cpus_text(unit.cpu_count)} at {unit.cpus.site.label()})"
+
+
+def _cpus_text(cpus: float) -> str:
+    return f"{cpus:g} CPU" + ("s" if cpus > 1 else "")
 
 
 def _gunicorn_servers_with_known_config(ctx: LintContext) -> list[Server]:
@@ -305,7 +348,9 @@ class HardCodedWorkers(ProjectRule):
         settings = [
             s.workers
             for s in deployment.servers
-            if s.workers is not None and s.kind in ("gunicorn", "uvicorn", "fastapi")
+            if s.workers is not None
+            and s.kind in ("gunicorn", "uvicorn", "fastapi")
+            and not _in_deployment_manifest(s, s.workers)
         ]
         settings.extend(c.get("workers") for c in _standalone_configs(deployment))
         for setting in settings:
@@ -322,6 +367,17 @@ class HardCodedWorkers(ProjectRule):
                 "it from the environment.",
                 fix="remove the literal worker count",
             )
+
+
+def _in_deployment_manifest(server: Server, setting: Setting) -> bool:
+    """A count written in a compose file or Kubernetes manifest is the deployment's own sizing
+    (what WEB_CONCURRENCY would otherwise carry): FL606 judges it against the CPU limit."""
+    unit = server.unit
+    return (
+        unit is not None
+        and unit.kind in ("compose", "kubernetes")
+        and (setting.site.path == unit.site.path)
+    )
 
 
 # ---------------------------------------------------------------------------- FL605
@@ -388,7 +444,7 @@ class PoolExceedsDbConnections(ProjectRule):
             per_process, parts = deployment.pool_per_process(server)
             if workers is None or workers <= 0 or per_process is None:
                 continue
-            total = workers * per_process
+            total = _replicas(server)[0] * workers * per_process
             if worst is None or total > worst[0]:
                 worst = (total, server, workers, parts)
         if worst is None or worst[0] <= limit:
@@ -399,11 +455,15 @@ class PoolExceedsDbConnections(ProjectRule):
         ]
         pool_text = pools[0] if len(pools) == 1 else "(" + " + ".join(pools) + ")"
         word = "worker" if workers == 1 else "workers"
+        replicas, replicas_origin = _replicas(server)
+        copies = f"{replicas} replicas {TIMES} " if replicas > 1 else ""
         formula = (
-            f"{workers} {word} {TIMES} {pool_text} = {total} connections"
+            f"{copies}{workers} {word} {TIMES} {pool_text} = {total} connections"
             f" > max-db-connections {limit}"
         )
         origin = _workers_origin(server, deployment)
+        if replicas_origin:
+            origin = origin[:-1] + "; " + replicas_origin[2:] if origin else replicas_origin
         for engine, share in parts:
             if share == 0:
                 continue
@@ -417,6 +477,16 @@ class PoolExceedsDbConnections(ProjectRule):
             )
 
 
+def _replicas(server: Server) -> tuple[int, str]:
+    """How many copies of the server's unit run (compose deploy.replicas, Kubernetes replicas
+    or an HPA's maxReplicas: the worst case), and where that is written."""
+    unit = server.unit
+    count = unit.replica_count if unit is not None else None
+    if unit is None or unit.replicas is None or count is None or count <= 1:
+        return 1, ""
+    return count, f" ({count} replicas: {unit.replicas.source} at {unit.replicas.site.label()})"
+
+
 def _workers_origin(server: Server, deployment: Deployment) -> str:
     setting = server.workers
     if setting is None:
@@ -428,3 +498,143 @@ def _workers_origin(server: Server, deployment: Deployment) -> str:
             f"assumed-cpus {deployment.cpus})"
         )
     return f" (workers from {where})"
+
+
+# ---------------------------------------------------------------------------- FL606
+
+
+@register
+class WorkersExceedCpuLimit(ProjectRule):
+    meta = catalog.FL606
+
+    def check(self, ctx: LintContext) -> None:
+        deployment = _deployment(ctx)
+        if deployment is None:
+            return
+        # Per written count, the unit with the tightest limit (a base compose file and an
+        # overlay merged over it can run the same count under two limits): one finding.
+        worst: dict[tuple[str, int], tuple[float, int, Setting, Any]] = {}
+        for unit in deployment.units:
+            cpus = unit.cpu_count
+            if cpus is None or unit.cpus is None or unit.development is not None:
+                continue
+            for server in unit.servers:
+                setting = server.workers
+                workers = deployment.worker_count(server)
+                if setting is None or workers is None or setting.cpu or setting.cpu_fallback:
+                    continue  # unknown, or a CPU-count formula: FL601 says why that is wrong
+                key = (setting.site.path, setting.site.location.line)
+                if key not in worst or cpus < worst[key][0]:
+                    worst[key] = (cpus, workers, setting, unit)
+        for cpus, workers, setting, unit in worst.values():
+            ceiling = 2 * cpus + 1  # Gunicorn's rule of thumb, the most a CPU budget can use
+            if workers <= ceiling:
+                continue
+            written = (
+                f"WEB_CONCURRENCY={workers}"
+                if setting.source == "WEB_CONCURRENCY"
+                else f"set on the {setting.source}"
+                if setting.source == "command line"
+                else f"from {setting.source}"
+            )
+            _report(
+                self,
+                setting.site,
+                f"{workers} workers ({written}) run under a CPU limit of "
+                f"{_cpus_text(cpus)} ({unit.cpus.site.label()}) for {unit.name}: more than "
+                f"2 {TIMES} CPUs + 1 = {ceiling:g}, so the processes take turns on the CPU "
+                "(throttled, slower responses) while each still holds its own memory and "
+                f"database pool; run at most {int(ceiling)} workers or raise the limit.",
+                fix=f"workers = {int(ceiling)} (or raise the CPU limit)",
+            )
+
+
+# ---------------------------------------------------------------------------- FL404
+
+
+@register
+class ForwardedAllowIpsWildcard(ProjectRule):
+    meta = catalog.FL404
+
+    def check(self, ctx: LintContext) -> None:
+        deployment = _deployment(ctx)
+        if deployment is None:
+            return
+        for server in deployment.servers:
+            setting = server.setting("forwarded_allow_ips")
+            if setting is None or not _trusts_everyone(setting.value):
+                continue
+            unit = server.unit
+            if unit is not None and (unit.development is not None or unit.proxied is not None):
+                continue  # only the proxy in front of it can connect
+            if unit is not None and unit.kind == "dockerfile":
+                runners = deployment.units_running(unit.stage)
+                if runners and all(r.proxied is not None for r in runners):
+                    continue  # the image is only deployed behind a proxy
+            if _unix_socket(server) or (unit is None and not server.production):
+                continue
+            self._flag(setting)
+        for config in _standalone_configs(deployment):
+            setting = config.get("forwarded_allow_ips")
+            if setting is not None and _trusts_everyone(setting.value):
+                self._flag(setting)
+
+    def _flag(self, setting: Setting) -> None:
+        if setting.source == "FORWARDED_ALLOW_IPS":
+            written = f"FORWARDED_ALLOW_IPS={setting.text or '*'}"
+        elif setting.source == "command line":
+            written = f"--forwarded-allow-ips {setting.text or '*'}"
+        else:
+            written = f"forwarded_allow_ips={setting.text or '*'} ({setting.source})"
+        _report(
+            self,
+            setting.site,
+            f"{written} trusts X-Forwarded-For and "
+            "X-Forwarded-Proto from every client, so anyone who reaches the server directly "
+            "can forge their IP address (logs, rate limits, allow-lists) and the request's "
+            "scheme; list the proxy's addresses instead (FORWARDED_ALLOW_IPS=10.0.0.0/8).",
+            fix="list the proxy's IPs in forwarded_allow_ips",
+        )
+
+
+def _trusts_everyone(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return "*" in value
+    return isinstance(value, str) and "*" in (part.strip() for part in value.split(","))
+
+
+def _unix_socket(server: Server) -> bool:
+    """Bound to a Unix socket only: nothing but the local proxy can connect."""
+    if server.setting("uds") is not None:
+        return True
+    bind = server.setting("bind")
+    return bind is not None and isinstance(bind.value, str) and bind.value.startswith("unix:")
+
+
+# ---------------------------------------------------------------------------- FL607
+
+
+@register
+class NoStructuredLogging(ProjectRule):
+    meta = catalog.FL607
+
+    def check(self, ctx: LintContext) -> None:
+        deployment = _deployment(ctx)
+        if deployment is None:
+            return
+        if not any(s.production and s.in_container for s in deployment.servers):
+            return  # not a deployed service: how it logs is nobody's concern here
+        setup = logging_setup(ctx.project, ctx.units_of(FileKind.GUNICORN), deployment.servers)
+        if setup.json is not None or setup.external is not None or not setup.text:
+            return
+        site, what = setup.text[0]
+        _report(
+            self,
+            site,
+            f"{what} configures logging as plain text and nothing in the project "
+            "emits JSON, so the log platform (Datadog, CloudWatch, Loki) stores each line as "
+            "one opaque message: no fields to filter on request id, level or user. Add a JSON "
+            "formatter (python-json-logger's JsonFormatter, structlog's JSONRenderer, loguru's "
+            "serialize=True).",
+            fix="log JSON lines (python-json-logger, structlog JSONRenderer)",
+        )
