@@ -43,7 +43,7 @@ class _Command(click.Command):
     """Click's own usage errors (bad option, bad choice) become one line and exit 2, like every
     other error, instead of a usage block."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)

@@ -183,8 +183,8 @@ class Evaluator:
         if path in CPU_COUNT_FUNCTIONS:
             return Value(self.cpus, cpu=True)
         if path == "builtins.len" and len(args) == 1 and isinstance(args[0].value, cst.Call):
-            inner = model.resolve(args[0].value.func, scope)
-            if inner == "os.sched_getaffinity":
+            measured = model.resolve(args[0].value.func, scope)
+            if measured == "os.sched_getaffinity":
                 return Value(self.cpus, cpu=True)
         if path in _GETENV and args:
             name = self.evaluate(args[0].value, scope).value

@@ -839,7 +839,7 @@ class _Builder:
                 pid1=False,  # the platform signals every process of the dyno
             )
             commands = split_script(entry.command, entry.line)
-            self._shell(commands, run, lambda line, s=site: s, [])
+            self._shell(commands, run, _always(site), [])
 
     def _standalone_script(self, unit: Any) -> None:
         folder = posixpath.dirname(self.relpath_of.get(unit.path, unit.path))
@@ -971,7 +971,7 @@ class _Builder:
                 text = _restore(string.word, string.substitutions)
                 commands = split_script(text, string.site.line)
                 positional = rest[index + 3 :]  # after $0
-                self._shell(commands, run, lambda line, s=string.site: s, positional)
+                self._shell(commands, run, _always(string.site), positional)
                 return
             if word.startswith("-"):
                 index += 1
@@ -1029,11 +1029,11 @@ class _Builder:
                 command_env[key], command_sites[key], command_words[key] = word.value, site, word
             lines = command.word_lines or [command.line] * len(words)
             args: list[Arg] = []
-            for word, line in zip(words, lines):
-                if positional_args([word]):  # "$@": the script's own arguments, in place
+            for text, line in zip(words, lines):
+                if positional_args([text]):  # "$@": the script's own arguments, in place
                     args.extend(positional)
                 else:
-                    args.append(Arg(word, site_at(line), command.substitutions))
+                    args.append(Arg(text, site_at(line), command.substitutions))
             replaces_shell = command.exec and not command.background
             child = run.child(
                 env=command_env,
@@ -1514,3 +1514,12 @@ def uvicorn_run_setting(
         cpu_fallback=value.cpu_fallback,
         variables=value.variables,
     )
+
+
+def _always(site: Site) -> Callable[[int], Site]:
+    """A site for every line: a command given as one string (a Procfile entry, ``sh -c``)."""
+
+    def at(line: int) -> Site:
+        return site
+
+    return at

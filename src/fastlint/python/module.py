@@ -17,7 +17,7 @@ import io
 import tokenize
 from bisect import bisect_right
 from functools import cached_property
-from typing import Callable
+from typing import Any, Callable
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -103,7 +103,7 @@ class PythonModule:
         self._tree, self._model, self._parse = tree, model, None
 
     @cached_property
-    def _positions(self):  # type: ignore[no-untyped-def]
+    def _positions(self) -> Any:
         # Positions cost a full code generation pass, so they are computed only for a module
         # that reports something, and at most once.
         wrapper = MetadataWrapper(self._parsed_tree(), unsafe_skip_copy=True)

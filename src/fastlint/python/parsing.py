@@ -216,7 +216,7 @@ def _same_parameters(new: Callable[..., None], old: Callable[..., None]) -> bool
     """Same parameters (names, kinds, in order) and the same default objects (a factory's
     placeholder by what it shows). Read off the code objects: ``inspect.signature`` was
     half of the installation's time."""
-    ours, theirs = new.__code__, old.__code__  # type: ignore[attr-defined]
+    ours, theirs = new.__code__, old.__code__
     if getattr(old, "__kwdefaults__", None):
         return False
     counts = ("co_argcount", "co_posonlyargcount", "co_kwonlyargcount")

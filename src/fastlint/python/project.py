@@ -250,7 +250,7 @@ class Project:
             return module.model.resolve_binding(binding)
         return None
 
-    def resolve(self, module: PythonModule, expr, scope) -> str | None:  # type: ignore[no-untyped-def]
+    def resolve(self, module: PythonModule, expr: cst.BaseExpression, scope: Scope) -> str | None:
         """Resolve ``expr`` in ``module`` and make the result canonical across the project."""
         path = module.model.resolve(expr, scope)
         return None if path is None else self.canonical(path)

@@ -105,7 +105,7 @@ class Memo(Generic[K, V]):
             if cycle is _MISSING:
                 return compute(*args)  # the outer call stores the entry
             hook.waiting(self._computing[key])
-            return cycle  # type: ignore[no-any-return]
+            return cycle
         listener = hook
         token = self._computing[key] = listener.begin()
         try:
@@ -150,7 +150,7 @@ class AnswerTable(Memo[str, V]):
                 if self._cycle is _MISSING:
                     return self._compute(key)  # computed again; the outer call stores it
                 hook.waiting(self._computing[key])
-                return self._cycle  # type: ignore[no-any-return]
+                return self._cycle
             listener = hook
             token = self._computing[key] = listener.begin()
             try:

@@ -307,8 +307,9 @@ class DeprecatedUvicornWorker(ProjectRule):
             for server in deployment.servers:
                 settings.extend(s for s in server.written if s.name == "worker_class")
             for config in deployment.configs:
-                if config.get("worker_class") is not None:
-                    settings.append(config.get("worker_class"))
+                written = config.get("worker_class")
+                if written is not None:
+                    settings.append(written)
             for setting in settings:
                 if isinstance(setting.value, str) and setting.value in DEPRECATED_WORKERS:
                     self._flag(setting.site, setting.value)
