@@ -98,7 +98,10 @@ def test_pre_commit_runs_the_readme_config_on_a_clone(clone: Path, tmp_path: Pat
     assert "fastlint" in output and "Failed" in output
     assert "fixtures/demo/app/main.py:" in output and "FL403" in output
     assert "fixtures/python/" not in output
-    assert "Deployment" not in output and "Findings by rule" not in output  # compact
+    # Compact: no deployment panel (titled "Deployment" in its top border), no units table, no
+    # per-code table. A finding's message may name a Kubernetes Deployment.
+    assert "─ Deployment ─" not in output and "Deployed units" not in output
+    assert "Findings by rule" not in output
 
 
 def _ci_commands() -> list[str]:
