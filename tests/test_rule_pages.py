@@ -34,7 +34,13 @@ DEFAULT_FILES = {
     "procfile": "Procfile",
     "toml": "pyproject.toml",
 }
-REQUIRED_SECTIONS = ("What it does", "Why it matters in production", "Example", "Use instead")
+REQUIRED_SECTIONS = (
+    "What it does",
+    "Why it matters in production",
+    "Example",
+    "Use instead",
+    "Fix",
+)
 
 
 def write_project(blocks: list[CodeBlock], root: Path) -> list[str]:

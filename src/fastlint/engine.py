@@ -28,7 +28,7 @@ from fastlint.python.tracking import Part, Persisted, Token
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
-from fastlint.suppressions import Suppressions, parse_suppressions
+from fastlint.suppressions import Suppressions, parse_suppressions, suppression_findings
 
 
 @dataclass
@@ -649,6 +649,9 @@ def finalize(
             diagnostic.message,
         )
         kept.setdefault(key, diagnostic)
+    # FL001 / FL002: markers that suppressed nothing, or name no rule (after every finding).
+    for hygiene in suppression_findings(texts, reportable, suppressions, settings):
+        kept.setdefault((hygiene.path, hygiene.line, hygiene.column, hygiene.code), hygiene)
     return sorted(kept.values(), key=Diagnostic.sort_key)
 
 
