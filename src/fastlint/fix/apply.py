@@ -265,8 +265,14 @@ def _exec_forms_are_json(text: str) -> bool:
 def write_back(outcome: FixOutcome) -> list[str]:
     """Write each changed file in place; the paths that could not be written, with why."""
     problems = []
+    written: dict[Path, str] = {}  # a symbolic link and its target are one file
     for display, after in outcome.after.items():
         path = Path(os.path.realpath(outcome.real_paths[display]))
+        if path in written:
+            if written[path] != after:
+                problems.append(f"{display}: fixed differently through another name; not written")
+            continue
+        written[path] = after
         if _read(path) != outcome.before[display]:
             problems.append(f"{display}: changed while fastlint was fixing it; not written")
             continue

@@ -86,8 +86,18 @@ def fix_access_log(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     if "accesslog is None" in diagnostic.message:
         edit = add_words(command, "--access-logfile", "-")
     else:
-        option = command.option("--access-logfile", "--error-logfile", "--log-file")
-        if option is None or option[1] - option[0] != 2:
+        option = next(
+            (
+                found
+                for name in ("--access-logfile", "--error-logfile", "--log-file")
+                for found in [command.option(name)]
+                if found is not None
+                and found[1] - found[0] == 2
+                and f"file {command.words[found[0] + 1].value} " in diagnostic.message
+            ),
+            None,
+        )
+        if option is None:
             return []
         edit = replace_word(command, option[0] + 1, "-")
     return [Fix("log to stdout: -", (edit,), safe=True)]

@@ -168,11 +168,13 @@ def _awaited(source: Source, call: cst.Call, new_call: cst.Call) -> cst.Await:
 
 
 def _to_thread(source: Source, call: cst.Call) -> Fix:
-    function = (
-        cst.Arg(call.func, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        if call.args
-        else cst.Arg(call.func)
-    )
+    # The function goes first, laid out like the arguments: on its own line if they are.
+    between: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
+    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        between = call.whitespace_before_args
+    function = cst.Arg(call.func, comma=cst.Comma(whitespace_after=between))
+    if not call.args:
+        function = cst.Arg(call.func)
     new_call = cst.Call(
         func=cst.Attribute(cst.Name("asyncio"), cst.Name("to_thread")),
         args=[function, *call.args],
