@@ -24,6 +24,7 @@ from fastlint.result import LintResult
 from fastlint.suppressions import read_marker
 
 _NOT_CODE = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT})
+_NOT_CODE = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT})
 _NOT_SUPPRESSIBLE = frozenset({"FL000", "FL001", "FL002"})
 _CODE_LIST_END = re.compile(
     r"#\s*noqa\s*:\s*[A-Za-z]{1,8}[0-9][A-Za-z0-9]*(?:[\s,]+[A-Za-z]{1,8}[0-9][A-Za-z0-9]*)*",
@@ -156,14 +157,8 @@ def _statement_ends(text: str) -> dict[int, int]:
                     for line in range(start, token.start[0] + 1):
                         ends[line] = token.start[0]
                 start = None
-            elif token.type not in (
-                tokenize.NL,
-                tokenize.COMMENT,
-                tokenize.INDENT,
-                tokenize.DEDENT,
-            ):
-                if start is None:
-                    start = token.start[0]
+            elif start is None and token.type not in _NOT_CODE:
+                start = token.start[0]
     except (tokenize.TokenError, SyntaxError):
         pass
     return ends

@@ -13,13 +13,11 @@ async def fetch_token() -> str:
 @app.get("/rates")
 async def rates(base: str) -> dict:
     token = await fetch_token()
-    data = (
-        await asyncio.to_thread(
-            requests.get,
-            "https://rates.example.com",  # the partner
-            params={"base": base},
-            headers={**HEADERS, "token": token},
-            timeout=5,
-        )
-    ).json()
+    data = (await asyncio.to_thread(
+        requests.get,
+        "https://rates.example.com",  # the partner
+        params={"base": base},
+        headers={**HEADERS, "token": token},
+        timeout=5,
+    )).json()
     return data
