@@ -7,7 +7,7 @@ nothing more applies, then writes the changed files back.
 
 from __future__ import annotations
 
-from fastlint.fix import deploy, python, suppressions  # noqa: F401  (registers the fixers)
+from fastlint.fix import deploy, lifespan, python, suppressions  # noqa: F401  (registers the fixers)
 from fastlint.fix.base import FIXERS, Edit, Fix, Source, fixes_for
 
 __all__ = ["FIXERS", "Edit", "Fix", "Source", "fixes_for"]
