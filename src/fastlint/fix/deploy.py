@@ -11,6 +11,7 @@ from fastlint.discovery import FileKind
 from fastlint.fix import python
 from fastlint.fix.base import Edit, Fix, Source, fixes
 from fastlint.fix.commands import (
+    SERVERS,
     add_words,
     remove_words,
     replace_word,
@@ -68,7 +69,14 @@ def fix_deprecated_worker(diagnostic: Diagnostic, source: Source) -> list[Fix]:
 def fix_hard_coded_workers(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     if source.kind in _PYTHON:
         return python.python_hard_coded_workers_fix(diagnostic, source)
-    command = server_command(source, diagnostic.line, ("gunicorn", "uvicorn", "fastapi"))
+    return _drop_worker_count(diagnostic, source)
+
+
+def _drop_worker_count(diagnostic: Diagnostic, source: Source) -> list[Fix]:
+    """``-w 4`` / ``--workers $(nproc)`` dropped from a Gunicorn or uvicorn command: both read
+    WEB_CONCURRENCY then (and start one worker without it). ``fastapi run`` passes its count to
+    ``uvicorn.run``, which does not read the variable, so it is left alone."""
+    command = server_command(source, diagnostic.line, ("gunicorn", "uvicorn"))
     option = None if command is None else command.option("-w", "--workers")
     if command is None or option is None:
         return []
@@ -142,13 +150,45 @@ def _exec_form(diagnostic: Diagnostic, source: Source) -> list[Fix]:
         return []
     body = match.group(2).strip()
     if body.startswith("[") or "\n" in body or _SHELL_SYNTAX.search(body):
-        return []
+        return _exec_in_chain(source, start + match.end(1), end)
     words = body.split()
     if not words:
         return []
     exec_form = "[" + ", ".join(json.dumps(word) for word in words) + "]"
     edit = Edit(start + match.end(1), end, exec_form)
     return [Fix("exec form: " + exec_form, (edit,), safe=True)]
+
+
+_LAST_SERVER = re.compile(
+    r"(?:^|&&|;|\|\||\s-c\s+[\"'])\s*(?P<server>(?:python3?\s+-m\s+)?(?:"
+    + "|".join(SERVERS)
+    + r")\b)"
+)
+
+
+def _exec_in_chain(source: Source, start: int, end: int) -> list[Fix]:
+    """``CMD migrate && gunicorn ...`` (shell form) or ``CMD ["sh", "-c", "... && gunicorn ..."]``
+    → ``exec`` before the server, the chain's last command (unsafe: the shell is replaced by
+    the server, so nothing the shell would have done after it happens)."""
+    text = source.text[start:end]
+    if re.match(r"\s*(?:/bin/)?(?:ba)?sh\s+-c\b", text):
+        return []  # a shell inside the shell form's shell: exec in it would not make it PID 1
+    if text.lstrip().startswith("["):
+        try:
+            words = json.loads(text)
+        except ValueError:
+            return []
+        shell = len(words) == 3 and str(words[0]).rsplit("/", 1)[-1] in ("sh", "bash")
+        if not shell or words[1] != "-c":
+            return []
+    servers = list(_LAST_SERVER.finditer(text))
+    if not servers:
+        return []
+    server = servers[-1].start("server")
+    if re.search(r"&&|\|\||;|\||&", text[server:].rstrip().rstrip("]").rstrip().rstrip("\"'")):
+        return []  # the server is not the last command
+    edit = Edit(start + server, start + server, "exec ")
+    return [Fix("exec the server as the chain's last command", (edit,), safe=False)]
 
 
 def _exec_in_script(diagnostic: Diagnostic, source: Source) -> list[Fix]:
@@ -169,7 +209,9 @@ def _exec_in_script(diagnostic: Diagnostic, source: Source) -> list[Fix]:
 def fix_cpu_count(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     if source.kind in _PYTHON:
         return python.python_cpu_count_fix(diagnostic, source)
-    return []
+    if diagnostic.fix != "read the worker count from WEB_CONCURRENCY":
+        return []
+    return _drop_worker_count(diagnostic, source)
 
 
 @fixes("FL501")
