@@ -190,7 +190,9 @@ def _one_by_one(
     rel: str,
     outcome: FixOutcome,
 ) -> tuple[str, list[tuple[Diagnostic, Fix]]]:
-    """Together the fixes broke the file: keep each that parses on top of the others kept."""
+    """Together the fixes broke the file: keep each that parses on top of the others kept. One
+    that parses alone waits for the next pass (``await asyncio.sleep`` and turning the same
+    function into a plain ``def`` each parse, not both); one that does not is dropped."""
     kept: list[tuple[Diagnostic, Fix]] = []
     edits: list[Edit] = []
     text = source.text
@@ -200,6 +202,8 @@ def _one_by_one(
             kept.append((diagnostic, fix))
             edits.extend(fix.edits)
             text = trial
+        elif _parses(source.kind, source.text, _apply(source.text, list(fix.edits))):
+            continue  # the next pass, on the text this one leaves
         else:
             rejected.add((rel, diagnostic.code, diagnostic.line, fix.title))
             outcome.dropped.append(
