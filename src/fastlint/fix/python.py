@@ -21,6 +21,9 @@ _SCOPES_WITHOUT_AWAIT = (
     cst.DictComp,
     cst.GeneratorExp,
     cst.ClassDef,
+    cst.Parameters,  # defaults and annotations are evaluated outside the body
+    cst.Decorator,
+    cst.Annotation,
 )
 
 
@@ -213,13 +216,15 @@ def fix_blocking_call(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     parent = source.parents.get(call)
     if isinstance(parent, (cst.Arg, cst.Await)):
         return []  # passed to an offloader, or already awaited (an unusual blocking call)
+    with_item = isinstance(parent, cst.WithItem) and parent.item is call
     offered = []
     sleep = diagnostic.code == "FL101" and "asyncio.sleep" in (diagnostic.fix or "")
     if sleep:
         offered.append(_async_sleep(source, call))
     if _is_route(function) and _awaits_nothing(function):
         offered.append(_make_sync(source, function))
-    if not sleep:
+    if not sleep and not with_item:
+        # (A context manager made in a thread would still enter and exit on the loop.)
         offered.append(_to_thread(source, call))
     return offered
 
