@@ -120,12 +120,12 @@ class _Plan:
             plan.handlers(event).extend(e.value.value for e in value.elements)  # type: ignore[attr-defined]
         registrations = 0
         for item in module.body:
-            event, handler = _registration(item, name)
-            if event is None:
+            found, handler = _registration(item, name)
+            if found is None:
                 continue
-            if event not in _EVENTS or handler is None:
+            if found not in _EVENTS or handler is None:
                 return None
-            plan.handlers(event).append(handler)
+            plan.handlers(found).append(handler)
             if isinstance(item, cst.FunctionDef):
                 plan.decorated.add(item)
             else:
@@ -157,7 +157,7 @@ class _Plan:
         return self.startup if event == "startup" else self.shutdown
 
     def rewrite(self, module: cst.Module) -> cst.Module | None:
-        taken = {n.value for n in m.findall(module, m.Name())}  # type: ignore[union-attr]
+        taken = {n.value for n in m.findall(module, m.Name()) if isinstance(n, cst.Name)}
         lifespan = next((c for c in ("lifespan", f"{self.name}_lifespan") if c not in taken), None)
         if lifespan is None:
             return None
