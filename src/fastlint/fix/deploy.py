@@ -214,41 +214,34 @@ def fix_cpu_count(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     return _drop_worker_count(diagnostic, source)
 
 
+_ADD_USER = re.compile(r"add `RUN (?P<command>[^`]+)` and `USER app` to the final stage")
+
+
 @fixes("FL501")
 def fix_root(diagnostic: Diagnostic, source: Source) -> list[Fix]:
-    """Create a system user and switch to it just before the final stage's CMD/ENTRYPOINT
-    (unsafe: files the image writes at run time must be writable by that user)."""
-    if source.kind is not FileKind.DOCKERFILE or "never sets USER" not in diagnostic.message:
+    """The user the finding proposes (``useradd``, or ``adduser`` on Alpine), created and
+    switched to just before the final stage's first CMD/ENTRYPOINT (unsafe: files the service
+    writes at run time must be writable by that user). A final stage with no user at all only:
+    where ``USER root`` is written, the steps after it may need root."""
+    proposed = _ADD_USER.fullmatch(diagnostic.fix or "")
+    if source.kind is not FileKind.DOCKERFILE or proposed is None:
         return []
     lines = source.text.splitlines()
-    stage = diagnostic.line
     target = None
-    for number in range(stage + 1, len(lines) + 1):
+    for number in range(diagnostic.line + 1, len(lines) + 1):
         word = lines[number - 1].strip().split(" ", 1)[0].upper()
         if word == "FROM":
             return []  # the finding is not on the last stage as expected
         if word in ("CMD", "ENTRYPOINT") and target is None:
             target = number
-    installer = _package_tool(source.text)
-    if installer is None:
-        return []
+        elif word == "RUN" and target is not None:
+            return []  # a RUN after the start command would lose root
     nl = source.newline
-    block = f"RUN {installer}{nl}USER app{nl}"
+    block = f"RUN {proposed.group('command')}{nl}USER app{nl}"
     if target is None:
-        edit = Edit(
-            len(source.text), len(source.text), ("" if source.text.endswith("\n") else nl) + block
-        )
+        end = len(source.text)
+        edit = Edit(end, end, ("" if source.text.endswith("\n") else nl) + block)
     else:
         at = source.offset(target, 1)
         edit = Edit(at, at, block)
-    return [Fix("add a non-root user 'app' and USER app", (edit,), safe=False)]
-
-
-def _package_tool(text: str) -> str | None:
-    """The useradd spelling for the image's family (Debian/Ubuntu, Alpine)."""
-    lowered = text.lower()
-    if "apk add" in lowered or "alpine" in lowered:
-        return "addgroup -S app && adduser -S -G app app"
-    if "distroless" in lowered or "chainguard" in lowered or "scratch" in lowered:
-        return None
-    return "useradd --system --create-home app"
+    return [Fix("add a user 'app' and USER app", (edit,), safe=False)]
