@@ -223,8 +223,12 @@ def fix_blocking_call(diagnostic: Diagnostic, source: Source) -> list[Fix]:
         offered.append(_async_sleep(source, call))
     if _is_route(function) and _awaits_nothing(function):
         offered.append(_make_sync(source, function))
-    if not sleep and not with_item:
-        # (A context manager made in a thread would still enter and exit on the loop.)
+    # A context manager made in a thread would still enter and exit on the loop; and a session
+    # call whose result is used further (db.query(User).filter(...).first()) builds a query
+    # that runs later, on the loop: moving only the first call would hide the finding, not
+    # fix it.
+    chained = diagnostic.code == "FL103" and _needs_parentheses(source, call)
+    if not sleep and not with_item and not chained:
         offered.append(_to_thread(source, call))
     return offered
 
