@@ -194,6 +194,13 @@ def _to_thread(source: Source, call: cst.Call) -> Fix:
     )
 
 
+def _called_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    return func.attr.value if isinstance(func, cst.Attribute) else None
+
+
 def _async_sleep(source: Source, call: cst.Call) -> Fix:
     new_call = call.with_changes(func=cst.Attribute(cst.Name("asyncio"), cst.Name("sleep")))
     edits = [node_edit(source, call, _awaited(source, call, new_call))]
@@ -227,7 +234,10 @@ def fix_blocking_call(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     # call whose result is used further (db.query(User).filter(...).first()) builds a query
     # that runs later, on the loop: moving only the first call would hide the finding, not
     # fix it.
-    chained = diagnostic.code == "FL103" and _needs_parentheses(source, call)
+    # The same for a file opened and read in one expression (open(path).read()).
+    chained = _needs_parentheses(source, call) and (
+        diagnostic.code == "FL103" or _called_name(call) == "open"
+    )
     if not sleep and not with_item and not chained:
         offered.append(_to_thread(source, call))
     return offered
