@@ -230,3 +230,52 @@ def test_a_fix_that_breaks_parsing_is_dropped(tmp_path: Path) -> None:
     assert not _parses(FileKind.PYTHON, text, "def f():\n    await g()\n")
     assert _parses(FileKind.PYTHON, "async def f(:\n", "def f(:\n") is False
     assert not _parses(FileKind.DOCKERFILE, "", 'CMD ["a", b]\n')
+
+
+def _titles(tmp_path: Path, body: str) -> dict[int, list[str]]:
+    """Line → titles of the fixes offered for each FL1xx finding in a one-file project."""
+    (tmp_path / "app.py").write_text(body, encoding="utf-8")
+    result = lint([tmp_path], build_settings({}), root=tmp_path, cwd=tmp_path)
+    source = Source("app.py", FileKind.PYTHON, body)
+    return {
+        d.line: [fix.title for fix in FIXERS[d.code](d, source)]
+        for d in result.diagnostics
+        if d.code.startswith("FL1")
+    }
+
+
+ROUTE = """\
+import asyncio
+import requests
+from fastapi import FastAPI
+
+app = FastAPI(openapi_url=None)
+
+
+@app.get("/")
+async def route(url: str) -> object:
+    await asyncio.sleep(0)
+"""
+
+
+def test_to_thread_only_where_the_work_moves(tmp_path: Path) -> None:
+    body = ROUTE + (
+        "    requests.get(url, *[], **{})\n"  # 11: offered
+        "    with requests.Session() as session:\n"  # 12: a with item
+        "        pass\n"
+        "    text = open(url).read()\n"  # 14: the read stays on the loop
+        "    handlers = [lambda: requests.get(url)]\n"  # 15: no await in a lambda
+        "    return [requests.get(u) for u in [url]]\n"  # 16: nor in a comprehension
+    )
+    titles = _titles(tmp_path, body)
+    assert titles[11] == ["run requests.get() in a thread: await asyncio.to_thread(...)"]
+    for line in (14,):
+        assert titles.get(line, []) == [], line
+    assert all(not titles.get(line) for line in (12, 15, 16))
+
+
+def test_a_route_that_awaits_nothing_becomes_def_before_to_thread(tmp_path: Path) -> None:
+    body = ROUTE.replace("    await asyncio.sleep(0)\n", "") + "    return requests.get(url)\n"
+    (offered,) = _titles(tmp_path, body).values()
+    assert offered[0] == "make 'route' a plain def (FastAPI runs it in its threadpool)"
+    assert offered[1].startswith("run requests.get() in a thread")
