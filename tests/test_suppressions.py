@@ -317,3 +317,8 @@ def test_unused_code_of_an_unselected_rule_is_not_reported(tmp_path: Path) -> No
 def test_unused_ignore_file_code(tmp_path: Path) -> None:
     text = "# fastlint: ignore-file[FL501]\nx = 1\n"
     assert lint_file(tmp_path, "app.py", text, hygiene=True) == [(1, "FL001")]
+
+
+def test_no_unused_suppression_in_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    text = "def broken(:\n    x = 1  # noqa: FL101\n"
+    assert lint_file(tmp_path, "app.py", text, hygiene=True) == [(1, "FL000")]

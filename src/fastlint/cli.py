@@ -228,6 +228,8 @@ def cli(
 
     fixed_something = False
     if fix or diff or add_noqa:
+        if add_noqa and (fix or diff):
+            _fail("--add-noqa cannot be combined with --fix or --diff")
         options = _FixOptions(fix, unsafe_fixes, diff, show_fixes, exit_non_zero_on_fix, add_noqa)
         ended, changed = _apply_fixes(targets, settings, options, jobs)
         if ended is not None:

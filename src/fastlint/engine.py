@@ -649,8 +649,10 @@ def finalize(
             diagnostic.message,
         )
         kept.setdefault(key, diagnostic)
-    # FL001 / FL002: markers that suppressed nothing, or name no rule (after every finding).
-    for hygiene in suppression_findings(texts, reportable, suppressions, settings):
+    # FL001 / FL002: markers that suppressed nothing, or name no rule (after every finding),
+    # except in files some rule could not check (FL000).
+    unchecked = {d.path for d in raw if d.code == registry.PARSE_ERROR.code}
+    for hygiene in suppression_findings(texts, reportable, suppressions, settings, unchecked):
         kept.setdefault((hygiene.path, hygiene.line, hygiene.column, hygiene.code), hygiene)
     return sorted(kept.values(), key=Diagnostic.sort_key)
 

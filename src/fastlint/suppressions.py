@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -163,10 +163,12 @@ def suppression_findings(
     reportable: dict[str, str],
     read: dict[str, Suppressions],
     settings: Settings,
+    unchecked: Collection[str] = (),
 ) -> list[Diagnostic]:
     """FL001 for each selected code a marker names that suppressed nothing (run after every
     finding went through :meth:`Suppressions.suppresses`), FL002 for each invalid marker.
-    ``read``: the files' markers read so far (the rest are read here)."""
+    ``read``: the files' markers read so far (the rest are read here). Files in ``unchecked``
+    (FL000: not parsed, or a rule crashed on them) get no FL001: their findings are missing."""
     from fastlint import registry
 
     unused, invalid = registry.UNUSED_SUPPRESSION, registry.INVALID_SUPPRESSION
@@ -182,7 +184,7 @@ def suppression_findings(
         def selected(code: str, relpath: str = relpath) -> bool:
             return settings.is_enabled(code) and not settings.ignored_in(relpath, code)
 
-        if selected(unused.code):
+        if selected(unused.code) and path not in unchecked:
             for marker, code in suppressions.unused():
                 if not any(selected(rule) for rule in registry.expand(code)):
                     continue
