@@ -213,10 +213,17 @@ def _hygiene(
     return Diagnostic(meta.code, meta.name, meta.severity, path, line, start, line, end, message)
 
 
+# A noqa that names an FL code (or a misspelling of one), or nothing after its colon.
+_NOQA_NAMING_OURS = re.compile(r"noqa\s*:(?:[^\n#]*\bfl|[ \t]*(?:#|$))", re.M)
+
+
 def _may_name_a_code(text: str) -> bool:
-    """Whether any marker in ``text`` may name a code (FL001 and FL002 only concern those)."""
+    """Whether any marker in ``text`` may matter to FL001 or FL002: a ``fastlint:`` marker, or
+    a ``noqa`` naming an FL code or nothing. Most files with markers have only other linters'
+    (``# noqa: E501``) and are not tokenized for these checks (on a 3,340-file project,
+    tokenizing every file with a ``noqa:`` took 3.6 s)."""
     folded = text.casefold()
-    return "fastlint" in folded or re.search(r"noqa\s*:", folded) is not None
+    return "fastlint" in folded or _NOQA_NAMING_OURS.search(folded) is not None
 
 
 def _may_hold_a_marker(text: str) -> bool:
