@@ -279,3 +279,50 @@ def test_a_route_that_awaits_nothing_becomes_def_before_to_thread(tmp_path: Path
     (offered,) = _titles(tmp_path, body).values()
     assert offered[0] == "make 'route' a plain def (FastAPI runs it in its threadpool)"
     assert offered[1].startswith("run requests.get() in a thread")
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "codes", "expected"),
+    [
+        (FileKind.PYTHON, "x = 1\n", {"FL403"}, "x = 1  # noqa: FL403\n"),
+        (FileKind.PYTHON, "x = 1  # noqa: E501\n", {"FL403"}, "x = 1  # noqa: E501, FL403\n"),
+        (
+            FileKind.PYTHON,
+            "x = 1  # fastlint: ignore[FL401] why\n",
+            {"FL403"},
+            "x = 1  # fastlint: ignore[FL401, FL403] why\n",
+        ),
+        (FileKind.PYTHON, "x = 1  # noqa\n", {"FL403"}, "x = 1  # noqa\n"),
+        (
+            FileKind.PYTHON,
+            'x = f(\n    "a",\n)\n',
+            {"FL403"},
+            'x = f(\n    "a",\n)  # noqa: FL403\n',
+        ),
+        (
+            FileKind.DOCKERFILE,
+            "FROM python:3.12\n# noqa: FL503\nRUN a\n",
+            {"FL501"},
+            "FROM python:3.12\n# noqa: FL503, FL501\nRUN a\n",
+        ),
+        (FileKind.DOCKERFILE, "FROM a\n  RUN b\n", {"FL503"}, "FROM a\n  # noqa: FL503\n  RUN b\n"),
+        (
+            FileKind.SHELL,
+            "gunicorn a \\\n  -w 4\n",
+            {"FL604"},
+            "# noqa: FL604\ngunicorn a \\\n  -w 4\n",
+        ),
+        (FileKind.PROCFILE, "web: gunicorn a\n", {"FL602"}, "web: gunicorn a  # noqa: FL602\n"),
+    ],
+)
+def test_add_noqa_places_and_merges_markers(
+    kind: FileKind, text: str, codes: set[str], expected: str
+) -> None:
+    from fastlint.fix.noqa import with_markers
+
+    line = 3 if kind is FileKind.DOCKERFILE and "RUN a" in text else 2 if "RUN b" in text else 1
+    if kind is FileKind.PYTHON and text.startswith("x = f("):
+        line = 2
+    new, count = with_markers(Source("f", kind, text), {line: codes})
+    assert new == expected
+    assert count == 1

@@ -167,7 +167,7 @@ def add_words(command: Command, *values: str) -> Edit:
     return Edit(last.end, last.end, added)
 
 
-def remove_words(source: Source, command: Command, first: int, stop: int) -> Edit:
+def remove_words(command: Command, first: int, stop: int) -> Edit:
     """Remove words ``first`` to ``stop`` (exclusive) and the separator before them."""
     previous = command.words[first - 1]
     return Edit(previous.end, command.words[stop - 1].end, "")

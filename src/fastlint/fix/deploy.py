@@ -80,7 +80,7 @@ def _drop_worker_count(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     option = None if command is None else command.option("-w", "--workers")
     if command is None or option is None:
         return []
-    edit = remove_words(source, command, *option)
+    edit = remove_words(command, *option)
     return [Fix("drop the worker count (the server reads WEB_CONCURRENCY)", (edit,), False)]
 
 
@@ -114,8 +114,8 @@ def fix_access_log(diagnostic: Diagnostic, source: Source) -> list[Fix]:
 @fixes("FL502")
 def fix_dev_server(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     if source.kind in _PYTHON:
-        call = python._call_at(diagnostic, source)
-        if call is None or python._keyword(call, "reload") is None:
+        call = python.call_at(diagnostic, source)
+        if call is None or python.keyword_arg(call, "reload") is None:
             return []
         new = python.without_keyword(call, "reload")
         return [Fix("remove reload=True", (python.node_edit(source, call, new),), False)]
@@ -127,7 +127,7 @@ def fix_dev_server(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     flag = command.flag("--reload")
     if flag is None or command.words[flag].value != "--reload":
         return []
-    return [Fix("remove --reload", (remove_words(source, command, flag, flag + 1),), False)]
+    return [Fix("remove --reload", (remove_words(command, flag, flag + 1),), False)]
 
 
 @fixes("FL504")

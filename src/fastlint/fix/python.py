@@ -302,14 +302,14 @@ def fix_session_without_finally(diagnostic: Diagnostic, source: Source) -> list[
 # ---------------------------------------------------------------------------- arguments
 
 
-def _keyword(call: cst.Call, name: str) -> cst.Arg | None:
+def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
     return next((arg for arg in call.args if arg.keyword and arg.keyword.value == name), None)
 
 
 def with_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call:
     """The call with ``name=value`` set: its value replaced, or the argument appended in the
     call's own layout (one line, or one argument a line with a trailing comma)."""
-    present = _keyword(call, name)
+    present = keyword_arg(call, name)
     if present is not None:
         return call.with_deep_changes(present, value=value)
     new = cst.Arg(
@@ -340,7 +340,7 @@ def with_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Ca
 
 def without_keyword(call: cst.Call, name: str) -> cst.Call:
     args = list(call.args)
-    present = _keyword(call, name)
+    present = keyword_arg(call, name)
     if present is None:
         return call
     index = args.index(present)
@@ -353,7 +353,7 @@ def without_keyword(call: cst.Call, name: str) -> cst.Call:
     return call.with_changes(args=args)
 
 
-def _call_at(diagnostic: Diagnostic, source: Source) -> cst.Call | None:
+def call_at(diagnostic: Diagnostic, source: Source) -> cst.Call | None:
     """The call a finding names: the node itself, or the call of a keyword argument."""
     call = source.node_at(diagnostic, cst.Call)
     if call is not None:
@@ -369,9 +369,9 @@ def _call_at(diagnostic: Diagnostic, source: Source) -> cst.Call | None:
 
 @fixes("FL402")
 def fix_docs_exposed(diagnostic: Diagnostic, source: Source) -> list[Fix]:
-    call = _call_at(diagnostic, source)
+    call = call_at(diagnostic, source)
     if call is None or (
-        _keyword(call, "openapi_url") is None and any(arg.star for arg in call.args)
+        keyword_arg(call, "openapi_url") is None and any(arg.star for arg in call.args)
     ):
         return []  # **kwargs may already hold openapi_url
     new = with_keyword(call, "openapi_url", cst.Name("None"))
@@ -380,8 +380,8 @@ def fix_docs_exposed(diagnostic: Diagnostic, source: Source) -> list[Fix]:
 
 @fixes("FL403")
 def fix_debug_enabled(diagnostic: Diagnostic, source: Source) -> list[Fix]:
-    call = _call_at(diagnostic, source)
-    if call is None or _keyword(call, "debug") is None:
+    call = call_at(diagnostic, source)
+    if call is None or keyword_arg(call, "debug") is None:
         return []
     new = without_keyword(call, "debug")
     return [Fix("remove debug=... (off by default)", (node_edit(source, call, new),), False)]
