@@ -326,3 +326,15 @@ def test_add_noqa_places_and_merges_markers(
     new, count = with_markers(Source("f", kind, text), {line: codes})
     assert new == expected
     assert count == 1
+
+
+def test_to_thread_for_a_call_in_an_argument_but_not_for_an_offloaded_result(
+    tmp_path: Path,
+) -> None:
+    body = ROUTE + (
+        "    print(requests.get(url))\n"  # 11: an argument: wrapped where it is
+        "    await asyncio.to_thread(requests.get(url))\n"  # 12: the result is offloaded
+    )
+    titles = _titles(tmp_path, body)
+    assert titles[11] == ["run requests.get() in a thread: await asyncio.to_thread(...)"]
+    assert titles[12] == []

@@ -194,6 +194,24 @@ def _to_thread(source: Source, call: cst.Call) -> Fix:
     )
 
 
+_OFFLOADERS = frozenset(
+    {"to_thread", "run_in_executor", "run_in_threadpool", "run_sync", "add_task"}
+)
+
+
+def _offloaded_result(source: Source, call: cst.Call) -> bool:
+    """``to_thread(time.sleep(1))``: the call's result is handed over as the function to run,
+    so the call itself must be handed over instead (the message says how); wrapping it in a
+    second thread would not be the fix. A call in another argument is fine to wrap."""
+    arg = source.parents.get(call)
+    outer = source.parents.get(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(outer, cst.Call) or _called_name(outer) not in _OFFLOADERS:
+        return False
+    positional = [a for a in outer.args if a.keyword is None and not a.star]
+    function_slot = 1 if _called_name(outer) == "run_in_executor" else 0
+    return len(positional) > function_slot and positional[function_slot] is arg
+
+
 def _called_name(call: cst.Call) -> str | None:
     func = call.func
     if isinstance(func, cst.Name):
@@ -221,8 +239,8 @@ def fix_blocking_call(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     if function is None or function.asynchronous is None:
         return []
     parent = source.parents.get(call)
-    if isinstance(parent, (cst.Arg, cst.Await)):
-        return []  # passed to an offloader, or already awaited (an unusual blocking call)
+    if isinstance(parent, cst.Await) or _offloaded_result(source, call):
+        return []
     with_item = isinstance(parent, cst.WithItem) and parent.item is call
     offered = []
     sleep = diagnostic.code == "FL101" and "asyncio.sleep" in (diagnostic.fix or "")
