@@ -338,3 +338,20 @@ def test_to_thread_for_a_call_in_an_argument_but_not_for_an_offloaded_result(
     titles = _titles(tmp_path, body)
     assert titles[11] == ["run requests.get() in a thread: await asyncio.to_thread(...)"]
     assert titles[12] == []
+
+
+def test_a_fix_that_does_not_remove_its_finding_is_not_applied_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastlint.fix import base
+
+    def useless(diagnostic, source):  # type: ignore[no-untyped-def]
+        return [base.Fix("a comment", (base.Edit(0, 0, "# touched\n"),), safe=True)]
+
+    monkeypatch.setitem(base.FIXERS, "FL403", useless)
+    (tmp_path / "app.py").write_text(
+        "from fastapi import FastAPI\n\napp = FastAPI(debug=True, openapi_url=None)\n"
+    )
+    before, changed = _fix(tmp_path)
+    assert changed == ["app.py"]
+    assert (tmp_path / "app.py").read_text().count("# touched") == 1

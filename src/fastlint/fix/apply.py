@@ -13,9 +13,9 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ Lint = Callable[[Sequence[Path], Path, Path], LintResult]  # (targets, root, cwd
 @dataclass
 class Applied:
     path: str  # display path
+    rel: str  # path from the project root
     code: str
     line: int
     title: str
@@ -80,37 +81,61 @@ def fix_project(
     with tempfile.TemporaryDirectory(prefix="fastlint-fix-") as scratch_name:
         scratch = Path(scratch_name)
         by_rel: dict[str, SourceFile] = {}
+        originals: dict[str, bytes] = {}  # what was linted, to tell what the fixes changed
         for source_file in ctx.files:
             copy = scratch / source_file.relpath
             copy.parent.mkdir(parents=True, exist_ok=True)
             try:
-                shutil.copyfile(source_file.path, copy)
+                originals[source_file.relpath] = source_file.path.read_bytes()
             except OSError:
                 continue
+            copy.write_bytes(originals[source_file.relpath])
             by_rel[source_file.relpath] = source_file
         scratch_targets = [_moved(Path(t), root, scratch) for t in targets]
         cwd = Path.cwd().resolve()
         scratch_cwd = _moved(cwd, root, scratch) if _inside(cwd, root) else scratch
         rejected: set[tuple[str, str, int, str]] = set()
+        stalled: set[tuple[str, str]] = set()  # (file, code) whose fixes stopped helping
         current = result
         for _ in range(MAX_PASSES):
             files = current.context.files if current.context is not None else []
             rel_of = {f.display: f.relpath for f in files}
+            counts = _counts(current, rel_of)
+            applied = len(outcome.applied)
             changed = _one_pass(
-                current, rel_of, by_rel, scratch, settings, unsafe, rejected, outcome
+                current, rel_of, by_rel, scratch, settings, unsafe, rejected, stalled, outcome
             )
             outcome.passes += 1
             if not changed:
                 break
             current = lint(scratch_targets, scratch, scratch_cwd)
+            # A fix that leaves as many findings of its code in its file as before would only
+            # be offered again, and again: no more fixes for that code in that file.
+            files = current.context.files if current.context is not None else []
+            now = _counts(current, {f.display: f.relpath for f in files})
+            for done in outcome.applied[applied:]:
+                key = (done.rel, done.code)
+                if now[key] >= counts[key]:
+                    stalled.add(key)
         for rel, source_file in by_rel.items():
-            before = _read(source_file.path)
+            before = _decoded(originals[rel])
             after = _read(scratch / rel)
             if before is not None and after is not None and before != after:
                 outcome.before[source_file.display] = before
                 outcome.after[source_file.display] = after
                 outcome.real_paths[source_file.display] = source_file.path
     return outcome
+
+
+def _counts(result: LintResult, rel_of: dict[str, str]) -> Counter[tuple[str, str]]:
+    return Counter((rel_of.get(d.path, d.path), d.code) for d in result.diagnostics)
+
+
+def _decoded(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -141,6 +166,7 @@ def _one_pass(
     settings: Settings,
     unsafe: bool,
     rejected: set[tuple[str, str, int, str]],
+    stalled: set[tuple[str, str]],
     outcome: FixOutcome,
 ) -> bool:
     """Apply one round of non-overlapping fixes in the scratch copy; whether any applied."""
@@ -149,6 +175,8 @@ def _one_pass(
     for diagnostic in result.diagnostics:
         rel = rel_of.get(diagnostic.path)
         if rel is None or rel not in by_rel or not settings.is_fixable(diagnostic.code):
+            continue
+        if (rel, diagnostic.code) in stalled:
             continue
         if rel not in sources:
             text = _read(scratch / rel)
@@ -178,7 +206,9 @@ def _one_pass(
         any_applied = True
         for diagnostic, fix in accepted:
             outcome.applied.append(
-                Applied(by_rel[rel].display, diagnostic.code, diagnostic.line, fix.title, fix.safe)
+                Applied(
+                    by_rel[rel].display, rel, diagnostic.code, diagnostic.line, fix.title, fix.safe
+                )
             )
     return any_applied
 
