@@ -30,6 +30,7 @@ def measure(project: Path) -> dict[str, object]:
         before = lint([copy], settings, root=copy, cwd=copy, jobs=1)
         kinds = {f.display: f.kind for f in before.context.files} if before.context else {}
         safe = unsafe = 0
+        unfixed: Counter[str] = Counter()
         for diagnostic in before.diagnostics:
             text = before.texts.get(diagnostic.path)
             if text is None or diagnostic.path not in kinds:
@@ -39,6 +40,8 @@ def measure(project: Path) -> dict[str, object]:
                 safe += 1
             elif fix is not None:
                 unsafe += 1
+            else:
+                unfixed[diagnostic.code] += 1
         outcome = fix_project(
             before,
             [copy],
@@ -65,6 +68,7 @@ def measure(project: Path) -> dict[str, object]:
             "applied": len(outcome.applied),
             "files changed": len(outcome.after),
             "remaining": len(after.diagnostics),
+            "no fix": dict(unfixed),
             "new": dict(new),
             "not compiling": broken,
             "dropped": outcome.dropped,
@@ -74,14 +78,16 @@ def measure(project: Path) -> dict[str, object]:
 
 def main() -> None:
     totals: Counter[str] = Counter()
+    unfixed: Counter[str] = Counter()
     for argument in sys.argv[1:]:
         result = measure(Path(argument).resolve())
         print(Path(argument).name, result, flush=True)
         for key in ("findings", "safe", "unsafe", "applied", "remaining"):
             totals[key] += int(result[key])  # type: ignore[call-overload]
+        unfixed.update(result["no fix"])  # type: ignore[arg-type]
     if totals["findings"]:
         share = (totals["safe"] + totals["unsafe"]) / totals["findings"]
-        print(f"total {dict(totals)}; with a fix: {share:.0%}")
+        print(f"total {dict(totals)}; with a fix: {share:.0%}; no fix: {dict(unfixed)}")
 
 
 if __name__ == "__main__":
