@@ -352,6 +352,6 @@ def test_a_fix_that_does_not_remove_its_finding_is_not_applied_again(
     (tmp_path / "app.py").write_text(
         "from fastapi import FastAPI\n\napp = FastAPI(debug=True, openapi_url=None)\n"
     )
-    before, changed = _fix(tmp_path)
+    _, changed = _fix(tmp_path)
     assert changed == ["app.py"]
     assert (tmp_path / "app.py").read_text().count("# touched") == 1
