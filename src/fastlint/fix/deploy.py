@@ -91,7 +91,7 @@ def fix_access_log(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     command = server_command(source, diagnostic.line, ("gunicorn",))
     if command is None:
         return []
-    if "accesslog is None" in diagnostic.message:
+    if diagnostic.fix == "--access-logfile -":  # no access log at all
         edit = add_words(command, "--access-logfile", "-")
     else:
         option = next(
