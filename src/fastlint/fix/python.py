@@ -54,13 +54,13 @@ def import_edit(source: Source, module: str) -> Edit | None:
     ``from __future__`` imports), or None when the module already imports it."""
     body = source.tree.body
     for statement in body:
-        if m.matches(
-            statement,
-            m.SimpleStatementLine(
-                body=[m.Import(names=[m.ImportAlias(name=m.Name(module), asname=None)])]
-            ),
-        ):
-            return None
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Import) and any(
+                    m.matches(alias, m.ImportAlias(name=m.Name(module), asname=None))
+                    for alias in small.names
+                ):
+                    return None  # (``import asyncio, os`` too)
     anchor: cst.CSTNode | None = None
     for index, statement in enumerate(body):
         if index == 0 and m.matches(
