@@ -90,7 +90,8 @@ def test_suppressions_in_yaml_files(tmp_path: Path) -> None:
         "    image: ghcr.io/acme/api:1\n"
         "    command: uvicorn app:app --reload --port 8002  # noqa: FL501\n"
     )
-    assert _lint(tmp_path) == [("compose.yaml", 11, "FL502")]
+    # FL501 is not reported on that line, so its marker is unused (FL001) and FL502 stands.
+    assert _lint(tmp_path) == [("compose.yaml", 11, "FL502"), ("compose.yaml", 11, "FL001")]
 
 
 def test_proxy_trust_from_a_gunicorn_config_and_a_unix_socket(tmp_path: Path) -> None:

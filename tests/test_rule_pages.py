@@ -34,7 +34,13 @@ DEFAULT_FILES = {
     "procfile": "Procfile",
     "toml": "pyproject.toml",
 }
-REQUIRED_SECTIONS = ("What it does", "Why it matters in production", "Example", "Use instead")
+REQUIRED_SECTIONS = (
+    "What it does",
+    "Why it matters in production",
+    "Example",
+    "Use instead",
+    "Fix",
+)
 
 
 def write_project(blocks: list[CodeBlock], root: Path) -> list[str]:
@@ -109,6 +115,30 @@ def test_example_raises_exactly_its_rule(path: Path, tmp_path: Path) -> None:
 def test_use_instead_raises_nothing(path: Path, tmp_path: Path) -> None:
     findings = lint_blocks(code_blocks(path.read_text(encoding="utf-8"), "Use instead"), tmp_path)
     assert not findings, "'Use instead' raises:\n  " + "\n  ".join(findings)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=PAGE_IDS)
+def test_fix_section_says_what_fix_does(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose Fix section starts with "None" has no fix for its Example; any other page's
+    Example loses findings of its rule under --fix --unsafe-fixes, and gains none."""
+    says_none = _page(path).sections["Fix"].lstrip().startswith("None")
+    before = lint_blocks(code_blocks(path.read_text(encoding="utf-8"), "Example"), tmp_path)
+    monkeypatch.chdir(tmp_path)
+    CliRunner().invoke(cli, ["--fix", "--unsafe-fixes", "--no-cache", "."])
+    settings = (
+        build_settings(read_table(tmp_path / "pyproject.toml"))
+        if (tmp_path / "pyproject.toml").exists()
+        else build_settings({})
+    )
+    after = lint([tmp_path], settings, root=tmp_path, cwd=tmp_path).diagnostics
+    remaining = [d for d in after if d.code == path.stem]
+    assert _codes([f"{d.path}:{d.line}: {d.code} {d.message}" for d in after]) <= {path.stem}
+    if says_none:
+        assert len(remaining) == len(before), f"{path.stem} says None, but --fix changed it"
+    else:
+        assert len(remaining) < len(before), f"--fix fixed nothing in {path.stem}'s Example"
 
 
 # ---------------------------------------------------------------------------- registry

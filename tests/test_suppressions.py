@@ -15,10 +15,13 @@ HEADER = "from fastapi import FastAPI\n\n"
 DEBUG = "app = FastAPI(debug=True, openapi_url=None)"
 
 
-def lint_file(tmp_path: Path, name: str, text: str) -> list[tuple[int, str]]:
+def lint_file(tmp_path: Path, name: str, text: str, hygiene: bool = False) -> list[tuple[int, str]]:
+    """Findings as (line, code); without ``hygiene``, FL001/FL002 (judged by their own tests
+    below) are left out, so a marker naming a code beside the one it suppresses is fine."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    result = lint([path], build_settings({}), root=tmp_path, cwd=tmp_path)
+    table = {} if hygiene else {"ignore": ["FL001", "FL002"]}
+    result = lint([path], build_settings(table), root=tmp_path, cwd=tmp_path)
     return [(d.line, d.code) for d in result.diagnostics]
 
 
@@ -269,3 +272,53 @@ def test_gunicorn_config_uses_python_comments() -> None:
     suppressions = parse_suppressions(FileKind.GUNICORN, text)
     assert suppressions.suppresses("FL604", 1)
     assert not suppressions.suppresses("FL604", 2)
+
+
+# ---------------------------------------------------------------------------- FL001 / FL002
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# noqa: FL1O1",
+        "# noqa: FL999",
+        "# noqa:",
+        "# fastlint: ignore[]",
+        "# noqa: FL",
+        "# noqa: E5O1",
+    ],
+)
+def test_an_invalid_marker_never_suppresses_everything(tmp_path: Path, comment: str) -> None:
+    found = lint_file(tmp_path, "app.py", f"{HEADER}{DEBUG}  {comment}\n", hygiene=True)
+    assert (3, "FL403") in found
+
+
+@pytest.mark.parametrize(
+    "comment", ["# noqa: B008 FL403", "# noqa: B008,FL403", "# noqa: B008, FL403"]
+)
+def test_codes_separated_by_spaces_or_commas(tmp_path: Path, comment: str) -> None:
+    assert lint_file(tmp_path, "app.py", f"{HEADER}{DEBUG}  {comment}\n", hygiene=True) == []
+
+
+def test_unused_code_in_a_dockerfile_comment_line(tmp_path: Path) -> None:
+    text = 'FROM python:3.12-slim\nUSER app\n# noqa: FL503\nCMD ["uvicorn", "app:app"]\n'
+    assert lint_file(tmp_path, "Dockerfile", text, hygiene=True) == [(3, "FL001")]
+
+
+def test_unused_code_of_an_unselected_rule_is_not_reported(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("x = 1  # noqa: FL101\n", encoding="utf-8")
+    settings = build_settings({"select": ["FL4", "FL001"]})
+    result = lint([tmp_path], settings, root=tmp_path, cwd=tmp_path)
+    assert result.diagnostics == []
+    result = lint([tmp_path], build_settings({}), root=tmp_path, cwd=tmp_path)
+    assert [(d.line, d.code, d.column) for d in result.diagnostics] == [(1, "FL001", 16)]
+
+
+def test_unused_ignore_file_code(tmp_path: Path) -> None:
+    text = "# fastlint: ignore-file[FL501]\nx = 1\n"
+    assert lint_file(tmp_path, "app.py", text, hygiene=True) == [(1, "FL001")]
+
+
+def test_no_unused_suppression_in_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    text = "def broken(:\n    x = 1  # noqa: FL101\n"
+    assert lint_file(tmp_path, "app.py", text, hygiene=True) == [(1, "FL000")]

@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -145,6 +146,15 @@ def _with_env_source(message: str) -> str:
     help="Check Python files in N processes (default: the CPUs this process may use, when the "
     "project is big enough to gain from them). The findings are the same for any N.",
 )
+# ---- fixing (issue 20) ----
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--show-fixes", is_flag=True, help="With --fix: list what was fixed.")
+@click.option(
+    "--exit-non-zero-on-fix", is_flag=True, help="With --fix: exit 1 if anything was fixed."
+)
+@click.option("--add-noqa", is_flag=True, help="Add '# noqa: CODE' for every current finding.")
 @click.option(
     "--list-rules",
     is_flag=True,
@@ -199,6 +209,12 @@ def cli(
     no_cache: bool,
     cache_dir: Path | None,
     jobs: int | None,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    show_fixes: bool,
+    exit_non_zero_on_fix: bool,
+    add_noqa: bool,
     list_rules: bool,
     explain: str | None,
     stdin_filename: Path | None,
@@ -266,6 +282,16 @@ def cli(
         click.echo(files_text(targets, settings, fmt, unsaved), nl=False)
         return
 
+    fixed_something = False
+    if fix or diff or add_noqa:
+        if add_noqa and (fix or diff):
+            _fail("--add-noqa cannot be combined with --fix or --diff")
+        options = _FixOptions(fix, unsafe_fixes, diff, show_fixes, exit_non_zero_on_fix, add_noqa)
+        ended, changed = _apply_fixes(targets, settings, options, jobs)
+        if ended is not None:
+            sys.exit(ended)
+        fixed_something = changed and exit_non_zero_on_fix
+
     started = time.perf_counter()
     from fastlint.incremental import default_cache_dir, lint
 
@@ -302,7 +328,75 @@ def cli(
     if exit_zero:
         sys.exit(EXIT_CLEAN)
     failing = [d for d in result.diagnostics if d.severity.rank >= settings.fail_on.rank]
-    sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+    if failing:
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_FINDINGS if fixed_something else EXIT_CLEAN)
+
+
+# ---------------------------------------------------------------------------- fixing
+
+
+@dataclass(frozen=True)
+class _FixOptions:
+    fix: bool
+    unsafe: bool
+    diff: bool
+    show: bool
+    exit_non_zero: bool
+    add_noqa: bool
+
+
+def _apply_fixes(
+    targets: list[Path], settings: Any, options: _FixOptions, jobs: int | None
+) -> tuple[int | None, bool]:
+    """--fix / --diff / --add-noqa: (the exit code when the run ends here (--diff,
+    --add-noqa), or None to go on and report what remains; whether a file was changed)."""
+    from fastlint.fix.apply import fix_project, write_back
+    from fastlint.incremental import lint
+
+    result = lint(targets, settings, cache_dir=None, jobs=jobs)
+    if options.add_noqa:
+        from fastlint.fix.noqa import add_noqa
+
+        added, problems = add_noqa(result)
+        for problem in problems:
+            click.echo(f"fastlint: {problem}", err=True)
+        click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''}.", err=True)
+        return EXIT_CLEAN, added > 0
+
+    def relint(paths: Any, root: Path, cwd: Path) -> Any:
+        return lint(paths, settings, cache_dir=None, root=root, cwd=cwd, jobs=jobs)
+
+    outcome = fix_project(result, targets, settings, relint, unsafe=options.unsafe)
+    for dropped in outcome.dropped:
+        click.echo(f"fastlint: {dropped}", err=True)
+    count = len(outcome.applied)
+    if options.diff:
+        import difflib
+
+        for path in sorted(outcome.after):
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    outcome.before[path].splitlines(keepends=True),
+                    outcome.after[path].splitlines(keepends=True),
+                    fromfile=f"a/{path}",
+                    tofile=f"b/{path}",
+                )
+            )
+        click.echo(f"Would fix {count} finding{'s' if count != 1 else ''}.", err=True)
+        return (EXIT_FINDINGS if outcome.after else EXIT_CLEAN), False
+    for problem in write_back(outcome):
+        click.echo(f"fastlint: {problem}", err=True)
+    if options.show and outcome.applied:
+        click.echo(f"Fixed {count} finding{'s' if count != 1 else ''}:", err=True)
+        for applied in sorted(outcome.applied, key=lambda a: (a.path, a.line, a.code)):
+            unsafe = "" if applied.safe else " (unsafe)"
+            click.echo(
+                f"  {applied.path}:{applied.line}: {applied.code} {applied.title}{unsafe}", err=True
+            )
+    elif outcome.applied:
+        click.echo(f"Fixed {count} finding{'s' if count != 1 else ''}.", err=True)
+    return None, bool(outcome.after)
 
 
 def _progress_callback(quiet: bool) -> Any:

@@ -38,6 +38,8 @@ class Settings:
     fail_on: Severity = Severity.INFO
     severity: Mapping[str, Severity] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    fixable: frozenset[str] | None = None  # None: every code
+    unfixable: frozenset[str] = frozenset()
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
@@ -45,6 +47,11 @@ class Settings:
 
     def is_enabled(self, code: str) -> bool:
         return code in self.enabled
+
+    def is_fixable(self, code: str) -> bool:
+        """Whether ``--fix`` may fix findings of ``code`` (``fixable`` / ``unfixable``)."""
+        allowed = self.fixable is None or code in self.fixable
+        return allowed and code not in self.unfixable
 
     def severity_for(self, code: str, default: Severity) -> Severity:
         return self.severity.get(code, default)
@@ -95,6 +102,8 @@ _KEYS = {
     "fail-on": str,
     "severity": dict,
     "options": dict,
+    "fixable": list,
+    "unfixable": list,
 }
 
 _TYPE_NAMES = {list: "a list of strings", dict: "a table", str: "a string"}
@@ -288,6 +297,8 @@ def build_settings(table: Mapping[str, Any], overrides: Overrides | None = None)
         fail_on=fail_on,
         severity=severities,
         options=_options(table.get("options", {})),
+        fixable=frozenset(_codes(table["fixable"], "fixable")) if "fixable" in table else None,
+        unfixable=frozenset(_codes(table.get("unfixable", []), "unfixable")),
     )
 
 

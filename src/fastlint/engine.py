@@ -26,7 +26,7 @@ from fastlint.python.module import PythonModule
 from fastlint.reading import UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
-from fastlint.suppressions import Suppressions, parse_suppressions
+from fastlint.suppressions import Suppressions, parse_suppressions, suppression_findings
 
 
 @dataclass
@@ -413,6 +413,11 @@ def finalize(
             diagnostic.message,
         )
         kept.setdefault(key, diagnostic)
+    # FL001 / FL002: markers that suppressed nothing, or name no rule (after every finding),
+    # except in files some rule could not check (FL000).
+    unchecked = {d.path for d in raw if d.code == registry.PARSE_ERROR.code}
+    for hygiene in suppression_findings(texts, reportable, suppressions, settings, unchecked):
+        kept.setdefault((hygiene.path, hygiene.line, hygiene.column, hygiene.code), hygiene)
     return sorted(kept.values(), key=Diagnostic.sort_key)
 
 

@@ -30,6 +30,23 @@ PARSE_ERROR = RuleMeta(
     summary="A file could not be read or parsed, so no other rule checked it.",
 )
 
+# FL001 and FL002 are reported by the engine too, from the suppression markers it reads.
+UNUSED_SUPPRESSION = RuleMeta(
+    code="FL001",
+    name="unused-suppression",
+    severity=Severity.WARNING,
+    front_end="any",
+    summary="A # noqa / # fastlint: ignore names a code that suppressed nothing there.",
+)
+INVALID_SUPPRESSION = RuleMeta(
+    code="FL002",
+    name="invalid-suppression",
+    severity=Severity.WARNING,
+    front_end="any",
+    summary="A suppression names an unknown or misspelt code, or no code after its colon.",
+)
+ENGINE_METAS = (PARSE_ERROR, UNUSED_SUPPRESSION, INVALID_SUPPRESSION)
+
 _RULES: dict[str, Any] = {}
 
 
@@ -37,7 +54,7 @@ def register(rule_cls: Any) -> Any:
     """Class decorator: add a rule class to the registry (codes are unique, and the class's
     meta must be its entry in the catalog)."""
     code = rule_cls.meta.code
-    if code in _RULES or code == PARSE_ERROR.code:
+    if code in _RULES or any(code == meta.code for meta in ENGINE_METAS):
         raise RuntimeError(f"rule code {code} registered twice")
     if _catalog().get(code) is not rule_cls.meta:
         raise RuntimeError(f"rule {code}'s meta is not its entry in fastlint.rules.catalog")
@@ -62,13 +79,15 @@ def all_rules() -> dict[str, Any]:
 
 
 def all_metas() -> list[RuleMeta]:
-    """FL000 and every rule's metadata, by code, without importing any rule implementation."""
-    return [PARSE_ERROR, *sorted(_catalog().values(), key=lambda meta: meta.code)]
+    """FL000-FL002 and every rule's metadata, by code, without importing any rule
+    implementation."""
+    return [*ENGINE_METAS, *sorted(_catalog().values(), key=lambda meta: meta.code)]
 
 
 def meta_for(code: str) -> RuleMeta:
-    if code == PARSE_ERROR.code:
-        return PARSE_ERROR
+    for meta in ENGINE_METAS:
+        if code == meta.code:
+            return meta
     metas = _catalog()
     if code not in metas:
         raise UnknownRuleError(f"unknown rule code '{code}'")

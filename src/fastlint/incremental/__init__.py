@@ -24,6 +24,7 @@ def lint(
     *,
     cache_dir: Path | None,
     cwd: Path | None = None,
+    root: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = None,
     texts: Mapping[Path, str] | None = None,
@@ -31,11 +32,12 @@ def lint(
     """Lint ``paths`` behind the result cache (``cache_dir`` None: no cache), checking Python
     files in ``jobs`` processes (None: as many as the machine and the amount of code make
     worthwhile). The findings are the same for any ``jobs`` and with or without a cache.
+    ``root``: the project root (default: found from the first path).
     ``texts`` (path → text) stands in for those files on disk, as an editor's unsaved buffer;
     the result cache keys files by their bytes on disk, so such a run uses none."""
     paths = list(paths) or [Path(".")]
     cwd = (cwd or Path.cwd()).resolve()
-    root = find_project_root(paths[0]).resolve()
+    root = (root or find_project_root(paths[0])).resolve()
     given = {absolute_path(path): text for path, text in (texts or {}).items()}
     sources = discover(paths, root, settings.all_excludes, cwd, unsaved=list(given))
     if cache_dir is None or given:

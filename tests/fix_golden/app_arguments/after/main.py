@@ -1,0 +1,12 @@
+from fastapi import FastAPI
+
+DEBUG = True
+
+app = FastAPI(
+    title="Orders",
+    # Hides Swagger UI and ReDoc, but /openapi.json is still served.
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+)
+admin = FastAPI(title="Admin", openapi_url=None)

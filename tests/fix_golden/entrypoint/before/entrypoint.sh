@@ -1,0 +1,5 @@
+#!/bin/sh
+set -e
+alembic upgrade head
+# Start the CMD.
+"$@"
