@@ -12,7 +12,7 @@ import gc
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,26 +23,10 @@ from fastlint.diagnostics import Diagnostic, Location, Severity
 from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
 from fastlint.python.loading import cpython_parses, deferred_python, empty_python, load_python
 from fastlint.python.module import PythonModule
-from fastlint.reading import UnreadableFile, max_file_size, read_text
+from fastlint.reading import TextUnit, UnreadableFile, max_file_size, read_text
 from fastlint.result import LintResult
 from fastlint.rules.base import FileRule, ProjectRule, PythonRule
 from fastlint.suppressions import Suppressions, parse_suppressions, suppression_findings
-
-
-@dataclass
-class TextUnit:
-    """A line-oriented file (shell script, Procfile) as read: front ends parse it further."""
-
-    source: SourceFile
-    text: str
-
-    @property
-    def path(self) -> str:
-        return self.source.display
-
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
 
 
 def _load_dockerfile(source: SourceFile, text: str, root: Path) -> Any:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 import stat
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,3 +79,19 @@ def read_text(source: SourceFile, max_size: int) -> str:
             f"file is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
             Location(line, 1, line, 1),
         ) from None
+
+
+@dataclass
+class TextUnit:
+    """A line-oriented file (shell script, Procfile) as read: front ends parse it further."""
+
+    source: SourceFile
+    text: str
+
+    @property
+    def path(self) -> str:
+        return self.source.display
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()

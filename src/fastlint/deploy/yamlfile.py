@@ -15,15 +15,13 @@ resolver gave them (``int``, ``bool``, ``null``, ``str`` or a custom one such as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Union
 
 import yaml
 
 from fastlint.deploy.facts import Site
 from fastlint.diagnostics import Location
-from fastlint.discovery import SourceFile
-from fastlint.reading import UnreadableFile
+from fastlint.reading import TextUnit, UnreadableFile
 
 MAX_YAML_BYTES = 1_000_000
 MAX_NODES = 100_000  # every node visited, aliases counted each time they are used
@@ -84,19 +82,8 @@ class YamlNode:
 
 
 @dataclass(eq=False)
-class YamlFile:
+class YamlFile(TextUnit):
     """A compose file or manifest as read: findings point at its lines."""
-
-    source: SourceFile
-    text: str
-
-    @property
-    def path(self) -> str:
-        return self.source.display
-
-    @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
 
     def site(self, line: int) -> Site:
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
