@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
-from fastlint.python import catalogue
+from fastlint.python import catalogue, reads
 from fastlint.python.catalogue import BlockingLeaf, LeafClassifier
-from fastlint.python.model import self_assignments, unwrap_annotation
-from fastlint.python.reads import Memo, as_is, optional_string
+from fastlint.python.model import self_assignments, unwrap_annotation, walk
+from fastlint.python.reads import TEXT, Memo, as_is, optional_string, string_list
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
@@ -105,6 +105,9 @@ class CallGraph:
         self._returns = project.answers(
             "returns", as_is, optional_string, lambda path: _returned_at(project, path)
         )
+        self._overrides = project.answers(
+            "overrides", as_is, string_list, lambda path: _overrides_at(project, path)
+        )
 
     # -- queries --------------------------------------------------------------
 
@@ -181,6 +184,9 @@ class CallGraph:
             callee = self._callee(module, site, path)
             if callee is not None and callee != function.path:
                 facts.edges.append(Edge(site, callee))
+                # An abstract method (an ABC's, a Protocol's) runs one of its implementations.
+                for implementation in self._overrides.ask(callee):
+                    facts.edges.append(Edge(site, implementation))
         return facts
 
     def _callee(self, module: PythonModule, site: CallSite, path: str | None) -> str | None:
@@ -298,7 +304,146 @@ def _returned_path(project: Project, function: FunctionInfo) -> str | None:
     values = [ret.value for ret in function.returns if ret.value is not None]
     if len(values) != 1 or len(function.returns) != 1:
         return None
+    singleton = _lazy_global(function, values[0])
+    if singleton is not None:
+        return project.resolve(module, singleton, function.scope)
     return project.resolve(module, values[0], function.scope)
+
+
+def _lazy_global(function: FunctionInfo, value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """A lazily made singleton: ``global client; if client is None: client = Client(...);
+    return client`` returns what its one assignment in the function makes."""
+    if not isinstance(value, cst.Name):
+        return None
+    name = value.value
+    declared = walk(
+        function.node.body, lambda node: isinstance(node, cst.Global), into_expressions=False
+    )
+    if not any(item.name.value == name for node in declared for item in node.names):  # type: ignore[attr-defined]
+        return None
+    assigned = [
+        node.value
+        for node in walk(function.node.body, _assigns(name), into_expressions=False)
+        if isinstance(node, cst.Assign)
+    ]
+    return assigned[0] if len(assigned) == 1 else None
+
+
+def _assigns(name: str) -> Callable[[cst.CSTNode], bool]:
+    def test(node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Assign) and any(
+            isinstance(target.target, cst.Name) and target.target.value == name
+            for target in node.targets
+        )
+
+    return test
+
+
+# ---------------------------------------------------------------------------- interfaces
+
+_MAX_IMPLEMENTATIONS = 8
+
+
+def _overrides_at(project: Project, path: str) -> list[str]:
+    """For an abstract method (``@abstractmethod``, or a body of only a docstring, ``...``,
+    ``pass`` or ``raise NotImplementedError``) of a project class: the paths of the methods
+    that implement it in the project's other classes (test code aside). A call through the
+    interface (a repository typed ``IUserRepository``, a backend a factory returns as
+    ``CacheBackend``) runs one of them."""
+    function = project.function_at(path)
+    if function is None or function.class_info is None or not _is_abstract(function):
+        return []
+    found: list[str] = []
+    for class_path in _implementations(project, function.class_info):
+        class_info = project.class_at(class_path)
+        method = None if class_info is None else project.method_of(class_info, function.name)
+        if method is not None and method is not function and not _is_abstract(method):
+            found.append(method.path)
+    return found
+
+
+def _implementations(project: Project, interface: ClassInfo) -> list[str]:
+    """Project classes (outside test code) that derive from ``interface`` or, when it is a
+    ``Protocol``, whose names end with its name without an ``I`` prefix
+    (``SQLAlchemyUserRepository`` implements ``IUserRepository``)."""
+    stem = _interface_stem(interface.name)
+    structural = _is_protocol(project, interface)
+    found: list[str] = []
+    for module in project.modules:
+        reads.hook.read(module.path, TEXT)
+        if stem not in module.text or module.is_test_code:
+            continue
+        for class_info in module.model.classes:
+            if class_info is interface or class_info.path == interface.path:
+                continue
+            if project.subclasses_path(class_info, interface.path) or (
+                structural and class_info.name.endswith(stem)
+            ):
+                found.append(class_info.path)
+                if len(found) >= _MAX_IMPLEMENTATIONS:
+                    return found
+    return found
+
+
+def _interface_stem(name: str) -> str:
+    if len(name) > 2 and name[0] == "I" and name[1].isupper():
+        return name[1:]
+    for suffix in ("Protocol", "Interface"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _is_protocol(project: Project, class_info: ClassInfo) -> bool:
+    module = project.module_of_path(class_info.path)
+    if module is None:
+        return False
+    for base in class_info.bases:
+        if isinstance(base, cst.Subscript):
+            base = base.value
+        if project.resolve(module, base, class_info.scope) in _PROTOCOLS:
+            return True
+    return False
+
+
+_PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+
+
+def _is_abstract(function: FunctionInfo) -> bool:
+    for decorator in function.decorators:
+        name = decorator.attr.value if isinstance(decorator, cst.Attribute) else None
+        if isinstance(decorator, cst.Name):
+            name = decorator.value
+        if name == "abstractmethod":
+            return True
+    node = function.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    body = node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    return all(_is_placeholder(statement) for statement in statements)
+
+
+def _is_placeholder(statement: cst.CSTNode) -> bool:
+    """A docstring, ``...``, ``pass`` or ``raise NotImplementedError``."""
+    smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else None
+    if isinstance(statement, cst.SimpleStatementSuite):
+        smalls = statement.body
+    if smalls is None:
+        return False
+    for small in smalls:
+        if isinstance(small, cst.Pass):
+            continue
+        if isinstance(small, cst.Expr) and isinstance(
+            small.value, (cst.Ellipsis, cst.SimpleString, cst.ConcatenatedString)
+        ):
+            continue
+        if isinstance(small, cst.Raise) and small.exc is not None:
+            raised = small.exc.func if isinstance(small.exc, cst.Call) else small.exc
+            if isinstance(raised, cst.Name) and raised.value == "NotImplementedError":
+                continue
+        return False
+    return True
 
 
 def _enclosing_method(site: CallSite) -> FunctionInfo | None:

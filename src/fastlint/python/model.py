@@ -213,6 +213,11 @@ class ModuleModel:
             return None if func is None else f"{func}()"
         if isinstance(expr, cst.Await):
             return self.resolve(expr.expression, scope)
+        if isinstance(expr, cst.Subscript) and _string_key(expr):
+            # client["db"]["users"]: an item of a container, spelt ``[]`` in paths so that
+            # catalogue patterns match it as one name (``pymongo.MongoClient().[].[].find``).
+            base = self.resolve(expr.value, scope)
+            return None if base is None else f"{base}.[]"
         return None
 
     def resolve_name(self, name: str, scope: Scope) -> str | None:
@@ -256,6 +261,14 @@ def _spelt_with(call: cst.Call, names: frozenset[str]) -> bool:
     if isinstance(callee, cst.Name) and callee.value in names:
         return True
     return any(arg.keyword is not None and arg.keyword.value in names for arg in call.args)
+
+
+def _string_key(expr: cst.Subscript) -> bool:
+    """``x["name"]``: one subscript, a plain string."""
+    if len(expr.slice) != 1:
+        return False
+    index = expr.slice[0].slice
+    return isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString)
 
 
 def unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
