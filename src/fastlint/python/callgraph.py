@@ -176,7 +176,7 @@ class CallGraph:
             if path is None:
                 path = self._instance_attribute_path(module, site)
             if path is not None and "()" in path:
-                path = self._through_returns(path)
+                path = self._through_attributes(self._through_returns(path))
             leaf, catalogued = self._classify(module, site, path)
             if leaf is not None:
                 facts.leaves.append(LeafSite(site, leaf, catalogued))
@@ -205,6 +205,28 @@ class CallGraph:
         head, _, rest = path.partition("()")
         returned = self._returns.ask(head)
         return path if returned is None else returned + rest
+
+    def _through_attributes(self, path: str) -> str:
+        """``app.svc.UserService().repo.get`` → ``app.repo.UserRepo().get`` when the project
+        class ``UserService`` sets ``self.repo = UserRepo(...)`` (or takes ``repo: UserRepo``
+        and stores it): attributes of instances, followed along ``self.repos.users.get()``."""
+        for _ in range(_MAX_ATTRIBUTE_HOPS):
+            head, found, rest = path.partition("().")
+            attribute, dot, tail = rest.partition(".")
+            if not found or not dot or "()" in head:
+                return path
+            class_info = self.project.class_at(head)
+            module = None if class_info is None else self.project.module_of_path(head)
+            if class_info is None or module is None:
+                return path
+            attributes = self._attributes.get(
+                id(class_info), _instance_attributes, self.project, module, class_info
+            )
+            base = None if "()" in attribute else attributes.get(attribute)
+            if base is None:
+                return path
+            path = f"{base}.{tail}"
+        return path
 
     def _instance_attribute_path(self, module: PythonModule, site: CallSite) -> str | None:
         """``self.http.get`` where the class sets ``self.http = requests.Session()`` (in any
@@ -340,6 +362,8 @@ def _assigns(name: str) -> Callable[[cst.CSTNode], bool]:
 
 
 # ---------------------------------------------------------------------------- interfaces
+
+_MAX_ATTRIBUTE_HOPS = 4
 
 _MAX_IMPLEMENTATIONS = 8
 
@@ -480,6 +504,19 @@ def _instance_attributes(
                         scope = class_info.scope
                         # Class attributes resolve in the scope around the class body.
                         record(target.value, small.value, scope)
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    if small.value is not None:
+                        record(small.target.value, small.value, class_info.scope)
+                        continue
+                    # ``users: UserRepository`` (dataclasses, DI containers): an instance.
+                    annotation = unwrap_annotation(small.annotation.annotation)
+                    resolved = (
+                        None
+                        if annotation is None
+                        else project.resolve(module, annotation, class_info.scope)
+                    )
+                    if resolved is not None:
+                        found.setdefault(small.target.value, f"{resolved}()")
     for attribute, value, scope in self_assignments(class_info):
         record(attribute, value, scope)
     return {name: path for name, path in found.items() if path is not None}

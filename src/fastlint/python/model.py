@@ -168,6 +168,8 @@ class ModuleModel:
         self.calls: list[CallSite] = []
         # The statements under ``if __name__ == "__main__":``.
         self.main_block: list[cst.BaseStatement] = []
+        # Modules whose public names ``from M import *`` at module level brings in.
+        self.star_imports: list[str] = []
         self._resolving: set[int] = set()
 
     def calls_named(self, names: frozenset[str]) -> list[CallSite]:
@@ -198,6 +200,17 @@ class ModuleModel:
 
     def module_binding(self, name: str) -> Binding | None:
         return self.scope.bindings.get(name)
+
+    def exports(self, name: str) -> bool:
+        """Whether ``from this_module import *`` brings ``name`` in: it is in a literal
+        ``__all__``, or, with no ``__all__``, it does not start with an underscore."""
+        declared = self.scope.bindings.get("__all__")
+        if declared is None:
+            return not name.startswith("_")
+        names = self.literal(declared.value) if declared.value is not None else UNKNOWN
+        if isinstance(names, (list, tuple)):
+            return name in names
+        return not name.startswith("_")  # __all__ built dynamically: assume it follows the rule
 
     # -- resolution -----------------------------------------------------------
 
@@ -244,6 +257,12 @@ class ModuleModel:
                 return None
             resolved = self.resolve(annotation, binding.scope)
             return None if resolved is None else f"{resolved}()"
+        if binding.kind == "param" and isinstance(binding.node, cst.Param) and binding.scope:
+            # def fetch(url, client=http_client): the module-level object, unless a caller
+            # passes another (annotated parameters are judged by their annotation above).
+            default = binding.node.default
+            if isinstance(default, (cst.Name, cst.Attribute)):
+                return self.resolve(default, binding.scope)
         return None
 
     def literal(self, expr: cst.BaseExpression, scope: Scope | None = None) -> object:
@@ -412,6 +431,8 @@ class _ModelBuilder(cst.CSTVisitor):
             base = _relative_base(self.model.name, self.model.is_package, level)
             module = ".".join(part for part in (base, module) if part)
         if isinstance(node.names, cst.ImportStar):
+            if self.scope is self.model.scope and module:
+                self.model.star_imports.append(module)
             return
         for alias in node.names:
             name = dotted(alias.name) or ""
