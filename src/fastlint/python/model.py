@@ -60,8 +60,11 @@ class Scope:
     parent: Scope | None
     bindings: dict[str, Binding] = field(default_factory=dict)
     function: FunctionInfo | None = None
+    declared: set[str] = field(default_factory=set)  # names with an annotated declaration
 
     def bind(self, name: str, binding: Binding) -> None:
+        if name in self.declared:
+            return  # the declared type stands for every value assigned
         old = self.bindings.get(name)
         if old is None:
             self.bindings[name] = binding
@@ -298,10 +301,68 @@ def unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | No
         first = annotation.slice[0].slice
         if name in ("Annotated", "Optional") and isinstance(first, cst.Index):
             return unwrap_annotation(first.value)
-        return None
+        if name == "Union":
+            members = [
+                item.slice.value for item in annotation.slice if isinstance(item.slice, cst.Index)
+            ]
+            return _only_not_none(members)
+        if name in _CONTAINERS:
+            return None
+        # A generic project class, ``Store[Payload]``: an instance of ``Store``.
+        return head if isinstance(head, (cst.Name, cst.Attribute)) else None
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return _only_not_none(_union_members(annotation))  # ``Client | None``
     if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
         return None
     return annotation
+
+
+# Subscripted annotations that are not an instance of their head's class in any useful sense.
+_CONTAINERS = frozenset(
+    {
+        "list",
+        "List",
+        "dict",
+        "Dict",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "tuple",
+        "Tuple",
+        "type",
+        "Type",
+        "Sequence",
+        "Mapping",
+        "Iterable",
+        "Iterator",
+        "Generator",
+        "AsyncIterator",
+        "AsyncGenerator",
+        "Callable",
+        "Awaitable",
+        "Coroutine",
+        "Literal",
+        "ClassVar",
+        "Final",
+        "Union",
+        "MutableMapping",
+        "MutableSequence",
+        "Collection",
+    }
+)
+
+
+def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return [*_union_members(annotation.left), *_union_members(annotation.right)]
+    return [annotation]
+
+
+def _only_not_none(members: list[cst.BaseExpression]) -> cst.BaseExpression | None:
+    """The one member of a union that is not None (``Client | None``), else None."""
+    others = [m for m in members if not (isinstance(m, cst.Name) and m.value == "None")]
+    return unwrap_annotation(others[0]) if len(others) == 1 else None
 
 
 def _evaluate(expr: cst.BaseExpression, scope: Scope, model: ModuleModel, seen: set[int]) -> object:
@@ -447,7 +508,15 @@ class _ModelBuilder(cst.CSTVisitor):
             self._bind_target(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
+        if isinstance(node.target, cst.Name) and self.scope.kind == "function":
+            # ``client: Client | None = None``: the declared type holds whatever is assigned
+            # later (a later plain assignment does not make the name unknown).
+            name = node.target.value
+            self.scope.bindings[name] = Binding(
+                "param", annotation=node.annotation.annotation, scope=self.scope, node=node
+            )
+            self.scope.declared.add(name)
+        elif node.value is not None:
             self._bind_target(node.target, node.value)
         elif isinstance(node.target, cst.Name) and self.scope.kind == "function":
             self.scope.bind(
