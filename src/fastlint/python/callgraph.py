@@ -8,6 +8,7 @@ through helpers that block in their way.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -438,24 +439,67 @@ def _overrides_at(project: Project, path: str) -> list[str]:
 def _implementations(project: Project, interface: ClassInfo) -> list[str]:
     """Project classes (outside test code) that derive from ``interface`` or, when it is a
     ``Protocol``, whose names end with its name without an ``I`` prefix
-    (``SQLAlchemyUserRepository`` implements ``IUserRepository``)."""
+    (``SQLAlchemyUserRepository`` implements ``IUserRepository``). Only modules whose class
+    statements name the interface (or end with its stem) are parsed."""
+    headers = project.memo("class-headers").get("", _class_headers, project)
     stem = _interface_stem(interface.name)
     structural = _is_protocol(project, interface)
     found: list[str] = []
+    wanted = [interface.name]  # the interface, then each subclass found (for their subclasses)
+    seen_paths = {interface.path}
+    while wanted and len(found) < _MAX_IMPLEMENTATIONS:
+        base_name = wanted.pop(0)
+        candidates = set(headers.by_base.get(base_name, ()))
+        if structural and base_name == interface.name:
+            candidates.update(
+                path
+                for name, paths in headers.by_name.items()
+                if name.endswith(stem)
+                for path in paths
+            )
+        for module_path in sorted(candidates):
+            module = headers.modules[module_path]
+            if module.is_test_code:
+                continue
+            for class_info in module.model.classes:
+                if class_info.path in seen_paths:
+                    continue
+                if project.subclasses_path(class_info, interface.path) or (
+                    structural and class_info.name.endswith(stem)
+                ):
+                    seen_paths.add(class_info.path)
+                    found.append(class_info.path)
+                    wanted.append(class_info.name)
+    return found[:_MAX_IMPLEMENTATIONS]
+
+
+@dataclass
+class _ClassHeaders:
+    """Every module's ``class`` statements, from the text: which modules (by path) define a
+    class of a name, and which name a word among a class's bases."""
+
+    modules: dict[str, PythonModule] = field(default_factory=dict)
+    by_name: dict[str, list[str]] = field(default_factory=dict)
+    by_base: dict[str, list[str]] = field(default_factory=dict)
+
+
+_CLASS_HEADER = re.compile(r"class[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?[ \t]*:")
+_WORD = re.compile(r"\w+")
+
+
+def _class_headers(project: Project) -> _ClassHeaders:
+    headers = _ClassHeaders()
     for module in project.modules:
         reads.hook.read(module.path, TEXT)
-        if stem not in module.text or module.is_test_code:
+        text = module.text
+        if "class" not in text:
             continue
-        for class_info in module.model.classes:
-            if class_info is interface or class_info.path == interface.path:
-                continue
-            if project.subclasses_path(class_info, interface.path) or (
-                structural and class_info.name.endswith(stem)
-            ):
-                found.append(class_info.path)
-                if len(found) >= _MAX_IMPLEMENTATIONS:
-                    return found
-    return found
+        headers.modules[module.path] = module
+        for match in _CLASS_HEADER.finditer(text):
+            headers.by_name.setdefault(match.group(1), []).append(module.path)
+            for word in set(_WORD.findall(match.group(2) or "")):
+                headers.by_base.setdefault(word, []).append(module.path)
+    return headers
 
 
 def _interface_stem(name: str) -> str:
