@@ -522,10 +522,8 @@ def _plain_fastapi(ctx: LintContext, path: str | None) -> bool:
     defines ``__init__`` may set its own openapi_url default)."""
     if APP_CLASSES.get(path or "") == "fastapi.FastAPI":
         return True
-    if path is None or framework_class(ctx.project, path) != "fastapi.FastAPI":
-        return False
-    class_info = ctx.project.class_at(path)
-    if class_info is None:
+    class_info = None if path is None else ctx.project.class_at(path)
+    if class_info is None or framework_class(ctx.project, path) != "fastapi.FastAPI":
         return False
     init = ctx.project.method_of(class_info, "__init__")
     return init is None
