@@ -519,11 +519,16 @@ class DocsExposed(PythonRule):
 
 def _plain_fastapi(ctx: LintContext, path: str | None) -> bool:
     """FastAPI itself, or a project subclass that keeps FastAPI's constructor (one that
-    defines ``__init__`` may set its own openapi_url default)."""
+    defines ``__init__`` may set its own openapi_url default). Asked only for paths spelt like
+    a class, and answered by path, so another module is parsed only for a FastAPI subclass."""
     if APP_CLASSES.get(path or "") == "fastapi.FastAPI":
         return True
-    class_info = None if path is None else ctx.project.class_at(path)
-    if class_info is None or framework_class(ctx.project, path) != "fastapi.FastAPI":
+    if path is None or not path.rpartition(".")[2].lstrip("_")[:1].isupper():
+        return False  # not spelt like a class: no need to ask (42k calls on a large project)
+    if framework_class(ctx.project, path) != "fastapi.FastAPI":
+        return False
+    class_info = ctx.project.class_at(path)
+    if class_info is None:
         return False
     init = ctx.project.method_of(class_info, "__init__")
     return init is None
