@@ -388,10 +388,11 @@ def call_at(diagnostic: Diagnostic, source: Source) -> cst.Call | None:
 @fixes("FL402")
 def fix_docs_exposed(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     call = call_at(diagnostic, source)
-    if call is None or (
-        keyword_arg(call, "openapi_url") is None and any(arg.star for arg in call.args)
-    ):
+    written = keyword_arg(call, "openapi_url") if call is not None else None
+    if call is None or (written is None and any(arg.star for arg in call.args)):
         return []  # **kwargs may already hold openapi_url
+    if written is not None and isinstance(written.value, (cst.Call, cst.Name, cst.Attribute)):
+        return []  # read from settings or the environment: the default is theirs to change
     new = with_keyword(call, "openapi_url", cst.Name("None"))
     return [Fix("openapi_url=None (no schema, no docs)", (node_edit(source, call, new),), False)]
 
@@ -399,8 +400,11 @@ def fix_docs_exposed(diagnostic: Diagnostic, source: Source) -> list[Fix]:
 @fixes("FL403")
 def fix_debug_enabled(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     call = call_at(diagnostic, source)
-    if call is None or keyword_arg(call, "debug") is None:
+    written = keyword_arg(call, "debug") if call is not None else None
+    if call is None or written is None:
         return []
+    if isinstance(written.value, (cst.Call, cst.Attribute, cst.Comparison, cst.BooleanOperation)):
+        return []  # read from settings or the environment: the default is theirs to change
     new = without_keyword(call, "debug")
     return [Fix("remove debug=... (off by default)", (node_edit(source, call, new),), False)]
 

@@ -32,3 +32,4 @@ def _patterns(name: str) -> tuple[str, ...]:
 register_answers(CHAINS, lambda project, name: call_graph(project, _patterns(name)))
 register_answers("callee", lambda project, name: call_graph(project))
 register_answers("returns", lambda project, name: call_graph(project))
+register_answers("overrides", lambda project, name: call_graph(project))

@@ -8,16 +8,17 @@ through helpers that block in their way.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
-from fastlint.python import catalogue
+from fastlint.python import catalogue, reads
 from fastlint.python.catalogue import BlockingLeaf, LeafClassifier
-from fastlint.python.model import self_assignments, unwrap_annotation
-from fastlint.python.reads import Memo, as_is, optional_string
+from fastlint.python.model import self_assignments, unwrap_annotation, walk
+from fastlint.python.reads import TEXT, Memo, as_is, optional_string, string_list
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
@@ -105,6 +106,9 @@ class CallGraph:
         self._returns = project.answers(
             "returns", as_is, optional_string, lambda path: _returned_at(project, path)
         )
+        self._overrides = project.answers(
+            "overrides", as_is, string_list, lambda path: _overrides_at(project, path)
+        )
 
     # -- queries --------------------------------------------------------------
 
@@ -173,7 +177,7 @@ class CallGraph:
             if path is None:
                 path = self._instance_attribute_path(module, site)
             if path is not None and "()" in path:
-                path = self._through_returns(path)
+                path = self._through_attributes(self._through_returns(path))
             leaf, catalogued = self._classify(module, site, path)
             if leaf is not None:
                 facts.leaves.append(LeafSite(site, leaf, catalogued))
@@ -181,6 +185,9 @@ class CallGraph:
             callee = self._callee(module, site, path)
             if callee is not None and callee != function.path:
                 facts.edges.append(Edge(site, callee))
+                # An abstract method (an ABC's, a Protocol's) runs one of its implementations.
+                for implementation in self._overrides.ask(callee):
+                    facts.edges.append(Edge(site, implementation))
         return facts
 
     def _callee(self, module: PythonModule, site: CallSite, path: str | None) -> str | None:
@@ -199,6 +206,28 @@ class CallGraph:
         head, _, rest = path.partition("()")
         returned = self._returns.ask(head)
         return path if returned is None else returned + rest
+
+    def _through_attributes(self, path: str) -> str:
+        """``app.svc.UserService().repo.get`` → ``app.repo.UserRepo().get`` when the project
+        class ``UserService`` sets ``self.repo = UserRepo(...)`` (or takes ``repo: UserRepo``
+        and stores it): attributes of instances, followed along ``self.repos.users.get()``."""
+        for _ in range(_MAX_ATTRIBUTE_HOPS):
+            head, found, rest = path.partition("().")
+            attribute, dot, tail = rest.partition(".")
+            if not found or not dot or "()" in head:
+                return path
+            class_info = self.project.class_at(head)
+            module = None if class_info is None else self.project.module_of_path(head)
+            if class_info is None or module is None:
+                return path
+            attributes = self._attributes.get(
+                id(class_info), _instance_attributes, self.project, module, class_info
+            )
+            base = None if "()" in attribute else attributes.get(attribute)
+            if base is None:
+                return path
+            path = f"{base}.{tail}"
+        return path
 
     def _instance_attribute_path(self, module: PythonModule, site: CallSite) -> str | None:
         """``self.http.get`` where the class sets ``self.http = requests.Session()`` (in any
@@ -250,6 +279,8 @@ def _runs_when_called(project: Project, module: PythonModule, function: Function
     ``@contextmanager`` whose body runs up to ``yield`` on entry."""
     if function.is_async or function.is_lambda:
         return False
+    if _runs_once(project, module, function):
+        return False
     if not function.is_generator:
         return True
     scope = function.outer_scope
@@ -257,6 +288,53 @@ def _runs_when_called(project: Project, module: PythonModule, function: Function
         project.resolve(module, decorator, scope) == "contextlib.contextmanager"
         for decorator in function.decorators
     )
+
+
+_CACHES = frozenset(
+    {"functools.lru_cache", "functools.cache", "cachetools.cached", "cachetools.func.ttl_cache"}
+)
+
+
+def _runs_once(project: Project, module: PythonModule, function: FunctionInfo) -> bool:
+    """A body that runs once per process, not per call: ``@lru_cache`` / ``@cache`` (the
+    answer is kept), or a lazily made global singleton (``global _client; if _client is None:
+    _client = Client(); return _client``). What it does is a one-time cost, not per request."""
+    scope = function.outer_scope
+    for decorator in function.decorators:
+        resolved = project.resolve(module, decorator, scope) or ""
+        if resolved.removesuffix("()") in _CACHES:
+            return True
+    node = function.node
+    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+        return False
+    declared = {
+        item.name.value
+        for statement in node.body.body
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+        if isinstance(small, cst.Global)
+        for item in small.names
+    }
+    return bool(declared) and any(
+        isinstance(statement, cst.If) and _tests_unset(statement.test, declared)
+        for statement in node.body.body
+    )
+
+
+def _tests_unset(test: cst.BaseExpression, names: set[str]) -> bool:
+    """``X is None`` or ``not X`` for one of ``names``."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value in names
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        return (
+            isinstance(test.left, cst.Name)
+            and test.left.value in names
+            and isinstance(target.operator, cst.Is)
+            and isinstance(target.comparator, cst.Name)
+            and target.comparator.value == "None"
+        )
+    return False
 
 
 def resolve_callee(
@@ -298,7 +376,191 @@ def _returned_path(project: Project, function: FunctionInfo) -> str | None:
     values = [ret.value for ret in function.returns if ret.value is not None]
     if len(values) != 1 or len(function.returns) != 1:
         return None
+    singleton = _lazy_global(function, values[0])
+    if singleton is not None:
+        return project.resolve(module, singleton, function.scope)
     return project.resolve(module, values[0], function.scope)
+
+
+def _lazy_global(function: FunctionInfo, value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """A lazily made singleton: ``global client; if client is None: client = Client(...);
+    return client`` returns what its one assignment in the function makes."""
+    if not isinstance(value, cst.Name):
+        return None
+    name = value.value
+    declared = walk(
+        function.node.body, lambda node: isinstance(node, cst.Global), into_expressions=False
+    )
+    if not any(item.name.value == name for node in declared for item in node.names):  # type: ignore[attr-defined]
+        return None
+    assigned = [
+        node.value
+        for node in walk(function.node.body, _assigns(name), into_expressions=False)
+        if isinstance(node, cst.Assign)
+    ]
+    return assigned[0] if len(assigned) == 1 else None
+
+
+def _assigns(name: str) -> Callable[[cst.CSTNode], bool]:
+    def test(node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Assign) and any(
+            isinstance(target.target, cst.Name) and target.target.value == name
+            for target in node.targets
+        )
+
+    return test
+
+
+# ---------------------------------------------------------------------------- interfaces
+
+_MAX_ATTRIBUTE_HOPS = 4
+
+_MAX_IMPLEMENTATIONS = 8
+
+
+def _overrides_at(project: Project, path: str) -> list[str]:
+    """For an abstract method (``@abstractmethod``, or a body of only a docstring, ``...``,
+    ``pass`` or ``raise NotImplementedError``) of a project class: the paths of the methods
+    that implement it in the project's other classes (test code aside). A call through the
+    interface (a repository typed ``IUserRepository``, a backend a factory returns as
+    ``CacheBackend``) runs one of them."""
+    function = project.function_at(path)
+    if function is None or function.class_info is None or not _is_abstract(function):
+        return []
+    found: list[str] = []
+    for class_path in _implementations(project, function.class_info):
+        class_info = project.class_at(class_path)
+        method = None if class_info is None else project.method_of(class_info, function.name)
+        if method is not None and method is not function and not _is_abstract(method):
+            found.append(method.path)
+    return found
+
+
+def _implementations(project: Project, interface: ClassInfo) -> list[str]:
+    """Project classes (outside test code) that derive from ``interface`` or, when it is a
+    ``Protocol``, whose names end with its name without an ``I`` prefix
+    (``SQLAlchemyUserRepository`` implements ``IUserRepository``). Only modules whose class
+    statements name the interface (or end with its stem) are parsed."""
+    headers = project.memo("class-headers").get("", _class_headers, project)
+    stem = _interface_stem(interface.name)
+    structural = _is_protocol(project, interface)
+    found: list[str] = []
+    wanted = [interface.name]  # the interface, then each subclass found (for their subclasses)
+    seen_paths = {interface.path}
+    while wanted and len(found) < _MAX_IMPLEMENTATIONS:
+        base_name = wanted.pop(0)
+        candidates = set(headers.by_base.get(base_name, ()))
+        if structural and base_name == interface.name:
+            candidates.update(
+                path
+                for name, paths in headers.by_name.items()
+                if name.endswith(stem)
+                for path in paths
+            )
+        for module_path in sorted(candidates):
+            module = headers.modules[module_path]
+            if module.is_test_code:
+                continue
+            for class_info in module.model.classes:
+                if class_info.path in seen_paths:
+                    continue
+                if project.subclasses_path(class_info, interface.path) or (
+                    structural and class_info.name.endswith(stem)
+                ):
+                    seen_paths.add(class_info.path)
+                    found.append(class_info.path)
+                    wanted.append(class_info.name)
+    return found[:_MAX_IMPLEMENTATIONS]
+
+
+@dataclass
+class _ClassHeaders:
+    """Every module's ``class`` statements, from the text: which modules (by path) define a
+    class of a name, and which name a word among a class's bases."""
+
+    modules: dict[str, PythonModule] = field(default_factory=dict)
+    by_name: dict[str, list[str]] = field(default_factory=dict)
+    by_base: dict[str, list[str]] = field(default_factory=dict)
+
+
+_CLASS_HEADER = re.compile(r"class[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?[ \t]*:")
+_WORD = re.compile(r"\w+")
+
+
+def _class_headers(project: Project) -> _ClassHeaders:
+    headers = _ClassHeaders()
+    for module in project.modules:
+        reads.hook.read(module.path, TEXT)
+        text = module.text
+        if "class" not in text:
+            continue
+        headers.modules[module.path] = module
+        for match in _CLASS_HEADER.finditer(text):
+            headers.by_name.setdefault(match.group(1), []).append(module.path)
+            for word in set(_WORD.findall(match.group(2) or "")):
+                headers.by_base.setdefault(word, []).append(module.path)
+    return headers
+
+
+def _interface_stem(name: str) -> str:
+    if len(name) > 2 and name[0] == "I" and name[1].isupper():
+        return name[1:]
+    for suffix in ("Protocol", "Interface"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _is_protocol(project: Project, class_info: ClassInfo) -> bool:
+    module = project.module_of_path(class_info.path)
+    if module is None:
+        return False
+    for base in class_info.bases:
+        if isinstance(base, cst.Subscript):
+            base = base.value
+        if project.resolve(module, base, class_info.scope) in _PROTOCOLS:
+            return True
+    return False
+
+
+_PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+
+
+def _is_abstract(function: FunctionInfo) -> bool:
+    for decorator in function.decorators:
+        name = decorator.attr.value if isinstance(decorator, cst.Attribute) else None
+        if isinstance(decorator, cst.Name):
+            name = decorator.value
+        if name == "abstractmethod":
+            return True
+    node = function.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    body = node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    return all(_is_placeholder(statement) for statement in statements)
+
+
+def _is_placeholder(statement: cst.CSTNode) -> bool:
+    """A docstring, ``...``, ``pass`` or ``raise NotImplementedError``."""
+    smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else None
+    if isinstance(statement, cst.SimpleStatementSuite):
+        smalls = statement.body
+    if smalls is None:
+        return False
+    for small in smalls:
+        if isinstance(small, cst.Pass):
+            continue
+        if isinstance(small, cst.Expr) and isinstance(
+            small.value, (cst.Ellipsis, cst.SimpleString, cst.ConcatenatedString)
+        ):
+            continue
+        if isinstance(small, cst.Raise) and small.exc is not None:
+            raised = small.exc.func if isinstance(small.exc, cst.Call) else small.exc
+            if isinstance(raised, cst.Name) and raised.value == "NotImplementedError":
+                continue
+        return False
+    return True
 
 
 def _enclosing_method(site: CallSite) -> FunctionInfo | None:
@@ -335,6 +597,19 @@ def _instance_attributes(
                         scope = class_info.scope
                         # Class attributes resolve in the scope around the class body.
                         record(target.value, small.value, scope)
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    if small.value is not None:
+                        record(small.target.value, small.value, class_info.scope)
+                        continue
+                    # ``users: UserRepository`` (dataclasses, DI containers): an instance.
+                    annotation = unwrap_annotation(small.annotation.annotation)
+                    resolved = (
+                        None
+                        if annotation is None
+                        else project.resolve(module, annotation, class_info.scope)
+                    )
+                    if resolved is not None:
+                        found.setdefault(small.target.value, f"{resolved}()")
     for attribute, value, scope in self_assignments(class_info):
         record(attribute, value, scope)
     return {name: path for name, path in found.items() if path is not None}

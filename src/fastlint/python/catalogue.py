@@ -113,10 +113,36 @@ CATEGORIES: dict[str, Category] = {
         "sends",
         "publish with 'await asyncio.to_thread(task.delay, ...)' or use an async queue client",
     ),
+    "broker": Category(
+        "Celery broker round trip",
+        "waits on the Celery broker or result backend synchronously, freezing the event loop "
+        "for the round trip (an inspect() broadcast waits a full second for replies)",
+        "run it with 'await asyncio.to_thread(...)'",
+    ),
     "input": Category(
         "console input",
         "waits for a line on stdin, which never comes in a server and freezes the event loop",
         "read configuration from settings or environment variables instead",
+    ),
+    "cpu": Category(
+        "CPU-bound",
+        "is CPU-bound work (decoding, parsing or resizing a whole file) that stalls every "
+        "request while it runs",
+        "run it with 'await asyncio.to_thread(...)' or in a worker process",
+    ),
+    "api": Category(
+        "sync API client",
+        "is a synchronous API client call that freezes the event loop until the service "
+        "answers (seconds for an LLM)",
+        "use the SDK's async client ('openai.AsyncOpenAI', supabase's 'acreate_client') and "
+        "await the call",
+    ),
+    "upload": Category(
+        "sync upload file",
+        "reads or writes the upload's SpooledTemporaryFile synchronously (it spills to disk "
+        "past 1 MB)",
+        "use 'await upload.read()' / 'await upload.write()'",
+        severity="warning",
     ),
     "custom": Category(
         "blocking-calls option",
@@ -130,8 +156,21 @@ _CURSOR_OPS = "{execute,executemany,fetchone,fetchall,fetchmany,callproc}"
 _MONGO_OPS = (
     "{find,find_one,insert_one,insert_many,update_one,update_many,delete_one,delete_many,"
     "replace_one,count_documents,estimated_document_count,aggregate,distinct,bulk_write,"
-    "find_one_and_update,find_one_and_delete,find_one_and_replace,create_index,drop}"
+    "find_one_and_update,find_one_and_delete,find_one_and_replace,create_index,create_indexes,"
+    "drop,drop_index,list_indexes,index_information,rename,watch}"
 )
+_MONGO_DB_OPS = (
+    "{command,list_collection_names,list_collections,create_collection,drop_collection,"
+    "validate_collection}"
+)
+_SUPABASE_BUILDERS = "{table,from_,rpc}"
+
+
+def _fluent(root: str, last: str, longest: int = 6) -> dict[str, str]:
+    """Builder chains of any length up to ``longest`` from ``root`` to ``last``:
+    ``supabase.create_client().table().select().eq().execute``."""
+    return {root + "().*" * count + f"().{last}": "api" for count in range(longest + 1)}
+
 
 CATALOGUE: dict[str, str] = {
     # sleep
@@ -192,8 +231,23 @@ CATALOGUE: dict[str, str] = {
     "mysql.connector.connect().{commit,rollback}": "database",
     f"mysql.connector.connect().cursor().{_CURSOR_OPS}": "database",
     f"pymongo.MongoClient().*.*.{_MONGO_OPS}": "database",
-    f"pymongo.MongoClient().*.get_collection().{_MONGO_OPS}": "database",
-    "pymongo.MongoClient().{list_database_names,server_info}": "database",
+    f"pymongo.MongoClient().*.{{get_collection,get_database}}().{_MONGO_OPS}": "database",
+    f"pymongo.MongoClient().{{get_database,get_default_database}}().*.{_MONGO_OPS}": "database",
+    f"pymongo.MongoClient().*.{_MONGO_DB_OPS}": "database",
+    "pymongo.MongoClient().{list_database_names,server_info,drop_database,admin.command}": (
+        "database"
+    ),
+    f"pymongo.{{database.Database,Database}}().*.{_MONGO_OPS}": "database",
+    f"pymongo.{{database.Database,Database}}().{_MONGO_DB_OPS}": "database",
+    f"pymongo.{{collection.Collection,Collection}}().{_MONGO_OPS}": "database",
+    "oracledb.connect": "database",
+    "oracledb.connect().{commit,rollback}": "database",
+    f"oracledb.connect().cursor().{_CURSOR_OPS}": "database",
+    "MySQLdb.connect": "database",
+    "MySQLdb.connect().{commit,rollback}": "database",
+    f"MySQLdb.connect().cursor().{_CURSOR_OPS}": "database",
+    f"psycopg2.pool.{{SimpleConnectionPool,ThreadedConnectionPool}}().getconn().cursor()."
+    f"{_CURSOR_OPS}": "database",
     # sync Redis (redis.asyncio.* is a different path and never matches)
     "redis.{Redis,StrictRedis}().*": "cache",
     "redis.{Redis,StrictRedis}.from_url().*": "cache",
@@ -215,6 +269,36 @@ CATALOGUE: dict[str, str] = {
     "boto3.{Session,session.Session}().resource().*().[a-z]*": "cloud",
     # task queues (the .delay / .apply_async form is recognised in callgraph.py)
     "celery.Celery().send_task": "queue",
+    # a broadcast that waits (1 s by default) for every worker's reply
+    "celery.Celery().control.inspect().{active,reserved,scheduled,stats,registered,revoked,"
+    "ping,active_queues,query_task,conf,report}": "broker",
+    "celery.Celery().control.{ping,broadcast,revoke,purge,terminate}": "broker",
+    # a round trip to the result backend
+    "celery.{result.AsyncResult,AsyncResult}().{get,ready,successful,failed,wait,forget,"
+    "revoke}": "broker",
+    # sync API clients (LLMs: seconds per call)
+    "openai.{OpenAI,AzureOpenAI}().*.{create,retrieve,list,delete,parse}": "api",
+    "openai.{OpenAI,AzureOpenAI}().*.*.{create,retrieve,list,delete,parse}": "api",
+    "anthropic.Anthropic().*.{create,count_tokens}": "api",
+    **_fluent(f"supabase.{{create_client,Client}}().{_SUPABASE_BUILDERS}", "execute"),
+    **_fluent("supabase.{create_client,Client}().storage.from_", "{upload,download,remove,list}"),
+    "supabase.{create_client,Client}().auth.{sign_in_with_password,sign_up,get_user,sign_out}": (
+        "api"
+    ),
+    # CPU-bound work on whole files
+    "pandas.{read_excel,read_csv,read_parquet,read_json,read_sql}": "cpu",
+    "pandas.{read_excel,read_csv,read_parquet,read_json,read_sql}().{to_excel,to_csv}": "cpu",
+    "pandas.DataFrame().{to_excel,to_csv,to_parquet}": "cpu",
+    "PIL.Image.open": "cpu",
+    "PIL.Image.open().{resize,save,thumbnail,convert,rotate,crop,load,verify}": "cpu",
+    "qrcode.make": "cpu",
+    "qrcode.QRCode().make_image": "cpu",
+    "face_recognition.{load_image_file,face_encodings,face_locations,compare_faces,"
+    "face_distance}": "cpu",
+    "cv2.{imread,imwrite,imdecode,imencode,resize,cvtColor,GaussianBlur,VideoCapture}": "cpu",
+    # an upload's SpooledTemporaryFile, read synchronously
+    "fastapi.{UploadFile,datastructures.UploadFile}().file.{read,write,readlines}": "upload",
+    "starlette.datastructures.UploadFile().file.{read,write,readlines}": "upload",
     # console
     "builtins.input": "input",
 }
@@ -310,7 +394,7 @@ _ROOTS = frozenset(_first_word(pattern) for pattern in CATALOGUE)
 
 def display(path: str) -> str:
     """A resolved path as users write it: ``httpx.Client().get`` → ``httpx.Client.get``."""
-    text = path.replace("()", "")
+    text = path.replace("()", "").replace(".[]", "[]")
     return text[len("builtins.") :] if text.startswith("builtins.") else text
 
 

@@ -60,8 +60,11 @@ class Scope:
     parent: Scope | None
     bindings: dict[str, Binding] = field(default_factory=dict)
     function: FunctionInfo | None = None
+    declared: set[str] = field(default_factory=set)  # names with an annotated declaration
 
     def bind(self, name: str, binding: Binding) -> None:
+        if name in self.declared:
+            return  # the declared type stands for every value assigned
         old = self.bindings.get(name)
         if old is None:
             self.bindings[name] = binding
@@ -168,6 +171,8 @@ class ModuleModel:
         self.calls: list[CallSite] = []
         # The statements under ``if __name__ == "__main__":``.
         self.main_block: list[cst.BaseStatement] = []
+        # Modules whose public names ``from M import *`` at module level brings in.
+        self.star_imports: list[str] = []
         self._resolving: set[int] = set()
 
     def calls_named(self, names: frozenset[str]) -> list[CallSite]:
@@ -199,6 +204,17 @@ class ModuleModel:
     def module_binding(self, name: str) -> Binding | None:
         return self.scope.bindings.get(name)
 
+    def exports(self, name: str) -> bool:
+        """Whether ``from this_module import *`` brings ``name`` in: it is in a literal
+        ``__all__``, or, with no ``__all__``, it does not start with an underscore."""
+        declared = self.scope.bindings.get("__all__")
+        if declared is None:
+            return not name.startswith("_")
+        names = self.literal(declared.value) if declared.value is not None else UNKNOWN
+        if isinstance(names, (list, tuple)):
+            return name in names
+        return not name.startswith("_")  # __all__ built dynamically: assume it follows the rule
+
     # -- resolution -----------------------------------------------------------
 
     def resolve(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
@@ -213,6 +229,11 @@ class ModuleModel:
             return None if func is None else f"{func}()"
         if isinstance(expr, cst.Await):
             return self.resolve(expr.expression, scope)
+        if isinstance(expr, cst.Subscript) and _string_key(expr):
+            # client["db"]["users"]: an item of a container, spelt ``[]`` in paths so that
+            # catalogue patterns match it as one name (``pymongo.MongoClient().[].[].find``).
+            base = self.resolve(expr.value, scope)
+            return None if base is None else f"{base}.[]"
         return None
 
     def resolve_name(self, name: str, scope: Scope) -> str | None:
@@ -239,6 +260,12 @@ class ModuleModel:
                 return None
             resolved = self.resolve(annotation, binding.scope)
             return None if resolved is None else f"{resolved}()"
+        if binding.kind == "param" and isinstance(binding.node, cst.Param) and binding.scope:
+            # def fetch(url, client=http_client): the module-level object, unless a caller
+            # passes another (annotated parameters are judged by their annotation above).
+            default = binding.node.default
+            if isinstance(default, (cst.Name, cst.Attribute)):
+                return self.resolve(default, binding.scope)
         return None
 
     def literal(self, expr: cst.BaseExpression, scope: Scope | None = None) -> object:
@@ -258,6 +285,14 @@ def _spelt_with(call: cst.Call, names: frozenset[str]) -> bool:
     return any(arg.keyword is not None and arg.keyword.value in names for arg in call.args)
 
 
+def _string_key(expr: cst.Subscript) -> bool:
+    """``x["name"]``: one subscript, a plain string."""
+    if len(expr.slice) != 1:
+        return False
+    index = expr.slice[0].slice
+    return isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString)
+
+
 def unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
     """``Annotated[Session, Depends(x)]`` → ``Session``; ``Optional[X]`` → ``X``."""
     if isinstance(annotation, cst.Subscript) and annotation.slice:
@@ -266,10 +301,68 @@ def unwrap_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | No
         first = annotation.slice[0].slice
         if name in ("Annotated", "Optional") and isinstance(first, cst.Index):
             return unwrap_annotation(first.value)
-        return None
+        if name == "Union":
+            members = [
+                item.slice.value for item in annotation.slice if isinstance(item.slice, cst.Index)
+            ]
+            return _only_not_none(members)
+        if name in _CONTAINERS:
+            return None
+        # A generic project class, ``Store[Payload]``: an instance of ``Store``.
+        return head if isinstance(head, (cst.Name, cst.Attribute)) else None
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return _only_not_none(_union_members(annotation))  # ``Client | None``
     if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
         return None
     return annotation
+
+
+# Subscripted annotations that are not an instance of their head's class in any useful sense.
+_CONTAINERS = frozenset(
+    {
+        "list",
+        "List",
+        "dict",
+        "Dict",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "tuple",
+        "Tuple",
+        "type",
+        "Type",
+        "Sequence",
+        "Mapping",
+        "Iterable",
+        "Iterator",
+        "Generator",
+        "AsyncIterator",
+        "AsyncGenerator",
+        "Callable",
+        "Awaitable",
+        "Coroutine",
+        "Literal",
+        "ClassVar",
+        "Final",
+        "Union",
+        "MutableMapping",
+        "MutableSequence",
+        "Collection",
+    }
+)
+
+
+def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return [*_union_members(annotation.left), *_union_members(annotation.right)]
+    return [annotation]
+
+
+def _only_not_none(members: list[cst.BaseExpression]) -> cst.BaseExpression | None:
+    """The one member of a union that is not None (``Client | None``), else None."""
+    others = [m for m in members if not (isinstance(m, cst.Name) and m.value == "None")]
+    return unwrap_annotation(others[0]) if len(others) == 1 else None
 
 
 def _evaluate(expr: cst.BaseExpression, scope: Scope, model: ModuleModel, seen: set[int]) -> object:
@@ -399,6 +492,8 @@ class _ModelBuilder(cst.CSTVisitor):
             base = _relative_base(self.model.name, self.model.is_package, level)
             module = ".".join(part for part in (base, module) if part)
         if isinstance(node.names, cst.ImportStar):
+            if self.scope is self.model.scope and module:
+                self.model.star_imports.append(module)
             return
         for alias in node.names:
             name = dotted(alias.name) or ""
@@ -413,7 +508,15 @@ class _ModelBuilder(cst.CSTVisitor):
             self._bind_target(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
+        if isinstance(node.target, cst.Name) and self.scope.kind == "function":
+            # ``client: Client | None = None``: the declared type holds whatever is assigned
+            # later (a later plain assignment does not make the name unknown).
+            name = node.target.value
+            self.scope.bindings[name] = Binding(
+                "param", annotation=node.annotation.annotation, scope=self.scope, node=node
+            )
+            self.scope.declared.add(name)
+        elif node.value is not None:
             self._bind_target(node.target, node.value)
         elif isinstance(node.target, cst.Name) and self.scope.kind == "function":
             self.scope.bind(

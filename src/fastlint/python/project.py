@@ -150,7 +150,13 @@ class Project:
         if name in self.by_name:
             return self.by_name[name]
         candidates = self._suffix_index.get(name, [])
-        return candidates[0] if len(candidates) == 1 else None
+        if len(candidates) == 1:
+            return candidates[0]
+        if name.startswith("src.") and not candidates:
+            # A project package literally named src (``src/__init__.py``, imported as
+            # ``from src.utils import x``): module names drop a leading src/ (the src layout).
+            return self.find_module(name[len("src.") :])
+        return None
 
     def _split(self, path: str) -> tuple[PythonModule, list[str]] | None:
         """The longest project-module prefix of ``path`` and the remaining attribute parts."""
@@ -213,7 +219,7 @@ class Project:
         entry = table.get(name)
         if entry is None:
             reads.hook.read(module.path, WHOLE)  # what asking the model reads
-            return None
+            return self._star_target(module, name, 0)
         target, read = entry
         reads.hook.used(read)
         return target
@@ -230,6 +236,22 @@ class Project:
                 read = listener.end(token, join=False)
             table[name] = (target, read)
         return table
+
+    def _star_target(self, module: PythonModule, name: str, depth: int) -> str | None:
+        """``name`` brought in by ``from .processor import *`` (through chains of them): the
+        path in the module that binds it."""
+        if depth > 10:
+            return None
+        for source in module.model.star_imports:
+            star = self.find_module(source)
+            if star is None or star is module or not star.model.exports(name):
+                continue
+            if star.model.module_binding(name) is not None:
+                return f"{star.name}.{name}"
+            found = self._star_target(star, name, depth + 1)
+            if found is not None:
+                return found
+        return None
 
     def take_unshared_tables(self) -> dict[str, NameTable]:
         """The name tables worked out since the last call (for other processes)."""
@@ -287,7 +309,11 @@ class Project:
             module, (name,) = split
             binding = module.model.module_binding(name)
             if binding is None:
-                return None
+                star = self._star_target(module, name, 0)
+                if star is None:
+                    return None
+                path = star
+                continue
             if binding.kind != "import" or binding.path is None:
                 return module, binding
             path = binding.path

@@ -200,6 +200,12 @@ def optional_string(raw: Any) -> str | None:
     return None if raw is None else string(raw)
 
 
+def string_list(raw: Any) -> list[str]:
+    if not isinstance(raw, list):
+        raise TypeError("expected a list")
+    return [string(item) for item in raw]
+
+
 def string_map(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         raise TypeError("expected a map")

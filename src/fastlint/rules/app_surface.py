@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastlint.diagnostics import Severity
+from fastlint.python.defaults import Default, unset_default
 from fastlint.python.frameworks import (
     APP_CLASSES,
     CORS_MIDDLEWARE,
@@ -22,7 +23,15 @@ from fastlint.python.frameworks import (
     framework_class,
     instance_class,
 )
-from fastlint.python.model import UNKNOWN, CallSite, has_star_kwargs, keyword, positional
+from fastlint.python.model import (
+    UNKNOWN,
+    CallSite,
+    FunctionInfo,
+    has_star_kwargs,
+    keyword,
+    positional,
+    walk,
+)
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import Mentions, Reaches
 from fastlint.python.reads import Spelling
@@ -246,6 +255,83 @@ def _origin_strings(
                 yield expr, item
 
 
+def _echoed_origin(unit: PythonModule, function: FunctionInfo) -> cst.CSTNode | None:
+    """The value assigned to ``headers["Access-Control-Allow-Origin"]`` in a function that
+    also sets ``Access-Control-Allow-Credentials: true``, when the value is the request's
+    Origin header and the function never compares it with anything (no allow-list)."""
+    if function.is_lambda:
+        return None
+    headers = {
+        key: value
+        for key, value in _header_assignments(function.node.body)
+        if key in ("access-control-allow-origin", "access-control-allow-credentials")
+    }
+    origin = headers.get("access-control-allow-origin")
+    credentials = headers.get("access-control-allow-credentials")
+    if origin is None or credentials is None:
+        return None
+    if unit.model.literal(credentials, function.scope) not in ("true", True):
+        return None
+    source = origin
+    if isinstance(origin, cst.Name):
+        binding = function.scope.lookup(origin.value)
+        if binding is None or binding.kind != "value" or binding.value is None:
+            return None
+        source = binding.value
+    text = unit.code(source).lower()
+    if "origin" not in text or "headers" not in text or _compares_origin(function, origin):
+        return None
+    return origin
+
+
+def _header_assignments(body: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression]]:
+    for node in walk(body, lambda node: isinstance(node, cst.Assign), into_expressions=False):
+        assert isinstance(node, cst.Assign)
+        for target in node.targets:
+            item = target.target
+            if isinstance(item, cst.Subscript) and len(item.slice) == 1:
+                index = item.slice[0].slice
+                if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                    key = index.value.evaluated_value
+                    if isinstance(key, str):
+                        yield key.lower(), node.value
+
+
+def _compares_origin(function: FunctionInfo, origin: cst.BaseExpression) -> bool:
+    """Whether the function compares the echoed value (``origin in ALLOWED``, ``==``)."""
+    name = origin.value if isinstance(origin, cst.Name) else None
+    for node in walk(function.node.body, lambda node: isinstance(node, cst.Comparison)):
+        assert isinstance(node, cst.Comparison)
+        left = node.left
+        if name is not None and isinstance(left, cst.Name) and left.value == name:
+            return True
+        if name is None:
+            return True  # something is compared: give the benefit of the doubt
+    return False
+
+
+def _unset(
+    unit: PythonModule, site: CallSite, ctx: LintContext, expr: cst.BaseExpression
+) -> Default | None:
+    """What ``expr`` is when the variable or setting it reads is unset (None: not such a read)."""
+    if ctx.project.literal(unit, expr, site.scope) is not UNKNOWN:
+        return None  # a literal: reported as such
+    return unset_default(ctx.project, unit, expr, site.scope)
+
+
+def _default_is(
+    unit: PythonModule, site: CallSite, ctx: LintContext, expr: cst.BaseExpression, value: object
+) -> bool:
+    default = _unset(unit, site, ctx, expr)
+    return default is not None and default.value is value
+
+
+def _admits_any(origins: object) -> bool:
+    if isinstance(origins, str):
+        return origins == "*" or "*" in [item.strip() for item in origins.split(",")]
+    return isinstance(origins, (list, tuple)) and "*" in origins
+
+
 def _matches_any_origin(pattern: str) -> bool:
     try:
         compiled = re.compile(pattern)
@@ -261,24 +347,51 @@ def _glob_as_regex(origin: str) -> str:
 @register
 class CorsWildcard(PythonRule):
     meta = catalog.FL401
-    needs = Mentions("allow_origin")  # allow_origins= or allow_origin_regex=
+    # allow_origins= or allow_origin_regex=, or the header written by hand
+    needs = Mentions("allow_origin", "Access-Control-Allow-Origin", "access-control-allow-origin")
 
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
             options = _cors_options(unit, site, ctx)
             if options is not None:
                 self._check_options(unit, site, ctx, options)
+        for function in unit.model.functions:
+            echoed = _echoed_origin(unit, function)
+            if echoed is not None:
+                self.report(
+                    unit,
+                    echoed,
+                    "This middleware copies the request's Origin into "
+                    "Access-Control-Allow-Origin and sends Access-Control-Allow-Credentials: "
+                    "true, which admits every origin with credentials: any web page a signed-in "
+                    "user visits can call this API with their cookies and read the responses. "
+                    "Echo the Origin only when it is in an allow-list, or use CORSMiddleware "
+                    "with explicit allow_origins.",
+                    severity=Severity.ERROR,
+                    fix="if origin in settings.cors_origins: set the header",
+                )
 
     def _check_options(
         self, unit: PythonModule, site: CallSite, ctx: LintContext, options: cst.Call
     ) -> None:
         credentials_arg = keyword(options, "allow_credentials")
-        credentials = (
-            credentials_arg is not None
-            and ctx.project.literal(unit, credentials_arg, site.scope) is True
+        credentials = credentials_arg is not None and (
+            ctx.project.literal(unit, credentials_arg, site.scope) is True
+            or _default_is(unit, site, ctx, credentials_arg, True)
         )
         origins = keyword(options, "allow_origins")
-        if origins is not None:
+        default = None if origins is None else _unset(unit, site, ctx, origins)
+        if default is not None and _admits_any(default.value):
+            assert origins is not None
+            self._report_any_origin(
+                unit,
+                origins,
+                f"When {default.variable} is unset, allow_origins is {default.value!r}, which "
+                "admits every origin",
+                credentials,
+                lower=True,
+            )
+        elif origins is not None:
             wildcard_reported = False
             for node, origin in _origin_strings(unit, site, ctx, origins):
                 if origin == "*" and not wildcard_reported:
@@ -297,8 +410,14 @@ class CorsWildcard(PythonRule):
                 )
 
     def _report_any_origin(
-        self, unit: PythonModule, node: cst.CSTNode, what: str, credentials: bool
+        self,
+        unit: PythonModule,
+        node: cst.CSTNode,
+        what: str,
+        credentials: bool,
+        lower: bool = False,
     ) -> None:
+        """``lower``: the wildcard is a default (a variable left unset), one severity lower."""
         if credentials:
             self.report(
                 unit,
@@ -306,8 +425,9 @@ class CorsWildcard(PythonRule):
                 f"{what}, and allow_credentials=True makes Starlette echo that Origin back with "
                 "Access-Control-Allow-Credentials. Any web page a signed-in user visits can then "
                 "call this API with their cookies and read the authenticated responses. "
-                "List the exact front-end origins, from settings, in allow_origins.",
-                severity=Severity.ERROR,
+                "List the exact front-end origins, from settings, in allow_origins"
+                + (" (with no wildcard default)." if lower else "."),
+                severity=Severity.WARNING if lower else Severity.ERROR,
                 fix=_CORS_FIX,
             )
             return
@@ -318,7 +438,7 @@ class CorsWildcard(PythonRule):
             "and the day someone adds allow_credentials=True it becomes an account-takeover hole. "
             "List the front-end origins that need access (from settings); keep a wildcard only "
             "for a deliberately public API.",
-            severity=Severity.WARNING,
+            severity=Severity.INFO if lower else Severity.WARNING,
             fix=_CORS_FIX,
         )
 
@@ -347,8 +467,7 @@ class DocsExposed(PythonRule):
     def check(self, unit: PythonModule, ctx: LintContext) -> None:
         for site in unit.model.calls:
             resolved = ctx.project.resolve(unit, site.node.func, site.scope)
-            # Exactly FastAPI: a project subclass may set its own openapi_url default.
-            if APP_CLASSES.get(resolved or "") != "fastapi.FastAPI":
+            if not _plain_fastapi(ctx, resolved):
                 continue
             if has_star_kwargs(site.node):
                 continue  # FastAPI(**config): the options are built elsewhere
@@ -364,8 +483,28 @@ class DocsExposed(PythonRule):
             if isinstance(value, str) and value:
                 what = f"openapi_url={value!r} serves the OpenAPI schema in every environment."
                 self._report(unit, openapi_url, what)
+            elif _always_text(openapi_url):
+                what = (
+                    f"openapi_url={unit.code(openapi_url)} always has text in it, so it is never "
+                    "None: the OpenAPI schema is served in every environment."
+                )
+                self._report(unit, openapi_url, what)
+            else:
+                default = _unset(unit, site, ctx, openapi_url)
+                if default is not None and isinstance(default.value, str) and default.value:
+                    what = (
+                        f"When {default.variable} is unset, openapi_url is {default.value!r} and "
+                        "the OpenAPI schema is served."
+                    )
+                    self._report(unit, openapi_url, what, Severity.INFO)
 
-    def _report(self, unit: PythonModule, node: cst.CSTNode, what: str) -> None:
+    def _report(
+        self,
+        unit: PythonModule,
+        node: cst.CSTNode,
+        what: str,
+        severity: Severity | None = None,
+    ) -> None:
         self.report(
             unit,
             node,
@@ -373,8 +512,38 @@ class DocsExposed(PythonRule):
             "admin endpoints, for anyone probing production. "
             "Drive it from settings: "
             "openapi_url='/openapi.json' if settings.expose_docs else None.",
+            severity=severity,
             fix="openapi_url='/openapi.json' if settings.expose_docs else None",
         )
+
+
+def _plain_fastapi(ctx: LintContext, path: str | None) -> bool:
+    """FastAPI itself, or a project subclass that keeps FastAPI's constructor (one that
+    defines ``__init__`` may set its own openapi_url default). Asked only for paths spelt like
+    a class, and answered by path, so another module is parsed only for a FastAPI subclass."""
+    if APP_CLASSES.get(path or "") == "fastapi.FastAPI":
+        return True
+    if path is None or not path.rpartition(".")[2].lstrip("_")[:1].isupper():
+        return False  # not spelt like a class: no need to ask (42k calls on a large project)
+    if framework_class(ctx.project, path) != "fastapi.FastAPI":
+        return False
+    class_info = ctx.project.class_at(path)
+    if class_info is None:
+        return False
+    init = ctx.project.method_of(class_info, "__init__")
+    return init is None
+
+
+def _always_text(expr: cst.BaseExpression) -> bool:
+    """An f-string or a concatenation with literal text: never None, never empty."""
+    if isinstance(expr, cst.FormattedString):
+        return any(isinstance(part, cst.FormattedStringText) and part.value for part in expr.parts)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return any(
+            (isinstance(side, cst.SimpleString) and side.evaluated_value) or _always_text(side)
+            for side in (expr.left, expr.right)
+        )
+    return isinstance(expr, cst.ConcatenatedString)
 
 
 # ---------------------------------------------------------------------------- FL403
@@ -393,7 +562,19 @@ class DebugEnabled(PythonRule):
             cls = _constructed_class(unit, site, ctx)
             if cls not in _APPS:
                 continue
-            if ctx.project.literal(unit, debug, site.scope) is True:
+            default = _unset(unit, site, ctx, debug)
+            if default is not None and default.value is True:
+                self.report(
+                    unit,
+                    debug,
+                    f"When {default.variable} is unset, {_short(cls)}(debug=...) is True and "
+                    "answers every unhandled exception with the full traceback: file paths, "
+                    "source lines and exception messages for any client that triggers an error. "
+                    "Make the default False and turn debug on explicitly for local runs.",
+                    severity=Severity.INFO,
+                    fix="default the setting to False",
+                )
+            elif ctx.project.literal(unit, debug, site.scope) is True:
                 shown = unit.code(debug)
                 value = "" if shown == "True" else f" ({shown} is True)"
                 self.report(
