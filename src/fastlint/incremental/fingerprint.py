@@ -22,16 +22,20 @@ import hashlib
 import warnings
 
 from fastlint.python.reach import scan_imports
-from fastlint.python.reads import IMPORTS, TEXT, WHOLE
+from fastlint.python.reads import IMPORTS, SCAN, TEXT, WHOLE, TextScan
 
 
 def digest_of(text: str, what: str) -> str | None:
-    """The digest of ``what`` (:data:`WHOLE`, :data:`TEXT` or :data:`IMPORTS`) of a module
-    whose text is ``text``; None when it has none (syntax CPython cannot parse)."""
+    """The digest of ``what`` (:data:`WHOLE`, :data:`TEXT`, :data:`IMPORTS` or a named text
+    scan) of a module whose text is ``text``; None when it has none (syntax CPython cannot
+    parse, a scan this version does not know)."""
     if what == TEXT:
         return _digest(text)
     if what == IMPORTS:
         return _digest(repr(list(scan_imports(text))))
+    if what.startswith(SCAN):
+        scan = TextScan.known.get(what[len(SCAN) :])
+        return None if scan is None else _digest(repr(scan.scan(text)))
     if what == WHOLE:
         try:
             with warnings.catch_warnings():

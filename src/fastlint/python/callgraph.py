@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
-from fastlint.python import catalogue, reads
+from fastlint.python import catalogue
 from fastlint.python.catalogue import BlockingLeaf, LeafClassifier
 from fastlint.python.model import self_assignments, unwrap_annotation, walk
-from fastlint.python.reads import TEXT, Memo, as_is, optional_string, string_list
+from fastlint.python.reads import Memo, TextScan, as_is, optional_string, string_list
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite, ClassInfo, FunctionInfo, Scope
@@ -487,17 +487,29 @@ _CLASS_HEADER = re.compile(r"class[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?[ \t]*:")
 _WORD = re.compile(r"\w+")
 
 
+def _headers_in(text: str) -> list[tuple[str, list[str]]]:
+    """Each ``class`` statement of a module's text: its name and the words among its bases."""
+    if "class" not in text:
+        return []
+    return [
+        (match.group(1), sorted(set(_WORD.findall(match.group(2) or ""))))
+        for match in _CLASS_HEADER.finditer(text)
+    ]
+
+
+_CLASS_HEADERS = TextScan("class-headers", _headers_in)
+
+
 def _class_headers(project: Project) -> _ClassHeaders:
     headers = _ClassHeaders()
     for module in project.modules:
-        reads.hook.read(module.path, TEXT)
-        text = module.text
-        if "class" not in text:
+        found = _CLASS_HEADERS(module)
+        if not found:
             continue
         headers.modules[module.path] = module
-        for match in _CLASS_HEADER.finditer(text):
-            headers.by_name.setdefault(match.group(1), []).append(module.path)
-            for word in set(_WORD.findall(match.group(2) or "")):
+        for name, words in found:
+            headers.by_name.setdefault(name, []).append(module.path)
+            for word in words:
                 headers.by_base.setdefault(word, []).append(module.path)
     return headers
 

@@ -38,14 +38,15 @@ V = TypeVar("V")
 WHOLE = "*"  # its syntax (tree or model): comments and formatting aside
 TEXT = "#"  # its exact text: source rendered into a message
 IMPORTS = "imports"  # what its import statements name (:func:`fastlint.python.reach.scan_imports`)
+SCAN = "scan:"  # + a TextScan's name: what that scan of its text found
 
 
 class Hook:
     """The listener the model reports to. This one ignores every report."""
 
     def read(self, path: str, what: str) -> None:
-        """``what`` (:data:`WHOLE`, :data:`TEXT` or :data:`IMPORTS`) of the module at ``path``
-        was read."""
+        """``what`` (:data:`WHOLE`, :data:`TEXT`, :data:`IMPORTS` or :data:`SCAN` + the name of
+        a :class:`TextScan`) of the module at ``path`` was read."""
 
     def parsed(self, path: str) -> None:
         """The module at ``path`` was parsed just now."""
@@ -243,3 +244,24 @@ class Spelling:
     def matching(self, texts: Iterable[tuple[str, str]]) -> list[str]:
         """Sorted paths of the (path, text) pairs that pass the test."""
         return sorted(path for path, text in texts if self.passes(text))
+
+
+class TextScan:
+    """A function of a module's text alone (class statements found by a regular expression,
+    say) that an analysis reads instead of parsing the module. Named, so that the speed layer
+    can run it again on an edited text: what was computed from it holds while its result for
+    that module is the same (a comment or a function body edited elsewhere in the module
+    changes nothing)."""
+
+    known: dict[str, TextScan] = {}
+
+    def __init__(self, name: str, scan: Callable[[str], Any]) -> None:
+        if name in TextScan.known:
+            raise ValueError(f"two text scans named {name!r}")
+        self.name = name
+        self.scan = scan
+        TextScan.known[name] = self
+
+    def __call__(self, module: PythonModule) -> Any:
+        hook.read(module.path, SCAN + self.name)
+        return self.scan(module.text)
