@@ -16,16 +16,33 @@ an error.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
-from fastlint.python.callgraph import resolve_callee
+from fastlint.python.blocking import call_graph
+from fastlint.python.callgraph import (
+    CallGraph,
+    Chain,
+    FunctionFacts,
+    _decode_chain,
+    _encode_chain,
+    resolve_callee,
+)
 from fastlint.python.frameworks import app_class, instance_class, is_app_or_router_instance
-from fastlint.python.model import CallSite, FunctionInfo, Scope, keyword, positional, walk
+from fastlint.python.model import (
+    CallSite,
+    ClassInfo,
+    FunctionInfo,
+    Scope,
+    keyword,
+    positional,
+    walk,
+)
 from fastlint.python.project import register_answers
-from fastlint.python.reads import AnswerTable, Spelling, as_is, string_map
+from fastlint.python.reads import AnswerTable, Spelling, as_is, string, string_map
 from fastlint.python.sqla import DEPENDS
 
 if TYPE_CHECKING:
@@ -67,18 +84,51 @@ def offloader_name(path: str | None) -> str | None:
 
 
 def call_context(project: Project, module: PythonModule, site: CallSite) -> str | None:
-    """``REQUEST``, ``STARTUP`` or ``SHUTDOWN`` when the call runs on the event loop, else None."""
+    """When the call runs on an event loop: ``REQUEST``, ``STARTUP``, ``SHUTDOWN``, or
+    ``NEVER`` (a loop of code the app never serves); None when not on a loop at all.
+
+    A coroutine the serving picture does not place (registered dynamically, passed through
+    data, or in a project with no app, such as a library) counts as per request: losing a
+    real finding is worse than keeping an honest one."""
     function = site.function
     if function is None or not function.is_async:
         return None
     if site.scope.kind == "class":
         return None  # a class body inside a coroutine: treated as its own context, like a def
     phase = lifecycle_phase(project, function)
-    if phase is None:
-        return REQUEST
     if phase == "lifespan":
         return SHUTDOWN if site.after_yield else STARTUP
-    return phase
+    if phase is not None:
+        return phase
+    return placement(project, function)[0]
+
+
+def placement(project: Project, function: FunctionInfo) -> tuple[str, str]:
+    """(``REQUEST`` / ``STARTUP`` / ``SHUTDOWN`` / ``NEVER``, why) for a function, from the
+    serving picture; a plain answer, so a file's findings depend on it and not on every module
+    the picture read."""
+    phase, _, why = _placements(project).ask(function.path).partition(":")
+    return phase, why
+
+
+def _placements(project: Project) -> AnswerTable[str]:
+    return project.answers("placement", as_is, string, lambda path: _place(project, path))
+
+
+register_answers("placement", lambda project, name: _placements(project))
+
+
+def _place(project: Project, path: str) -> str:
+    picture = serving_picture(project)
+    if not picture.has_app or path in picture.per_request:
+        return REQUEST
+    if path in picture.startup:
+        return STARTUP
+    if path in picture.shutdown:
+        return SHUTDOWN
+    if path in picture.never:
+        return f"{NEVER}:{picture.never[path]}"
+    return REQUEST
 
 
 def lifecycle_phase(project: Project, function: FunctionInfo) -> str | None:
@@ -243,8 +293,12 @@ _BASE_HTTP_MIDDLEWARE = (
 # method. Other modules are skipped unparsed; the walk still reaches them through calls.
 _ROOT_SPELLING = Spelling(
     "per-request-root",
-    r"@[^\n]*\.\s*(?:{})\s*\(".format("|".join(sorted(_ROUTE_METHODS | {"middleware"}))),
-    r"add_(?:{})\b".format("|".join(sorted(n[4:] for n in _ADD_ROUTE | {"add_middleware"}))),
+    r"@[^\n]*\.\s*(?:{})\s*\(".format(
+        "|".join(sorted(_ROUTE_METHODS | {"middleware", "exception_handler"}))
+    ),
+    r"add_(?:{})\b".format(
+        "|".join(sorted(n[4:] for n in _ADD_ROUTE | {"add_middleware", "add_exception_handler"}))
+    ),
     r"def\s+dispatch\b",
 )
 _DEPENDS_SPELLING = Spelling("depends", "Depends", "Security")
@@ -304,23 +358,39 @@ class _Root:
 
 def per_request_functions(project: Project) -> dict[str, str]:
     """Path of every project function that runs per request → why (for messages): route
-    handlers, dependencies, middleware, and what they call. Cached functions end the walk."""
+    handlers, dependencies, middleware, and what they call. Cached functions end the walk, and
+    so do calls made only once (under ``if _x is None:``, see :func:`runs_once`)."""
     return project.memo("per-request").get(None, _find_per_request, project)
 
 
 def _find_per_request(project: Project) -> dict[str, str]:
+    return _walk(project, _roots(project), skip_once=True)
+
+
+def _walk(
+    project: Project,
+    roots: Iterable[_Root],
+    skip_once: bool = False,
+    within: Callable[[PythonModule], bool] | None = None,
+) -> dict[str, str]:
+    """Every project function the roots run, directly or through calls → why. ``skip_once``:
+    cached functions and calls made once end the walk; ``within``: only into these modules."""
     found: dict[str, str] = {}
-    queue = deque(_roots(project))
+    queue = deque(roots)
     while queue:
         root = queue.popleft()
         function = root.function
         if function.path in found:
             continue
         module = project.module_of(function)
-        if module is None or _is_cached(project, module, function):
+        if module is None or (within is not None and not within(module)):
+            continue
+        if skip_once and _is_cached(project, module, function):
             continue
         found[function.path] = root.why
         for site in function.calls:
+            if skip_once and runs_once(project, module, site):
+                continue
             callee = resolve_callee(project, module, site)
             if callee is not None and callee.path not in found:
                 queue.append(_Root(callee, f"called from {function.name}(), {root.why}"))
@@ -354,6 +424,11 @@ def _roots(project: Project) -> list[_Root]:
                     roots.append(_Root(endpoint, f"{endpoint.name} is a route handler"))
             elif func.attr.value == "add_middleware":
                 roots.extend(_middleware_methods(project, module, site))
+            elif func.attr.value == "add_exception_handler":
+                target = positional(site.node, 1) or keyword(site.node, "handler")
+                handler = _function_or_init(project, module, target, site.scope)
+                if handler is not None:
+                    roots.append(_Root(handler, f"{handler.name} is an exception handler"))
     roots.extend(_Root(f, f"{f.name} is a dependency") for f in dependencies(project).values())
     return roots
 
@@ -381,12 +456,15 @@ def _decorator_kind(
     if not (isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute)):
         return None
     method = decorator.func.attr.value
-    if method not in _ROUTE_METHODS and method != "middleware":
+    if method not in _ROUTE_METHODS and method not in _OTHER_HANDLERS:
         return None
     owner = project.resolve(module, decorator.func.value, scope)
     if not is_app_or_router_instance(owner) and instance_class(project, owner) is None:
         return None
-    return "middleware" if method == "middleware" else "a route handler"
+    return _OTHER_HANDLERS.get(method, "a route handler")
+
+
+_OTHER_HANDLERS = {"middleware": "middleware", "exception_handler": "an exception handler"}
 
 
 def _is_cached(project: Project, module: PythonModule, function: FunctionInfo) -> bool:
@@ -401,3 +479,419 @@ def decorator_paths(project: Project, module: PythonModule, function: FunctionIn
         path = project.resolve(module, decorator, scope) or ""
         paths.append(path[:-2] if path.endswith("()") else path)
     return paths
+
+
+# ---------------------------------------------------------------------------- the picture
+
+NEVER = "never"  # run by code the app never serves: a script, CLI command, migration, worker
+
+
+@dataclass
+class ServingPicture:
+    """How often the app runs each function it can be seen to run."""
+
+    has_app: bool  # the project builds a FastAPI / Starlette app
+    per_request: dict[str, str] = field(default_factory=dict)  # path → why
+    startup: set[str] = field(default_factory=set)  # reached from lifespan/startup code
+    shutdown: set[str] = field(default_factory=set)
+    never: dict[str, str] = field(default_factory=dict)  # path → what runs it instead
+
+
+def serving_picture(project: Project) -> ServingPicture:
+    """The project's serving picture, built once per run (see :func:`call_context`)."""
+    return project.memo("serving-picture").get(None, _build_picture, project)
+
+
+def _build_picture(project: Project) -> ServingPicture:
+    picture = ServingPicture(has_app=_has_app(project))
+    if not picture.has_app:
+        return picture  # a library: every coroutine may be served by its users
+    picture.per_request = per_request_functions(project)
+    startup: list[_Root] = []
+    shutdown: list[_Root] = []
+    for path, phase in _lifecycle(project).ask("").items():
+        function = project.function_at(path)
+        module = project.module_of(function) if function is not None else None
+        if function is None or module is None:
+            continue
+        for site in function.calls:
+            callee = resolve_callee(project, module, site)
+            if callee is None:
+                continue
+            late = phase == SHUTDOWN or (phase == "lifespan" and site.after_yield)
+            (shutdown if late else startup).append(_Root(callee, ""))
+    picture.startup = set(_walk(project, startup)) - set(picture.per_request)
+    picture.shutdown = set(_walk(project, shutdown)) - set(picture.per_request)
+    roots = _unserved_roots(project)
+    homes = {project.module_of(root.function) for root in roots}
+    served = set(picture.per_request) | picture.startup | picture.shutdown
+    for path, why in _walk(project, roots, within=lambda module: module in homes).items():
+        if path not in served:
+            picture.never[path] = why
+    return picture
+
+
+# A module that builds an app spells its class.
+_APP_SPELLING = Spelling("app-constructor", r"FastAPI\s*\(", r"Starlette\s*\(")
+_APP_NAMES = frozenset({"FastAPI", "Starlette"})
+
+
+def _has_app(project: Project) -> bool:
+    for module in project.modules:
+        if module.is_test_code or not _APP_SPELLING(module):
+            continue
+        for site in module.model.calls_named(_APP_NAMES):
+            if app_class(project.resolve(module, site.node.func, site.scope)) is not None:
+                return True
+    return False
+
+
+# Calls that run a coroutine on an event loop of their own (the coroutine's position).
+_OWN_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
+_RUN_UNTIL_COMPLETE = ".run_until_complete"
+# Modules that can hold code run outside the app: they spell one of these.
+_UNSERVED_SPELLING = Spelling(
+    "unserved-root",
+    r"run\s*\(",
+    r"run_until_complete",
+    r"alembic",
+    r"WorkerSettings",
+    r"command\b",
+    r"task\b",
+    r"__main__",
+)
+_ARQ_SETTINGS = ("functions", "on_startup", "on_shutdown", "on_job_start", "on_job_end")
+
+
+def _unserved_roots(project: Project) -> list[_Root]:
+    """Functions run outside the served app: coroutines handed to ``asyncio.run`` (a loop of
+    their own), code called under ``if __name__ == "__main__":``, every function of an Alembic
+    module, Celery tasks, click/typer commands and arq worker hooks."""
+    roots: list[_Root] = []
+    for module in project.modules:
+        if module.is_test_code or not _UNSERVED_SPELLING(module):
+            continue
+        if _imports_alembic(module):
+            roots.extend(_Root(f, "an Alembic migration") for f in module.model.functions)
+            continue
+        for site in module.model.calls:
+            path = project.resolve(module, site.node.func, site.scope)
+            if path in _OWN_LOOP_RUNNERS or (path or "").endswith(_RUN_UNTIL_COMPLETE):
+                target = positional(site.node, 0)
+                if isinstance(target, cst.Call):
+                    target = target.func
+                function = _function_or_init(project, module, target, site.scope)
+                if function is not None:
+                    roots.append(_Root(function, f"run by {offloader_text(path)}"))
+            elif site.in_main_block:
+                function = resolve_callee(project, module, site, path)
+                if function is not None:
+                    roots.append(_Root(function, "run as a script"))
+        for function in module.model.functions:
+            for decorator in decorator_paths(project, module, function):
+                why = _worker_decorator(decorator)
+                if why is not None:
+                    roots.append(_Root(function, why))
+        for class_info in module.model.classes:
+            if class_info.name.endswith("WorkerSettings"):
+                roots.extend(_arq_hooks(project, module, class_info))
+    return roots
+
+
+def offloader_text(path: str | None) -> str:
+    return "loop.run_until_complete" if path and path.endswith(_RUN_UNTIL_COMPLETE) else str(path)
+
+
+def _imports_alembic(module: PythonModule) -> bool:
+    return any(
+        binding.kind == "import" and (binding.path or "").startswith("alembic")
+        for binding in module.model.scope.bindings.values()
+    )
+
+
+def _worker_decorator(path: str) -> str | None:
+    if path == "celery.shared_task" or (path.startswith("celery.") and path.endswith(".task")):
+        return "a Celery task"
+    if path.startswith(("click.", "typer.", "asyncclick.")):
+        return "a command-line command"
+    return None
+
+
+def _arq_hooks(project: Project, module: PythonModule, class_info: ClassInfo) -> list[_Root]:
+    """``class WorkerSettings: functions = [...]; on_startup = startup`` (arq)."""
+    roots = []
+    body = class_info.node.body
+    for statement in body.body if isinstance(body, cst.IndentedBlock) else ():
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+                continue
+            target = small.targets[0].target
+            if not (isinstance(target, cst.Name) and target.value in _ARQ_SETTINGS):
+                continue
+            values = (
+                [element.value for element in small.value.elements]
+                if isinstance(small.value, (cst.List, cst.Tuple))
+                else [small.value]
+            )
+            for value in values:
+                function = _function_or_init(project, module, value, class_info.scope)
+                if function is not None:
+                    roots.append(_Root(function, "an arq worker function"))
+    return roots
+
+
+# ---------------------------------------------------------------------------- run once
+
+
+def runs_once(project: Project, module: PythonModule, site: CallSite) -> bool:
+    """Whether the call runs once per process (or per cache key), not on every call of its
+    function: the function is ``@lru_cache``/``@cache`` wrapped, or the call sits in a lazy
+    initialisation (``if _x is None: _x = make()`` on a module global, or after an early
+    ``return`` of what a function stores in a module-level cache)."""
+    function = site.function
+    if function is None or function.is_lambda:
+        return False
+    if _is_cached(project, module, function):
+        return True
+    node = function.node
+    assert isinstance(node, cst.FunctionDef)
+    stored = _stored_globals(module, function)
+    if not stored:
+        return False
+    return _lazily_guarded(node.body, site.node, stored, False)
+
+
+def _stored_globals(module: PythonModule, function: FunctionInfo) -> set[str]:
+    """Module-level names the function assigns (``global _x``) or stores into
+    (``_CACHE[key] = value``)."""
+    node = function.node
+    assert isinstance(node, cst.FunctionDef)
+    declared = {
+        item.name.value
+        for found in walk(node.body, lambda n: isinstance(n, cst.Global))
+        for item in found.names  # type: ignore[attr-defined]
+    }
+    stored = set()
+    for found in walk(node.body, lambda n: isinstance(n, (cst.Assign, cst.AugAssign))):
+        targets = (
+            [t.target for t in found.targets]  # type: ignore[attr-defined]
+            if isinstance(found, cst.Assign)
+            else [found.target]  # type: ignore[attr-defined]
+        )
+        for target in targets:
+            if isinstance(target, cst.Name) and target.value in declared:
+                stored.add(target.value)
+            elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+                name = target.value.value
+                local = function.scope.bindings.get(name)
+                if local is None and module.model.module_binding(name) is not None:
+                    stored.add(name)
+    return stored
+
+
+def _lazily_guarded(
+    suite: cst.BaseSuite, target: cst.CSTNode, stored: set[str], early_return: bool
+) -> bool:
+    """Whether ``target``, inside ``suite``, runs only when a cache is empty."""
+    if not isinstance(suite, cst.IndentedBlock):
+        return early_return
+    for statement in suite.body:
+        if not _contains(statement, target):
+            early_return = early_return or _is_cache_hit_return(statement)
+            continue
+        if early_return:
+            return True
+        if (
+            isinstance(statement, cst.If)
+            and _contains(statement.body, target)
+            and _is_lazy_guard(statement.test)
+            and _mentions_any(statement.test, stored)
+        ):
+            return True
+        for inner in _suites(statement):
+            if _contains(inner, target):
+                return _lazily_guarded(inner, target, stored, early_return)
+        return False
+    return False
+
+
+def _is_cache_hit_return(statement: cst.BaseStatement) -> bool:
+    """``if cached is not None: return cached`` / ``if key in _CACHE: return _CACHE[key]``."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    body = statement.body
+    if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
+        return False
+    only = body.body[0]
+    if not (
+        isinstance(only, cst.SimpleStatementLine)
+        and len(only.body) == 1
+        and isinstance(only.body[0], cst.Return)
+        and only.body[0].value is not None
+    ):
+        return False
+    test = statement.test
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        operator = test.comparisons[0].operator
+        return isinstance(operator, (cst.IsNot, cst.In))
+    return False
+
+
+def _is_lazy_guard(test: cst.BaseExpression) -> bool:
+    """``x is None``, ``not x``, ``key not in cache``, ``not hasattr(...)``."""
+
+    def guard(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Name) and node.value == "None":
+            return True
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return True
+        return isinstance(node, cst.ComparisonTarget) and isinstance(node.operator, cst.NotIn)
+
+    return bool(walk(test, guard))
+
+
+def _mentions_any(tree: cst.CSTNode, names: set[str]) -> bool:
+    return bool(walk(tree, lambda n: isinstance(n, cst.Name) and n.value in names))
+
+
+def _suites(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
+    """The blocks directly inside a compound statement."""
+    found: list[cst.BaseSuite] = []
+    if isinstance(statement, cst.If):
+        found.append(statement.body)
+        orelse = statement.orelse
+        if isinstance(orelse, cst.If):
+            found.extend(_suites(orelse))
+        elif orelse is not None:
+            found.append(orelse.body)
+    elif isinstance(statement, (cst.With, cst.For, cst.While)):
+        found.append(statement.body)
+        if not isinstance(statement, cst.With) and statement.orelse is not None:
+            found.append(statement.orelse.body)
+    elif isinstance(statement, cst.Try):
+        found.append(statement.body)
+        found.extend(handler.body for handler in statement.handlers)
+        if statement.orelse is not None:
+            found.append(statement.orelse.body)
+        if statement.finalbody is not None:
+            found.append(statement.finalbody.body)
+    return found
+
+
+def _contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
+    return bool(walk(tree, lambda n: n is target))
+
+
+# ---------------------------------------------------------------------------- chains
+
+
+def request_chain(project: Project, graph: CallGraph, path: str) -> tuple[Chain | None, bool]:
+    """How calling the sync project function ``path`` blocks, preferring a path that runs on
+    every call, and whether the only paths found run once (a cache, a lazy global). A plain
+    answer, like the graph's own chains."""
+    return _request_chains(project, graph.extra_patterns).ask(path)
+
+
+REQUEST_CHAINS = "request-chain:"  # + the extra blocking-call patterns, joined by NUL
+
+
+def _request_chains(
+    project: Project, patterns: tuple[str, ...]
+) -> AnswerTable[tuple[Chain | None, bool]]:
+    return project.answers(
+        REQUEST_CHAINS + "\0".join(patterns),
+        _encode_request_chain,
+        _decode_request_chain,
+        lambda path: _request_chain(project, call_graph(project, patterns), path),
+    )
+
+
+def _encode_request_chain(answer: tuple[Chain | None, bool]) -> object:
+    return [_encode_chain(answer[0]), answer[1]]
+
+
+def _decode_request_chain(raw: object) -> tuple[Chain | None, bool]:
+    if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[1], bool)):
+        raise TypeError("expected [chain, once]")
+    return _decode_chain(raw[0]), raw[1]
+
+
+def _patterns(name: str) -> tuple[str, ...]:
+    joined = name[len(REQUEST_CHAINS) :]
+    return tuple(joined.split("\0")) if joined else ()
+
+
+register_answers(REQUEST_CHAINS, lambda project, name: _request_chains(project, _patterns(name)))
+
+
+def _request_chain(project: Project, graph: CallGraph, path: str) -> tuple[Chain | None, bool]:
+    chain = graph.chain(path)
+    if chain is None or not _chain_runs_once(project, graph, chain):
+        return chain, False
+    other = _chain_avoiding_once(project, graph, path, "error") or _chain_avoiding_once(
+        project, graph, path, "warning"
+    )
+    return (other, False) if other is not None else (chain, True)
+
+
+def _facts(
+    project: Project, graph: CallGraph, path: str
+) -> tuple[PythonModule, FunctionFacts] | None:
+    function = project.function_at(path)
+    module = project.module_of(function) if function is not None else None
+    facts = graph.facts(function) if function is not None else None
+    return None if module is None or facts is None else (module, facts)
+
+
+def _chain_runs_once(project: Project, graph: CallGraph, chain: Chain) -> bool:
+    for index, step in enumerate(chain.steps):
+        found = _facts(project, graph, step)
+        if found is None:
+            return False
+        module, facts = found
+        function = project.function_at(step)
+        if function is not None and _is_cached(project, module, function):
+            return True
+        if index + 1 < len(chain.steps):
+            sites = [e.site for e in facts.edges if e.callee == chain.steps[index + 1]]
+        else:
+            sites = [s.site for s in facts.leaves if s.leaf == chain.leaf]
+        if sites and all(runs_once(project, module, site) for site in sites):
+            return True
+    return False
+
+
+def _chain_avoiding_once(
+    project: Project, graph: CallGraph, path: str, severity: str
+) -> Chain | None:
+    """The shortest chain to a ``severity`` leaf through calls that run every time."""
+    start = _facts(project, graph, path)
+    if start is None or not start[1].can_block_caller:
+        return None
+    queue: deque[tuple[PythonModule, FunctionFacts, tuple[FunctionFacts, ...]]] = deque(
+        [(*start, ())]
+    )
+    seen = {path}
+    while queue:
+        module, facts, above = queue.popleft()
+        function = project.function_at(facts.path)
+        if function is None or _is_cached(project, module, function):
+            continue
+        steps = (*above, facts)
+        for leaf_site in facts.leaves:
+            if leaf_site.leaf.severity == severity and not runs_once(
+                project, module, leaf_site.site
+            ):
+                return Chain(
+                    tuple(f.path for f in steps), tuple(f.label for f in steps), leaf_site.leaf
+                )
+        for edge in facts.edges:
+            if edge.site.awaited or edge.callee in seen or runs_once(project, module, edge.site):
+                continue
+            seen.add(edge.callee)
+            callee = _facts(project, graph, edge.callee)
+            if callee is not None and callee[1].can_block_caller:
+                queue.append((*callee, steps))
+    return None
