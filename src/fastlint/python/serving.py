@@ -603,7 +603,11 @@ def offloader_text(path: str | None) -> str:
 
 
 def _imports_alembic(module: PythonModule) -> bool:
-    return any(
+    """An Alembic ``env.py`` or migration script (it sets ``revision``)."""
+    is_migration = module.name.rsplit(".", 1)[-1] == "env" or (
+        module.model.module_binding("revision") is not None
+    )
+    return is_migration and any(
         binding.kind == "import" and (binding.path or "").startswith("alembic")
         for binding in module.model.scope.bindings.values()
     )
@@ -665,7 +669,7 @@ def runs_once(project: Project, module: PythonModule, site: CallSite) -> bool:
 
 def _stored_globals(module: PythonModule, function: FunctionInfo) -> set[str]:
     """Module-level names the function assigns (``global _x``) or stores into
-    (``_CACHE[key] = value``)."""
+    (``_CACHE[key] = value``); ``cls`` for a store into a class attribute's container."""
     node = function.node
     assert isinstance(node, cst.FunctionDef)
     declared = {
@@ -688,7 +692,17 @@ def _stored_globals(module: PythonModule, function: FunctionInfo) -> set[str]:
                 local = function.scope.bindings.get(name)
                 if local is None and module.model.module_binding(name) is not None:
                     stored.add(name)
+            elif isinstance(target, cst.Subscript) and _is_class_attribute(target.value):
+                stored.add("cls")  # ``cls._engines[key] = engine``: shared by the process
     return stored
+
+
+def _is_class_attribute(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == "cls"
+    )
 
 
 def _lazily_guarded(
