@@ -309,11 +309,25 @@ def _excluded_by_globs(relpath: str, globs: Sequence[str]) -> bool:
 
 def _is_skipped_dir(name: str, folder: str) -> bool:
     return (
-        name in SKIP_DIRS
+        (name in SKIP_DIRS and not (name in _OUTPUT_DIRS and _holds_python(folder)))
         or name.endswith(".egg-info")
         or os.path.exists(os.path.join(folder, "pyvenv.cfg"))  # any virtualenv, whatever its name
         or os.path.isdir(os.path.join(folder, "conda-meta"))  # a conda environment
     )
+
+
+# Build output folders, skipped unless they are a Python package of the project (a feature
+# called ``build``): setuptools puts its copies one level down (``build/lib/``), and ``dist/``
+# holds archives.
+_OUTPUT_DIRS = frozenset({"build", "dist"})
+
+
+def _holds_python(folder: str) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(entry.name.endswith(".py") and entry.is_file() for entry in entries)
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------- walking
