@@ -165,7 +165,12 @@ def _looks_like_lifespan(project: Project, function: FunctionInfo) -> bool:
 
 # ``lifespan=`` / ``on_startup=`` / ``on_shutdown=`` keywords, or an ``on_event(`` call.
 _LIFECYCLE_SPELLING = Spelling(
-    "lifecycle", r"lifespan\s*=", r"on_startup\s*=", r"on_shutdown\s*=", r"on_event\s*\("
+    "lifecycle",
+    r"lifespan\s*=",
+    r"on_startup\s*=",
+    r"on_shutdown\s*=",
+    r"on_event\s*\(",
+    r"add_event_handler\s*\(",
 )
 
 
@@ -204,13 +209,23 @@ def _find_lifecycle_functions(project: Project) -> dict[str, str]:
                 value = module.model.literal(event, site.scope) if event is not None else None
                 if value in (STARTUP, SHUTDOWN):
                     _record_decorated(module, site, str(value), phases)
+            elif path.endswith(".add_event_handler") and is_app_or_router_instance(
+                path[: -len(".add_event_handler")]
+            ):
+                event = positional(site.node, 0)
+                value = module.model.literal(event, site.scope) if event is not None else None
+                if value in (STARTUP, SHUTDOWN):
+                    handler = positional(site.node, 1)
+                    _record(project, module, site, handler, str(value), phases)
     return phases
 
 
 # A call can register a lifecycle function only if it is spelt with one of these, as the
 # callee (``app.on_event(...)``) or a keyword: resolving every call of a module would read
 # every module it imports.
-_REGISTERING_NAMES = frozenset({"on_event", "lifespan", "on_startup", "on_shutdown"})
+_REGISTERING_NAMES = frozenset(
+    {"on_event", "add_event_handler", "lifespan", "on_startup", "on_shutdown"}
+)
 
 
 def _is_router_class(path: str) -> bool:
@@ -300,6 +315,8 @@ _ROOT_SPELLING = Spelling(
         "|".join(sorted(n[4:] for n in _ADD_ROUTE | {"add_middleware", "add_exception_handler"}))
     ),
     r"def\s+dispatch\b",
+    r"Route\s*\(",
+    r"add_task\b",
 )
 _DEPENDS_SPELLING = Spelling("depends", "Depends", "Security")
 
@@ -320,9 +337,20 @@ def _find_dependencies(project: Project) -> dict[str, FunctionInfo]:
                 continue
             target = positional(call, 0) or keyword(call, "dependency")
             function = _function_or_init(project, module, target, scope)
+            if function is None and isinstance(target, cst.Call):
+                function = _instance_call(project, module, target, scope)
             if function is not None:
                 found[function.path] = function
     return found
+
+
+def _instance_call(
+    project: Project, module: PythonModule, call: cst.Call, scope: Scope
+) -> FunctionInfo | None:
+    """``Depends(RoleChecker("admin"))``: FastAPI calls the instance, so its ``__call__``."""
+    resolved = project.resolve(module, call.func, scope)
+    class_info = project.class_at(resolved) if resolved else None
+    return None if class_info is None else project.method_of(class_info, "__call__")
 
 
 def _depends_candidates(module: PythonModule) -> list[tuple[cst.Call, Scope]]:
@@ -415,13 +443,21 @@ def _roots(project: Project) -> list[_Root]:
                     roots.append(_Root(dispatch, f"{class_info.name}.dispatch is middleware"))
         for site in module.model.calls:
             func = site.node.func
+            if isinstance(func, cst.Name) or (
+                isinstance(func, cst.Attribute) and func.attr.value in _ROUTE_CLASS_NAMES
+            ):
+                roots.extend(_route_object(project, module, site))
             if not isinstance(func, cst.Attribute):
                 continue
             if func.attr.value in _ADD_ROUTE:
                 target = keyword(site.node, "endpoint") or positional(site.node, 1)
-                endpoint = _function_or_init(project, module, target, site.scope)
+                endpoint = _endpoint(project, module, target, site)
                 if endpoint is not None:
                     roots.append(_Root(endpoint, f"{endpoint.name} is a route handler"))
+            elif func.attr.value == "add_task":
+                task = _endpoint(project, module, positional(site.node, 0), site)
+                if task is not None:
+                    roots.append(_Root(task, f"{task.name} is a background task"))
             elif func.attr.value == "add_middleware":
                 roots.extend(_middleware_methods(project, module, site))
             elif func.attr.value == "add_exception_handler":
@@ -431,6 +467,50 @@ def _roots(project: Project) -> list[_Root]:
                     roots.append(_Root(handler, f"{handler.name} is an exception handler"))
     roots.extend(_Root(f, f"{f.name} is a dependency") for f in dependencies(project).values())
     return roots
+
+
+# Route objects: ``Route("/", endpoint)`` (Starlette), ``APIRoute("/", endpoint)``.
+_ROUTE_CLASSES = frozenset(
+    {
+        "starlette.routing.Route",
+        "starlette.routing.WebSocketRoute",
+        "fastapi.routing.APIRoute",
+        "fastapi.routing.APIWebSocketRoute",
+    }
+)
+_ROUTE_CLASS_NAMES = frozenset(path.rsplit(".", 1)[1] for path in _ROUTE_CLASSES)
+
+
+def _route_object(project: Project, module: PythonModule, site: CallSite) -> list[_Root]:
+    func = site.node.func
+    name = func.value if isinstance(func, cst.Name) else getattr(func, "attr", None)
+    if getattr(name, "value", name) not in _ROUTE_CLASS_NAMES:
+        return []
+    if project.resolve(module, func, site.scope) not in _ROUTE_CLASSES:
+        return []
+    target = keyword(site.node, "endpoint") or positional(site.node, 1)
+    endpoint = _endpoint(project, module, target, site)
+    return [] if endpoint is None else [_Root(endpoint, f"{endpoint.name} is a route handler")]
+
+
+def _endpoint(
+    project: Project, module: PythonModule, target: cst.BaseExpression | None, site: CallSite
+) -> FunctionInfo | None:
+    """The project function an endpoint argument names, also a bound method of the class the
+    call is written in (``router.add_api_route("/x", self.list_items)``)."""
+    found = _function_or_init(project, module, target, site.scope)
+    if found is not None or not isinstance(target, cst.Attribute):
+        return found
+    method = site.function
+    if (
+        method is None
+        or method.class_info is None
+        or not method.params
+        or not isinstance(target.value, cst.Name)
+        or target.value.value != method.params[0].name
+    ):
+        return None
+    return project.method_of(method.class_info, target.attr.value)
 
 
 def _middleware_methods(project: Project, module: PythonModule, site: CallSite) -> list[_Root]:
