@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
+from fastlint.python import reads
 from fastlint.python.blocking import call_graph
 from fastlint.python.callgraph import (
     CallGraph,
@@ -42,6 +43,7 @@ from fastlint.python.model import (
     walk,
 )
 from fastlint.python.project import register_answers
+from fastlint.python.reach import absolute_import, scan_imports
 from fastlint.python.reads import AnswerTable, Spelling, as_is, string, string_map
 from fastlint.python.sqla import DEPENDS
 
@@ -605,10 +607,47 @@ def _build_picture(project: Project) -> ServingPicture:
     roots = _unserved_roots(project)
     homes = {project.module_of(root.function) for root in roots}
     served = set(picture.per_request) | picture.startup | picture.shutdown
-    for path, why in _walk(project, roots, within=lambda module: module in homes).items():
-        if path not in served:
+    never = {
+        path: why
+        for path, why in _walk(project, roots, within=lambda module: module in homes).items()
+        if path not in served
+    }
+    shared = _imported_elsewhere(project, homes, set(never))
+    for path, why in never.items():
+        if path not in shared:
             picture.never[path] = why
     return picture
+
+
+def _imported_elsewhere(
+    project: Project, homes: set[PythonModule | None], paths: set[str]
+) -> set[str]:
+    """Which of the top-level functions at ``paths`` a module other than ``homes`` imports
+    (``from scripts.sync import discover``): a script module's function that other code
+    imports is shared code, which the app may run through calls fastlint cannot follow."""
+    wanted: dict[str, dict[str, str]] = {}  # function name → its module's name → its path
+    for path in paths:
+        function = project.function_at(path)
+        module = project.module_of(function) if function is not None else None
+        if function is not None and module is not None and function.qualname == function.name:
+            wanted.setdefault(function.name, {})[module.name] = path
+    found: set[str] = set()
+    if not wanted:
+        return found
+    for module in project.modules:
+        if module in homes:
+            continue
+        reads.hook.read(module.path, reads.IMPORTS)
+        text = module.text
+        if not any(name in text for name in wanted):
+            continue
+        for dots, dotted, imported in scan_imports(text):
+            base = absolute_import(module, dots, dotted)
+            for name in imported or ():
+                for home, path in wanted.get(name, {}).items():
+                    if base is not None and (home == base or home.endswith("." + base)):
+                        found.add(path)
+    return found
 
 
 # A module that builds an app spells its class.
@@ -632,12 +671,16 @@ _RUN_UNTIL_COMPLETE = ".run_until_complete"
 # Modules that can hold code run outside the app: they spell one of these.
 _UNSERVED_SPELLING = Spelling(
     "unserved-root",
-    r"run\s*\(",
+    r"asyncio\.run\b",
+    r"anyio\.run\b",
+    r"trio\.run\b",
+    r"uvloop\.run\b",
     r"run_until_complete",
     r"alembic",
     r"WorkerSettings",
-    r"command\b",
-    r"task\b",
+    r"\.command\b",
+    r"\.task\b",
+    r"shared_task",
     r"__main__",
 )
 _ARQ_SETTINGS = ("functions", "on_startup", "on_shutdown", "on_job_start", "on_job_end")
@@ -645,8 +688,9 @@ _ARQ_SETTINGS = ("functions", "on_startup", "on_shutdown", "on_job_start", "on_j
 
 def _unserved_roots(project: Project) -> list[_Root]:
     """Functions run outside the served app: coroutines handed to ``asyncio.run`` (a loop of
-    their own), code called under ``if __name__ == "__main__":``, every function of an Alembic
-    module, Celery tasks, click/typer commands and arq worker hooks."""
+    their own) and code called under ``if __name__ == "__main__":``, both when defined in that
+    module, every function of an Alembic module, Celery tasks, click/typer commands and arq
+    worker hooks."""
     roots: list[_Root] = []
     for module in project.modules:
         if module.is_test_code or not _UNSERVED_SPELLING(module):
@@ -661,11 +705,11 @@ def _unserved_roots(project: Project) -> list[_Root]:
                 if isinstance(target, cst.Call):
                     target = target.func
                 function = _function_or_init(project, module, target, site.scope)
-                if function is not None:
+                if _defined_in(project, function, module):
                     roots.append(_Root(function, f"run by {offloader_text(path)}"))
             elif site.in_main_block:
                 function = resolve_callee(project, module, site, path)
-                if function is not None:
+                if _defined_in(project, function, module):
                     roots.append(_Root(function, "run as a script"))
         for function in module.model.functions:
             for decorator in decorator_paths(project, module, function):
@@ -676,6 +720,12 @@ def _unserved_roots(project: Project) -> list[_Root]:
             if class_info.name.endswith("WorkerSettings"):
                 roots.extend(_arq_hooks(project, module, class_info))
     return roots
+
+
+def _defined_in(project: Project, function: FunctionInfo | None, module: PythonModule) -> bool:
+    """A script's own coroutine: one imported from elsewhere is shared code the app may run
+    too, through calls fastlint cannot follow."""
+    return function is not None and project.module_of(function) is module
 
 
 def offloader_text(path: str | None) -> str:
