@@ -824,7 +824,17 @@ def _stored_globals(module: PythonModule, function: FunctionInfo) -> set[str]:
                     stored.add(name)
             elif isinstance(target, cst.Subscript) and _is_class_attribute(target.value):
                 stored.add("cls")  # ``cls._engines[key] = engine``: shared by the process
+    if walk(node.body, _adds_log_handler):
+        stored.add("handlers")  # a logger configured once: ``if logger.handlers: return``
     return stored
+
+
+def _adds_log_handler(node: cst.CSTNode) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "addHandler"
+    )
 
 
 def _is_class_attribute(node: cst.BaseExpression) -> bool:
@@ -862,7 +872,8 @@ def _lazily_guarded(
 
 
 def _is_cache_hit_return(statement: cst.BaseStatement) -> bool:
-    """``if cached is not None: return cached`` / ``if key in _CACHE: return _CACHE[key]``."""
+    """``if cached is not None: return cached`` / ``if key in _CACHE: return _CACHE[key]`` /
+    ``if logger.handlers: return logger``."""
     if not isinstance(statement, cst.If) or statement.orelse is not None:
         return False
     body = statement.body
@@ -880,7 +891,8 @@ def _is_cache_hit_return(statement: cst.BaseStatement) -> bool:
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         operator = test.comparisons[0].operator
         return isinstance(operator, (cst.IsNot, cst.In))
-    return False
+    # ``if logger.handlers: return logger``: logging's loggers live as long as the process.
+    return isinstance(test, cst.Attribute) and test.attr.value == "handlers"
 
 
 def _is_lazy_guard(test: cst.BaseExpression) -> bool:
