@@ -705,11 +705,11 @@ def _unserved_roots(project: Project) -> list[_Root]:
                 if isinstance(target, cst.Call):
                     target = target.func
                 function = _function_or_init(project, module, target, site.scope)
-                if _defined_in(project, function, module):
+                if function is not None and _defined_in(project, function, module):
                     roots.append(_Root(function, f"run by {offloader_text(path)}"))
             elif site.in_main_block:
                 function = resolve_callee(project, module, site, path)
-                if _defined_in(project, function, module):
+                if function is not None and _defined_in(project, function, module):
                     roots.append(_Root(function, "run as a script"))
         for function in module.model.functions:
             for decorator in decorator_paths(project, module, function):
@@ -722,10 +722,10 @@ def _unserved_roots(project: Project) -> list[_Root]:
     return roots
 
 
-def _defined_in(project: Project, function: FunctionInfo | None, module: PythonModule) -> bool:
+def _defined_in(project: Project, function: FunctionInfo, module: PythonModule) -> bool:
     """A script's own coroutine: one imported from elsewhere is shared code the app may run
     too, through calls fastlint cannot follow."""
-    return function is not None and project.module_of(function) is module
+    return project.module_of(function) is module
 
 
 def offloader_text(path: str | None) -> str:
