@@ -635,8 +635,8 @@ def _imported_elsewhere(
     if not wanted:
         return found
     for module in project.modules:
-        if module in homes:
-            continue
+        if module in homes or module.is_test_code:
+            continue  # tests import a script's functions to test them, not to serve them
         reads.hook.read(module.path, reads.IMPORTS)
         text = module.text
         if not any(name in text for name in wanted):
