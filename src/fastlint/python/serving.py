@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
@@ -121,16 +121,78 @@ register_answers("placement", lambda project, name: _placements(project))
 
 
 def _place(project: Project, path: str) -> str:
-    picture = serving_picture(project)
-    if not picture.has_app or path in picture.per_request:
+    """Worked out lazily, cheapest question first: whether the project has an app, whether the
+    function's own module runs it outside the app (a script, a command, a migration, a worker
+    task), whether only lifespan/startup code reaches it. The per-request walk, which reads
+    most route code, runs only to confirm a startup-only coroutine."""
+    function = project.function_at(path)
+    module = project.module_of(function) if function is not None else None
+    if function is None or module is None or not _has_app(project):
         return REQUEST
-    if path in picture.startup:
-        return STARTUP
-    if path in picture.shutdown:
-        return SHUTDOWN
-    if path in picture.never:
-        return f"{NEVER}:{picture.never[path]}"
-    return REQUEST
+    never = _never_served_in(project, module)
+    if path in never:
+        return f"{NEVER}:{never[path]}"
+    lifecycle = _lifecycle_reach(project)
+    phase = lifecycle.get(path)
+    if phase is None or path in _per_request_coroutines(project):
+        return REQUEST
+    return phase
+
+
+def _never_served_in(project: Project, module: PythonModule) -> dict[str, str]:
+    """The module's own never-served code: what its script/command/migration/worker roots run
+    within the module, less what other (non-test) modules import and what its own routes
+    reach."""
+    return project.memo("never-served").get(module.path, _find_never_served, project, module)
+
+
+def _find_never_served(project: Project, module: PythonModule) -> dict[str, str]:
+    roots = _unserved_roots_in(project, module)
+    if not roots:
+        return {}
+    graph = call_graph(project)
+    within: set[PythonModule | None] = {module}
+    never = _walk_graph(project, graph, roots, only_async=True, within=within)
+    if _ROOT_SPELLING(module):
+        served = _roots_in(project, module)
+        for path in _walk_graph(project, graph, served, within=within):
+            never.pop(path, None)
+    for path in _imported_elsewhere(project, within, set(never)):
+        never.pop(path, None)
+    return never
+
+
+def _lifecycle_reach(project: Project) -> dict[str, str]:
+    """Coroutines that lifespan/startup/shutdown code awaits, at any depth → the phase."""
+    return project.memo("lifecycle-reach").get(None, _find_lifecycle_reach, project)
+
+
+def _find_lifecycle_reach(project: Project) -> dict[str, str]:
+    graph = call_graph(project)
+    startup: list[_Root] = []
+    shutdown: list[_Root] = []
+    for path, phase in _lifecycle(project).ask("").items():
+        function = project.function_at(path)
+        facts = graph.facts(function) if function is not None else None
+        for edge in facts.edges if facts is not None else ():
+            callee = project.function_at(edge.callee)
+            if callee is None or not callee.is_async:
+                continue
+            late = phase == SHUTDOWN or (phase == "lifespan" and edge.site.after_yield)
+            (shutdown if late else startup).append(_Root(callee, ""))
+    found = {path: SHUTDOWN for path in _walk_graph(project, graph, shutdown, only_async=True)}
+    found.update((path, STARTUP) for path in _walk_graph(project, graph, startup, only_async=True))
+    return found
+
+
+def _per_request_coroutines(project: Project) -> set[str]:
+    """Coroutines routes, dependencies and middleware await, at any depth."""
+    return project.memo("per-request-coroutines").get(None, _find_per_request_coroutines, project)
+
+
+def _find_per_request_coroutines(project: Project) -> set[str]:
+    roots = [root for root in _roots(project) if root.function.is_async]
+    return set(_walk_graph(project, call_graph(project), roots, only_async=True))
 
 
 def lifecycle_phase(project: Project, function: FunctionInfo) -> str | None:
@@ -334,8 +396,12 @@ def _find_dependencies(project: Project) -> dict[str, FunctionInfo]:
     for module in project.modules:
         if not _DEPENDS_SPELLING(module):
             continue
+        names = _depends_names(module)
         for call, scope in _depends_candidates(module):
-            if project.resolve(module, call.func, scope) not in DEPENDS:
+            if (
+                not _spelt_as(call, names)
+                or project.resolve(module, call.func, scope) not in DEPENDS
+            ):
                 continue
             target = positional(call, 0) or keyword(call, "dependency")
             function = _function_or_init(project, module, target, scope)
@@ -353,6 +419,27 @@ def _instance_call(
     resolved = project.resolve(module, call.func, scope)
     class_info = project.class_at(resolved) if resolved else None
     return None if class_info is None else project.method_of(class_info, "__call__")
+
+
+def _depends_names(module: PythonModule) -> frozenset[str]:
+    """Names ``Depends``/``Security`` go by in the module, aliases included: only calls spelt
+    with one are resolved (resolving every call would read every module it imports)."""
+    aliases = {
+        name
+        for name, binding in module.model.scope.bindings.items()
+        if binding.kind == "import" and (binding.path or "").rsplit(".", 1)[-1] in _DEPENDS_WORDS
+    }
+    return frozenset(aliases | _DEPENDS_WORDS)
+
+
+_DEPENDS_WORDS = frozenset({"Depends", "Security"})
+
+
+def _spelt_as(call: cst.Call, names: frozenset[str]) -> bool:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value in names
+    return isinstance(func, cst.Attribute) and func.attr.value in names
 
 
 def _depends_candidates(module: PythonModule) -> list[tuple[cst.Call, Scope]]:
@@ -430,44 +517,50 @@ def _walk(
 def _roots(project: Project) -> list[_Root]:
     roots: list[_Root] = []
     for module in project.modules:
-        if not _ROOT_SPELLING(module):
-            continue
-        for function in module.model.functions:
-            scope = function.outer_scope
-            for decorator in function.decorators:
-                kind = _decorator_kind(project, module, decorator, scope)
-                if kind is not None:
-                    roots.append(_Root(function, f"{function.name} is {kind}"))
-        for class_info in module.model.classes:
-            if any(project.subclasses_path(class_info, base) for base in _BASE_HTTP_MIDDLEWARE):
-                dispatch = class_info.methods.get("dispatch")
-                if dispatch is not None:
-                    roots.append(_Root(dispatch, f"{class_info.name}.dispatch is middleware"))
-        for site in module.model.calls:
-            func = site.node.func
-            if isinstance(func, cst.Name) or (
-                isinstance(func, cst.Attribute) and func.attr.value in _ROUTE_CLASS_NAMES
-            ):
-                roots.extend(_route_object(project, module, site))
-            if not isinstance(func, cst.Attribute):
-                continue
-            if func.attr.value in _ADD_ROUTE:
-                target = keyword(site.node, "endpoint") or positional(site.node, 1)
-                endpoint = _endpoint(project, module, target, site)
-                if endpoint is not None:
-                    roots.append(_Root(endpoint, f"{endpoint.name} is a route handler"))
-            elif func.attr.value == "add_task":
-                task = _endpoint(project, module, positional(site.node, 0), site)
-                if task is not None:
-                    roots.append(_Root(task, f"{task.name} is a background task"))
-            elif func.attr.value == "add_middleware":
-                roots.extend(_middleware_methods(project, module, site))
-            elif func.attr.value == "add_exception_handler":
-                target = positional(site.node, 1) or keyword(site.node, "handler")
-                handler = _function_or_init(project, module, target, site.scope)
-                if handler is not None:
-                    roots.append(_Root(handler, f"{handler.name} is an exception handler"))
+        if _ROOT_SPELLING(module):
+            roots.extend(_roots_in(project, module))
     roots.extend(_Root(f, f"{f.name} is a dependency") for f in dependencies(project).values())
+    return roots
+
+
+def _roots_in(project: Project, module: PythonModule) -> list[_Root]:
+    """The per-request roots a module registers itself (dependencies aside)."""
+    roots: list[_Root] = []
+    for function in module.model.functions:
+        scope = function.outer_scope
+        for decorator in function.decorators:
+            kind = _decorator_kind(project, module, decorator, scope)
+            if kind is not None:
+                roots.append(_Root(function, f"{function.name} is {kind}"))
+    for class_info in module.model.classes:
+        if any(project.subclasses_path(class_info, base) for base in _BASE_HTTP_MIDDLEWARE):
+            dispatch = class_info.methods.get("dispatch")
+            if dispatch is not None:
+                roots.append(_Root(dispatch, f"{class_info.name}.dispatch is middleware"))
+    for site in module.model.calls:
+        func = site.node.func
+        if isinstance(func, cst.Name) or (
+            isinstance(func, cst.Attribute) and func.attr.value in _ROUTE_CLASS_NAMES
+        ):
+            roots.extend(_route_object(project, module, site))
+        if not isinstance(func, cst.Attribute):
+            continue
+        if func.attr.value in _ADD_ROUTE:
+            target = keyword(site.node, "endpoint") or positional(site.node, 1)
+            endpoint = _endpoint(project, module, target, site)
+            if endpoint is not None:
+                roots.append(_Root(endpoint, f"{endpoint.name} is a route handler"))
+        elif func.attr.value == "add_task":
+            task = _endpoint(project, module, positional(site.node, 0), site)
+            if task is not None:
+                roots.append(_Root(task, f"{task.name} is a background task"))
+        elif func.attr.value == "add_middleware":
+            roots.extend(_middleware_methods(project, module, site))
+        elif func.attr.value == "add_exception_handler":
+            target = positional(site.node, 1) or keyword(site.node, "handler")
+            handler = _function_or_init(project, module, target, site.scope)
+            if handler is not None:
+                roots.append(_Root(handler, f"{handler.name} is an exception handler"))
     return roots
 
 
@@ -568,55 +661,33 @@ def decorator_paths(project: Project, module: PythonModule, function: FunctionIn
 NEVER = "never"  # run by code the app never serves: a script, CLI command, migration, worker
 
 
-@dataclass
-class ServingPicture:
-    """How often the app runs each function it can be seen to run."""
-
-    has_app: bool  # the project builds a FastAPI / Starlette app
-    per_request: dict[str, str] = field(default_factory=dict)  # path → why
-    startup: set[str] = field(default_factory=set)  # reached from lifespan/startup code
-    shutdown: set[str] = field(default_factory=set)
-    never: dict[str, str] = field(default_factory=dict)  # path → what runs it instead
-
-
-def serving_picture(project: Project) -> ServingPicture:
-    """The project's serving picture, built once per run (see :func:`call_context`)."""
-    return project.memo("serving-picture").get(None, _build_picture, project)
-
-
-def _build_picture(project: Project) -> ServingPicture:
-    picture = ServingPicture(has_app=_has_app(project))
-    if not picture.has_app:
-        return picture  # a library: every coroutine may be served by its users
-    picture.per_request = per_request_functions(project)
-    startup: list[_Root] = []
-    shutdown: list[_Root] = []
-    for path, phase in _lifecycle(project).ask("").items():
-        function = project.function_at(path)
-        module = project.module_of(function) if function is not None else None
-        if function is None or module is None:
+def _walk_graph(
+    project: Project,
+    graph: CallGraph,
+    roots: Iterable[_Root],
+    only_async: bool = False,
+    within: set[PythonModule | None] | None = None,
+) -> dict[str, str]:
+    """The functions the roots run, through the call graph's edges → why; ``only_async``:
+    into coroutines only; ``within``: only into these modules."""
+    found: dict[str, str] = {}
+    queue = deque(roots)
+    while queue:
+        root = queue.popleft()
+        function = root.function
+        if function.path in found:
             continue
-        for site in function.calls:
-            callee = resolve_callee(project, module, site)
-            if callee is None:
+        if within is not None and project.module_of(function) not in within:
+            continue
+        found[function.path] = root.why
+        facts = graph.facts(function)
+        for edge in facts.edges if facts is not None else ():
+            if edge.callee in found:
                 continue
-            late = phase == SHUTDOWN or (phase == "lifespan" and site.after_yield)
-            (shutdown if late else startup).append(_Root(callee, ""))
-    picture.startup = set(_walk(project, startup)) - set(picture.per_request)
-    picture.shutdown = set(_walk(project, shutdown)) - set(picture.per_request)
-    roots = _unserved_roots(project)
-    homes = {project.module_of(root.function) for root in roots}
-    served = set(picture.per_request) | picture.startup | picture.shutdown
-    never = {
-        path: why
-        for path, why in _walk(project, roots, within=lambda module: module in homes).items()
-        if path not in served
-    }
-    shared = _imported_elsewhere(project, homes, set(never))
-    for path, why in never.items():
-        if path not in shared:
-            picture.never[path] = why
-    return picture
+            callee = project.function_at(edge.callee)
+            if callee is not None and (callee.is_async or not only_async):
+                queue.append(_Root(callee, root.why))
+    return found
 
 
 def _imported_elsewhere(
@@ -643,11 +714,24 @@ def _imported_elsewhere(
             continue
         for dots, dotted, imported in scan_imports(text):
             base = absolute_import(module, dots, dotted)
+            if base is None:
+                continue
+            modules = [base] if imported is None else [f"{base}.{name}" for name in imported]
             for name in imported or ():
                 for home, path in wanted.get(name, {}).items():
-                    if base is not None and (home == base or home.endswith("." + base)):
-                        found.add(path)
+                    if _same_module(home, base):
+                        found.add(path)  # ``from home import name``
+            for name, homes_of_name in wanted.items():
+                for home, path in homes_of_name.items():
+                    if any(_same_module(home, m) for m in modules) and name in text:
+                        found.add(path)  # ``from pkg import home`` then ``home.name()``
     return found
+
+
+def _same_module(home: str, imported: str) -> bool:
+    """``imported`` names module ``home`` (also from a parent folder: ``app.cli`` for
+    ``svc.app.cli``)."""
+    return home == imported or home.endswith("." + imported)
 
 
 # A module that builds an app spells its class.
@@ -656,6 +740,11 @@ _APP_NAMES = frozenset({"FastAPI", "Starlette"})
 
 
 def _has_app(project: Project) -> bool:
+    """Whether the project builds a FastAPI or Starlette app (not a library)."""
+    return bool(project.memo("has-app").get(None, _find_app, project))
+
+
+def _find_app(project: Project) -> bool:
     for module in project.modules:
         if module.is_test_code or not _APP_SPELLING(module):
             continue
@@ -678,47 +767,50 @@ _UNSERVED_SPELLING = Spelling(
     r"run_until_complete",
     r"alembic",
     r"WorkerSettings",
-    r"\.command\b",
-    r"\.task\b",
-    r"shared_task",
+    r"@[\w.]*command\b",
+    r"@[\w.]*task\b",
     r"__main__",
 )
+_RUNNER_NAMES = frozenset({"run", "run_until_complete"})
 _ARQ_SETTINGS = ("functions", "on_startup", "on_shutdown", "on_job_start", "on_job_end")
 
 
-def _unserved_roots(project: Project) -> list[_Root]:
-    """Functions run outside the served app: coroutines handed to ``asyncio.run`` (a loop of
-    their own) and code called under ``if __name__ == "__main__":``, both when defined in that
-    module, every function of an Alembic module, Celery tasks, click/typer commands and arq
-    worker hooks."""
+def _unserved_roots_in(project: Project, module: PythonModule) -> list[_Root]:
+    """Functions the module runs outside the served app: coroutines it hands to
+    ``asyncio.run`` (a loop of their own) and code it calls under ``if __name__ ==
+    "__main__":``, both when defined in the module; every function of an Alembic module;
+    Celery tasks, click/typer commands and arq worker hooks."""
     roots: list[_Root] = []
-    for module in project.modules:
-        if module.is_test_code or not _UNSERVED_SPELLING(module):
-            continue
-        if _imports_alembic(module):
-            roots.extend(_Root(f, "an Alembic migration") for f in module.model.functions)
-            continue
-        for site in module.model.calls:
-            path = project.resolve(module, site.node.func, site.scope)
-            if path in _OWN_LOOP_RUNNERS or (path or "").endswith(_RUN_UNTIL_COMPLETE):
-                target = positional(site.node, 0)
-                if isinstance(target, cst.Call):
-                    target = target.func
-                function = _function_or_init(project, module, target, site.scope)
-                if function is not None and _defined_in(project, function, module):
-                    roots.append(_Root(function, f"run by {offloader_text(path)}"))
-            elif site.in_main_block:
-                function = resolve_callee(project, module, site, path)
-                if function is not None and _defined_in(project, function, module):
-                    roots.append(_Root(function, "run as a script"))
-        for function in module.model.functions:
-            for decorator in decorator_paths(project, module, function):
-                why = _worker_decorator(decorator)
-                if why is not None:
-                    roots.append(_Root(function, why))
-        for class_info in module.model.classes:
-            if class_info.name.endswith("WorkerSettings"):
-                roots.extend(_arq_hooks(project, module, class_info))
+    if module.is_test_code or not _UNSERVED_SPELLING(module):
+        return roots
+    if _imports_alembic(module):
+        return [_Root(f, "an Alembic migration") for f in module.model.functions]
+    for site in module.model.calls:
+        if not (site.in_main_block or _spelt_as(site.node, _RUNNER_NAMES)):
+            continue  # resolving every call would read every module this one imports
+        path = project.resolve(module, site.node.func, site.scope)
+        if path in _OWN_LOOP_RUNNERS or (path or "").endswith(_RUN_UNTIL_COMPLETE):
+            target = positional(site.node, 0)
+            if isinstance(target, cst.Call):
+                target = target.func
+            function = _function_or_init(project, module, target, site.scope)
+            if function is not None and _defined_in(project, function, module):
+                roots.append(_Root(function, f"run by {offloader_text(path)}"))
+        elif site.in_main_block:
+            function = resolve_callee(project, module, site, path)
+            if function is not None and _defined_in(project, function, module):
+                roots.append(_Root(function, "run as a script"))
+    for function in module.model.functions:
+        for decorator in function.decorators:
+            if _last_name(decorator) not in _WORKER_DECORATOR_NAMES:
+                continue
+            path = project.resolve(module, decorator, function.outer_scope) or ""
+            why = _worker_decorator(path[:-2] if path.endswith("()") else path)
+            if why is not None:
+                roots.append(_Root(function, why))
+    for class_info in module.model.classes:
+        if class_info.name.endswith("WorkerSettings"):
+            roots.extend(_arq_hooks(project, module, class_info))
     return roots
 
 
@@ -734,6 +826,8 @@ def offloader_text(path: str | None) -> str:
 
 def _imports_alembic(module: PythonModule) -> bool:
     """An Alembic ``env.py`` or migration script (it sets ``revision``)."""
+    if "alembic" not in module.text:
+        return False
     is_migration = module.name.rsplit(".", 1)[-1] == "env" or (
         module.model.module_binding("revision") is not None
     )
@@ -741,6 +835,16 @@ def _imports_alembic(module: PythonModule) -> bool:
         binding.kind == "import" and (binding.path or "").startswith("alembic")
         for binding in module.model.scope.bindings.values()
     )
+
+
+_WORKER_DECORATOR_NAMES = frozenset({"task", "shared_task", "command", "group"})
+
+
+def _last_name(decorator: cst.BaseExpression) -> str | None:
+    node = decorator.func if isinstance(decorator, cst.Call) else decorator
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return node.value if isinstance(node, cst.Name) else None
 
 
 def _worker_decorator(path: str) -> str | None:
