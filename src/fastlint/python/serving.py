@@ -506,11 +506,12 @@ def _walk(
             continue
         found[function.path] = root.why
         for site in function.calls:
+            callee = resolve_callee(project, module, site)
+            if callee is None or callee.path in found:
+                continue
             if skip_once and runs_once(project, module, site):
                 continue
-            callee = resolve_callee(project, module, site)
-            if callee is not None and callee.path not in found:
-                queue.append(_Root(callee, f"called from {function.name}(), {root.why}"))
+            queue.append(_Root(callee, f"called from {function.name}(), {root.why}"))
     return found
 
 
@@ -694,38 +695,55 @@ def _imported_elsewhere(
     project: Project, homes: set[PythonModule | None], paths: set[str]
 ) -> set[str]:
     """Which of the top-level functions at ``paths`` a module other than ``homes`` imports
-    (``from scripts.sync import discover``): a script module's function that other code
-    imports is shared code, which the app may run through calls fastlint cannot follow."""
-    wanted: dict[str, dict[str, str]] = {}  # function name → its module's name → its path
+    (``from scripts.sync import discover``, or the module and then ``sync.discover``): a
+    script module's function that other code imports is shared code, which the app may run
+    through calls fastlint cannot follow."""
+    found: set[str] = set()
+    index = _import_index(project)
+    keys: dict[str, list[str]] = {}  # module name → the index keys that import from it
     for path in paths:
         function = project.function_at(path)
         module = project.module_of(function) if function is not None else None
-        if function is not None and module is not None and function.qualname == function.name:
-            wanted.setdefault(function.name, {})[module.name] = path
-    found: set[str] = set()
-    if not wanted:
-        return found
+        if function is None or module is None or function.qualname != function.name:
+            continue
+        name = function.name
+        if module.name not in keys:
+            keys[module.name] = [
+                key for key in index if _same_module(module.name, key.rpartition(":")[0] or key)
+            ]
+        for key in keys[module.name]:
+            for importer, what in index[key]:
+                if importer in homes:
+                    continue
+                if what == name or (what == "" and name in importer.text):
+                    found.add(path)
+    return found
+
+
+def _import_index(project: Project) -> dict[str, list[tuple[PythonModule, str]]]:
+    """What the project's non-test modules import, read from their text: ``module`` → the
+    importers with ``""`` (the module itself), and ``module:`` + nothing for names imported
+    from it, keyed ``base:name`` → importers with the name."""
+    return project.memo("import-index").get(None, _build_import_index, project)
+
+
+def _build_import_index(project: Project) -> dict[str, list[tuple[PythonModule, str]]]:
+    index: dict[str, list[tuple[PythonModule, str]]] = {}
     for module in project.modules:
-        if module in homes or module.is_test_code:
+        if module.is_test_code:
             continue  # tests import a script's functions to test them, not to serve them
         reads.hook.read(module.path, reads.IMPORTS)
-        text = module.text
-        if not any(name in text for name in wanted):
-            continue
-        for dots, dotted, imported in scan_imports(text):
+        for dots, dotted, imported in scan_imports(module.text):
             base = absolute_import(module, dots, dotted)
             if base is None:
                 continue
-            modules = [base] if imported is None else [f"{base}.{name}" for name in imported]
-            for name in imported or ():
-                for home, path in wanted.get(name, {}).items():
-                    if _same_module(home, base):
-                        found.add(path)  # ``from home import name``
-            for name, homes_of_name in wanted.items():
-                for home, path in homes_of_name.items():
-                    if any(_same_module(home, m) for m in modules) and name in text:
-                        found.add(path)  # ``from pkg import home`` then ``home.name()``
-    return found
+            if imported is None:
+                index.setdefault(base, []).append((module, ""))
+                continue
+            for name in imported:
+                index.setdefault(f"{base}:{name}", []).append((module, name))
+                index.setdefault(f"{base}.{name}", []).append((module, ""))
+    return index
 
 
 def _same_module(home: str, imported: str) -> bool:
@@ -895,7 +913,8 @@ def runs_once(project: Project, module: PythonModule, site: CallSite) -> bool:
         return True
     node = function.node
     assert isinstance(node, cst.FunctionDef)
-    stored = _stored_globals(module, function)
+    # Asked for every call in the function: worked out once per function.
+    stored = project.memo("stored-globals").get(function.path, _stored_globals, module, function)
     if not stored:
         return False
     return _lazily_guarded(node.body, site.node, stored, False)

@@ -119,8 +119,6 @@ class SessionWithoutFinally(PythonRule):
                 continue
             if function.is_generator and _is_pytest_fixture(ctx.project, unit, function):
                 continue  # pytest resumes fixtures for teardown even when the test fails
-            if placement(ctx.project, function)[0] == NEVER:
-                continue  # a script or command: its session lives as long as the process
             for site in function.calls:
                 if site.in_with_item:
                     continue
@@ -134,6 +132,8 @@ class SessionWithoutFinally(PythonRule):
                     # A helper returning a session may be used as ``with new_session() as db``
                     # by its callers; only FastAPI is known never to close what it is given.
                     continue
+                if placement(ctx.project, function)[0] == NEVER:
+                    continue  # a script or command: its session lives as long as the process
                 how, name = problem
                 with_ = "async with" if kind.is_async else "with"
                 self.report(
