@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -475,44 +475,53 @@ class _Root:
 
 def per_request_functions(project: Project) -> dict[str, str]:
     """Path of every project function that runs per request → why (for messages): route
-    handlers, dependencies, middleware, and what they call. Cached functions end the walk, and
-    so do calls made only once (under ``if _x is None:``, see :func:`runs_once`)."""
-    return project.memo("per-request").get(None, _find_per_request, project)
+    handlers, dependencies, middleware, and what they call. Cached functions end the walk; a
+    function reached only through a call made once is told by :func:`reached_once`."""
+    return _per_request_walk(project)[0]
 
 
-def _find_per_request(project: Project) -> dict[str, str]:
-    return _walk(project, _roots(project), skip_once=True)
+def reached_once(project: Project, path: str) -> bool:
+    """Whether the walk reached the per-request function at ``path`` through a call made once
+    (``if _engine is None: _engine = build_engine()``): checked along the path the walk
+    took, only for the functions a rule reports on."""
+    parents = _per_request_walk(project)[1]
+    step = parents.get(path)
+    while step is not None:
+        caller, site = step
+        module = project.module_of(caller)
+        if module is not None and runs_once(project, module, site):
+            return True
+        step = parents.get(caller.path)
+    return False
 
 
-def _walk(
-    project: Project,
-    roots: Iterable[_Root],
-    skip_once: bool = False,
-    within: Callable[[PythonModule], bool] | None = None,
-) -> dict[str, str]:
-    """Every project function the roots run, directly or through calls → why. ``skip_once``:
-    cached functions and calls made once end the walk; ``within``: only into these modules."""
+_Parents = dict[str, tuple[FunctionInfo, CallSite]]
+
+
+def _per_request_walk(project: Project) -> tuple[dict[str, str], _Parents]:
+    return project.memo("per-request").get(None, _find_per_request, project)  # type: ignore[no-any-return]
+
+
+def _find_per_request(project: Project) -> tuple[dict[str, str], _Parents]:
     found: dict[str, str] = {}
-    queue = deque(roots)
+    parents: _Parents = {}
+    queue = deque(_roots(project))
     while queue:
         root = queue.popleft()
         function = root.function
         if function.path in found:
             continue
         module = project.module_of(function)
-        if module is None or (within is not None and not within(module)):
-            continue
-        if skip_once and _is_cached(project, module, function):
+        if module is None or _is_cached(project, module, function):
             continue
         found[function.path] = root.why
         for site in function.calls:
             callee = resolve_callee(project, module, site)
             if callee is None or callee.path in found:
                 continue
-            if skip_once and runs_once(project, module, site):
-                continue
+            parents.setdefault(callee.path, (function, site))
             queue.append(_Root(callee, f"called from {function.name}(), {root.why}"))
-    return found
+    return found, parents
 
 
 def _roots(project: Project) -> list[_Root]:

@@ -22,6 +22,7 @@ from fastlint.python.serving import (
     dependencies,
     per_request_functions,
     placement,
+    reached_once,
 )
 from fastlint.python.sqla import (
     REACHES_SQLALCHEMY,
@@ -355,6 +356,8 @@ class EnginePerRequest(PythonRule):
             why = reached.get(site.function.path)
             if why is None or _created_once(site.function, site.node, site.statement):
                 continue
+            if reached_once(ctx.project, site.function.path):
+                continue  # built behind a lazy guard in a caller, e.g. get_engine()
             ctor = "create_async_engine" if is_async else "create_engine"
             self.report(
                 unit,
