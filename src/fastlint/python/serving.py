@@ -32,7 +32,13 @@ from fastlint.python.callgraph import (
     _encode_chain,
     resolve_callee,
 )
-from fastlint.python.frameworks import app_class, instance_class, is_app_or_router_instance
+from fastlint.python.frameworks import (
+    APP_CLASSES,
+    app_class,
+    framework_class,
+    instance_class,
+    is_app_or_router_instance,
+)
 from fastlint.python.model import (
     CallSite,
     ClassInfo,
@@ -763,7 +769,7 @@ def _same_module(home: str, imported: str) -> bool:
 
 # A module that builds an app spells its class.
 _APP_SPELLING = Spelling("app-constructor", r"FastAPI\s*\(", r"Starlette\s*\(")
-_APP_NAMES = frozenset({"FastAPI", "Starlette"})
+_APP_NAMES = ("FastAPI", "Starlette")
 
 
 def _has_app(project: Project) -> bool:
@@ -775,8 +781,12 @@ def _find_app(project: Project) -> bool:
     for module in project.modules:
         if module.is_test_code or not _APP_SPELLING(module):
             continue
-        for site in module.model.calls_named(_APP_NAMES):
-            if app_class(project.resolve(module, site.node.func, site.scope)) is not None:
+        for site in module.model.calls:
+            name = _last_name(site.node.func)
+            if name is None or not name.endswith(_APP_NAMES):
+                continue  # ``FastAPI(...)``, or a subclass such as ``NormalizedFastAPI(...)``
+            path = project.resolve(module, site.node.func, site.scope)
+            if framework_class(project, path) in APP_CLASSES.values():
                 return True
     return False
 
