@@ -44,6 +44,7 @@ from fastlint.python.model import (
     ClassInfo,
     FunctionInfo,
     Scope,
+    dotted,
     keyword,
     positional,
     walk,
@@ -495,7 +496,7 @@ def reached_once(project: Project, path: str) -> bool:
     while step is not None:
         caller, site = step
         module = project.module_of(caller)
-        if module is not None and runs_once(project, module, site):
+        if module is not None and runs_once(project, module, site, objects=True):
             return True
         step = parents.get(caller.path)
     return False
@@ -748,8 +749,8 @@ def _build_import_index(project: Project) -> dict[str, list[tuple[PythonModule, 
         if module.is_test_code:
             continue  # tests import a script's functions to test them, not to serve them
         reads.hook.read(module.path, reads.IMPORTS)
-        for dots, dotted, imported in scan_imports(module.text):
-            base = absolute_import(module, dots, dotted)
+        for dots, written, imported in scan_imports(module.text):
+            base = absolute_import(module, dots, written)
             if base is None:
                 continue
             if imported is None:
@@ -920,11 +921,15 @@ def _arq_hooks(project: Project, module: PythonModule, class_info: ClassInfo) ->
 # ---------------------------------------------------------------------------- run once
 
 
-def runs_once(project: Project, module: PythonModule, site: CallSite) -> bool:
+def runs_once(
+    project: Project, module: PythonModule, site: CallSite, objects: bool = False
+) -> bool:
     """Whether the call runs once per process (or per cache key), not on every call of its
     function: the function is ``@lru_cache``/``@cache`` wrapped, or the call sits in a lazy
     initialisation (``if _x is None: _x = make()`` on a module global, or after an early
-    ``return`` of what a function stores in a module-level cache)."""
+    ``return`` of what a function stores in a module-level cache). ``objects``: also an
+    attribute of an object other than ``self`` or the request (``if rt.engine is None:
+    rt.engine = build()``), for engines, which nobody builds once per request on purpose."""
     function = site.function
     if function is None or function.is_lambda:
         return False
@@ -934,6 +939,10 @@ def runs_once(project: Project, module: PythonModule, site: CallSite) -> bool:
     assert isinstance(node, cst.FunctionDef)
     # Asked for every call in the function: worked out once per function.
     stored = project.memo("stored-globals").get(function.path, _stored_globals, module, function)
+    if not objects:
+        # ``if order.charge_id is None: order.charge_id = charge()`` runs once per order,
+        # which may well be once per request: only an engine is safely one per object.
+        stored = {name for name in stored if "." not in name}
     if not stored:
         return False
     return _lazily_guarded(node.body, site.node, stored, False)
@@ -966,9 +975,20 @@ def _stored_globals(module: PythonModule, function: FunctionInfo) -> set[str]:
                     stored.add(name)
             elif isinstance(target, cst.Subscript) and _is_class_attribute(target.value):
                 stored.add("cls")  # ``cls._engines[key] = engine``: shared by the process
+            elif (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value not in _PER_REQUEST_OWNERS
+            ):
+                # ``runtime.engine = build()`` on an object from a registry; not ``self``
+                # (an instance may be made per request) nor the request's own state.
+                stored.add(f"{target.value.value}.{target.attr.value}")
     if walk(node.body, _adds_log_handler):
         stored.add("handlers")  # a logger configured once: ``if logger.handlers: return``
     return stored
+
+
+_PER_REQUEST_OWNERS = frozenset({"self", "request", "websocket", "scope", "state"})
 
 
 def _adds_log_handler(node: cst.CSTNode) -> bool:
@@ -1003,7 +1023,7 @@ def _lazily_guarded(
             isinstance(statement, cst.If)
             and _contains(statement.body, target)
             and _is_lazy_guard(statement.test)
-            and _mentions_any(statement.test, stored)
+            and _mentions_stored(statement.test, stored)
         ):
             return True
         for inner in _suites(statement):
@@ -1026,15 +1046,25 @@ def _is_cache_hit_return(statement: cst.BaseStatement) -> bool:
         isinstance(only, cst.SimpleStatementLine)
         and len(only.body) == 1
         and isinstance(only.body[0], cst.Return)
-        and only.body[0].value is not None
     ):
         return False
     test = statement.test
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        operator = test.comparisons[0].operator
-        return isinstance(operator, (cst.IsNot, cst.In))
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        # ``if rt.engine is not None and rt.factory is not None: return``: all built already
+        return _is_filled(test.left) and _is_filled(test.right)
+    if only.body[0].value is not None and _is_filled(test):
+        return True
     # ``if logger.handlers: return logger``: logging's loggers live as long as the process.
     return isinstance(test, cst.Attribute) and test.attr.value == "handlers"
+
+
+def _is_filled(test: cst.BaseExpression) -> bool:
+    """``x is not None`` / ``key in cache``."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _is_filled(test.left) and _is_filled(test.right)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        return isinstance(test.comparisons[0].operator, (cst.IsNot, cst.In))
+    return False
 
 
 def _is_lazy_guard(test: cst.BaseExpression) -> bool:
@@ -1050,8 +1080,15 @@ def _is_lazy_guard(test: cst.BaseExpression) -> bool:
     return bool(walk(test, guard))
 
 
-def _mentions_any(tree: cst.CSTNode, names: set[str]) -> bool:
-    return bool(walk(tree, lambda n: isinstance(n, cst.Name) and n.value in names))
+def _mentions_stored(tree: cst.CSTNode, stored: set[str]) -> bool:
+    """The test reads a stored name (``_client``) or attribute (``runtime.engine``)."""
+
+    def reads(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Name):
+            return node.value in stored
+        return isinstance(node, cst.Attribute) and dotted(node) in stored
+
+    return bool(walk(tree, reads))
 
 
 def _suites(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
