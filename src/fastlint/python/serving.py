@@ -1,16 +1,26 @@
-"""Where the app runs code: per request, once at startup/shutdown, or in a thread.
+"""Where the app runs code: per request, once at startup/shutdown, once on first use, in a
+thread, or never (code the app does not serve).
 
-This is the one place rules ask. Per request: route handlers (decorators and
-``add_api_route``), dependencies (``Depends``/``Security``), middleware (``@app.middleware``,
-``BaseHTTPMiddleware.dispatch``, ``add_middleware`` classes) and every project function they
-call (:func:`per_request_functions`). Once: lifespan functions and startup/shutdown handlers
-(:func:`lifecycle_phase`). On the event loop at all (:func:`call_context`): only the body of
-an ``async def`` runs on the loop; nested ``def``/``lambda``/``class`` bodies are their own
-functions in the model, so ``CallSite.function`` (the innermost one) decides. Sync ``def``
-routes and dependencies run in FastAPI's threadpool and functions *passed* to a thread
-offloader run in a worker thread, so neither is on the loop. Lifespan code (and
-startup/shutdown handlers) runs once, which makes a blocking call there a warning rather than
-an error.
+This is the one place rules ask. Per request: route handlers (decorators, ``add_api_route``
+with functions or bound methods, Starlette ``Route``/``APIRoute`` objects), dependencies
+(``Depends``/``Security``, also ``Annotated`` and instances' ``__call__``), middleware
+(``@app.middleware``, ``BaseHTTPMiddleware.dispatch``, ``add_middleware`` classes), exception
+handlers, background tasks, and every project function they call
+(:func:`per_request_functions`). Once: lifespan functions and startup/shutdown handlers
+(:func:`lifecycle_phase`) and the coroutines only they await. On the event loop at all
+(:func:`call_context`): only the body of an ``async def`` runs on the loop; nested
+``def``/``lambda``/``class`` bodies are their own functions in the model, so
+``CallSite.function`` (the innermost one) decides. Sync ``def`` routes and dependencies run in
+FastAPI's threadpool and functions *passed* to a thread offloader run in a worker thread, so
+neither is on the loop.
+
+:func:`placement` answers for one function, cheapest question first: a project with no app (a
+library) has everything per request; a module's own scripts, commands, migrations and worker
+tasks are never served (:func:`_never_served_in`); coroutines only lifespan code awaits run at
+startup or shutdown. Whatever cannot be placed counts as per request: losing a real finding is
+worse than keeping an honest one. :func:`runs_once` tells a call made once per process (behind
+``lru_cache``, an ``if _x is None:`` global, a cache-hit ``return``) from one made every time,
+and :func:`request_chain` prefers a blocking chain that runs every time.
 """
 
 from __future__ import annotations
