@@ -240,3 +240,48 @@ def test_fl000_can_be_ignored_per_file(tmp_path: Path) -> None:
     (tmp_path / "tpl.py").write_text("{{ jinja }}\ndef (:\n")
     settings = build_settings({"per-file-ignores": {"tpl.py": ["FL000"]}})
     assert lint([tmp_path], settings, root=tmp_path, cwd=tmp_path).diagnostics == []
+
+
+# ---------------------------------------------------------------------------- templates
+
+TEMPLATE_FILES = {
+    # A cookiecutter project folder: not code until rendered, whatever it holds.
+    "{{cookiecutter.project_slug}}/app/main.py": (
+        "from fastapi import FastAPI\napp = FastAPI(debug=True)\n"
+    ),
+    "{{cookiecutter.project_slug}}/Dockerfile": "FROM {{ cookiecutter.base_image }}\n",
+    # A copier template file outside such a folder: Jinja that is not valid Python.
+    "hooks/post_gen_project.py": (
+        "{% if cookiecutter.use_db == 'y' %}\nimport sqlalchemy\n{% endif %}\n"
+        "NAME = '{{ cookiecutter.project_slug }}'\n"
+    ),
+}
+
+
+def test_template_files_are_skipped_and_counted_never_fl000(tmp_path: Path) -> None:
+    files = {
+        **TEMPLATE_FILES,
+        # Valid Python with braces in strings is code, and a real syntax error stays FL000.
+        "good.py": DEBUG_APP,
+        "format.py": "TEMPLATE = f'{{literal}} {{ x }}'\n",
+        "bad.py": "x = 1\ndef broken(:\n    pass\n",
+    }
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    result = lint([tmp_path], build_settings({}), root=tmp_path, cwd=tmp_path)
+    found = sorted((d.path, d.code) for d in result.diagnostics)
+    assert found == [("bad.py", "FL000"), ("good.py", "FL403")]
+    assert result.templates == 3
+    assert result.files == 3
+
+
+def test_a_clean_template_repository_exits_zero(tmp_path: Path) -> None:
+    for name, content in TEMPLATE_FILES.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    outcome = CliRunner().invoke(cli, [str(tmp_path), "--no-cache", "--format", "concise"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "3 template files skipped" in outcome.output

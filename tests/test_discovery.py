@@ -132,11 +132,30 @@ def test_shebang_only_counts_without_an_extension(tmp_path: Path) -> None:
 
 
 def test_skips_tool_and_build_folders(tmp_path: Path) -> None:
-    skipped = [".git", "node_modules", "__pycache__", "build", "dist", ".tox", ".mypy_cache"]
+    skipped = [".git", "node_modules", "__pycache__", ".tox", ".mypy_cache"]
     files = {f"{folder}/x.py": "" for folder in skipped}
+    files.update({"build/lib/app/x.py": "", "dist/pkg/y.py": "", "build/static/app.js": ""})
     files.update({"app/main.py": "", "app/node_modules/y.py": "", "pkg.egg-info/z.py": ""})
     write(tmp_path, files)
     assert found(tmp_path) == ["app/main.py"]
+
+
+def test_reads_a_python_package_called_build(tmp_path: Path) -> None:
+    """onyx's ``onyx/server/features/build/`` is a feature (a namespace package), not output."""
+    write(
+        tmp_path,
+        {
+            "app/features/build/api.py": "",
+            "app/features/build/db/models.py": "",
+            "app/dist/__init__.py": "",
+            "build/lib/app/x.py": "",
+        },
+    )
+    assert found(tmp_path) == [
+        "app/dist/__init__.py",
+        "app/features/build/api.py",
+        "app/features/build/db/models.py",
+    ]
 
 
 def test_skips_any_virtualenv_by_its_pyvenv_cfg(tmp_path: Path) -> None:

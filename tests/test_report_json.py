@@ -29,6 +29,7 @@ def test_document_shape() -> None:
     assert document["summary"] == {
         "files": 3,
         "files_with_findings": 2,
+        "templates_skipped": 0,
         "diagnostics": 4,
         "by_code": {"FL401": 1, "FL403": 2, "FL501": 1},
     }
@@ -67,6 +68,7 @@ def test_clean_run() -> None:
     assert document["summary"] == {
         "files": 2,
         "files_with_findings": 0,
+        "templates_skipped": 0,
         "diagnostics": 0,
         "by_code": {},
     }

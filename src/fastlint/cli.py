@@ -314,7 +314,7 @@ def cli(
         texts=texts,
     )
     linted = time.perf_counter()
-    _warn_about_what_was_skipped(paths, result.files, settings)
+    _warn_about_what_was_skipped(paths, result.files, settings, result.templates)
     compact = not verbose and bool(paths) and not any(path.is_dir() for path in paths)
     _write_report(result, fmt, output, color, statistics, quiet, targets[0], compact)
     if verbose:
@@ -424,6 +424,7 @@ def _write_report(
     report = ReportInput(
         diagnostics=result.diagnostics,
         files=result.files,
+        templates=result.templates,
         version=__version__,
         statistics=statistics,
         deployment=result.deployment_summary(),
@@ -547,7 +548,9 @@ def _warn_about_settings(settings: Any, config_path: Path | None, overrides: Any
         _warn(f"no rules are selected ({where}); nothing will be reported")
 
 
-def _warn_about_what_was_skipped(paths: tuple[Path, ...], checked: int, settings: Any) -> None:
+def _warn_about_what_was_skipped(
+    paths: tuple[Path, ...], checked: int, settings: Any, templates: int = 0
+) -> None:
     """Say why a path given on the command line was not checked, as ruff does, so a green run
     that checked nothing does not look like a clean project."""
     from fastlint.discovery import classify
@@ -558,7 +561,12 @@ def _warn_about_what_was_skipped(paths: tuple[Path, ...], checked: int, settings
     for path in paths:
         if path.is_dir():
             if not checked or (len(paths) > 1 and not _has_files_to_check(path, settings)):
-                _warn(f"no files to check under {path}")
+                skipped = (
+                    f" ({templates} template file{'s' if templates != 1 else ''} skipped)"
+                    if templates and len(paths) == 1
+                    else ""
+                )
+                _warn(f"no files to check under {path}{skipped}")
         elif path.exists() and not path.is_file():
             _warn(f"{path} is not a regular file (a pipe, socket or device); skipped")
         elif classify(path) is None:

@@ -19,6 +19,7 @@ class LintContext:
     files: list[SourceFile]
     units: dict[FileKind, list[Any]] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)  # display paths reported as FL000
+    templates: set[str] = field(default_factory=set)  # display paths of Jinja templates, skipped
 
     def units_of(self, kind: FileKind) -> list[Any]:
         return self.units.get(kind, [])

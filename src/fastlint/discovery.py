@@ -32,6 +32,9 @@ class SourceFile:
     display: str  # POSIX, relative to the working directory when possible: what reports show
     kind: FileKind
     report: bool  # False for files read only as project context
+    # Under a cookiecutter/copier folder whose name is a Jinja expression (``{{cookiecutter.
+    # project_slug}}/``): not code until the template is rendered, so skipped and counted.
+    template: bool = False
 
 
 SKIP_DIRS = frozenset(
@@ -343,11 +346,38 @@ def _excluded_by_globs(relpath: str, globs: Sequence[str]) -> bool:
 
 def _is_skipped_dir(name: str, folder: str) -> bool:
     return (
-        name in SKIP_DIRS
+        (name in SKIP_DIRS and not (name in _OUTPUT_DIRS and _holds_python(folder)))
         or name.endswith(".egg-info")
         or os.path.exists(os.path.join(folder, "pyvenv.cfg"))  # any virtualenv, whatever its name
         or os.path.isdir(os.path.join(folder, "conda-meta"))  # a conda environment
     )
+
+
+def is_template_path(relpath: str) -> bool:
+    """A path with a Jinja expression in a folder or file name (cookiecutter, copier)."""
+    return "{{" in relpath or "{%" in relpath
+
+
+_JINJA_MARKER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def has_jinja_markers(text: str) -> bool:
+    """Text holding ``{{ ... }}`` or ``{% ... %}``: a Jinja template, if it is not valid code."""
+    return ("{{" in text or "{%" in text) and _JINJA_MARKER.search(text) is not None
+
+
+# Build output folders, skipped unless they are a Python package of the project (a feature
+# called ``build``): setuptools puts its copies one level down (``build/lib/``), and ``dist/``
+# holds archives.
+_OUTPUT_DIRS = frozenset({"build", "dist"})
+
+
+def _holds_python(folder: str) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(entry.name.endswith(".py") and entry.is_file() for entry in entries)
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------- walking
@@ -423,7 +453,8 @@ def discover(
         absolute = Path(path)
         kind = classify(absolute)
         if kind is not None:
-            found[path] = SourceFile(absolute, rel, display(path, rel), kind, report)
+            template = is_template_path(rel)
+            found[path] = SourceFile(absolute, rel, display(path, rel), kind, report, template)
 
     for folder in walk_roots:
         for path, rel in _walk(folder, root, exclude, ignores):

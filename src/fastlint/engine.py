@@ -20,7 +20,13 @@ from fastlint import registry
 from fastlint.config import Settings
 from fastlint.context import LintContext
 from fastlint.diagnostics import Diagnostic, Location, Severity
-from fastlint.discovery import FileKind, SourceFile, discover, find_project_root
+from fastlint.discovery import (
+    FileKind,
+    SourceFile,
+    discover,
+    find_project_root,
+    has_jinja_markers,
+)
 from fastlint.python.loading import cpython_parses, deferred_python, empty_python, load_python
 from fastlint.python.module import PythonModule
 from fastlint.reading import TextUnit, UnreadableFile, max_file_size, read_text
@@ -100,8 +106,13 @@ class Loaded:
 
     @property
     def reportable(self) -> dict[str, str]:
-        """Display path → path from the root, of every file the run reports on."""
-        return {source.display: source.relpath for source in self.ctx.files if source.report}
+        """Display path → path from the root, of every file the run reports on (templates
+        are skipped)."""
+        return {
+            source.display: source.relpath
+            for source in self.ctx.files
+            if source.report and source.display not in self.ctx.templates
+        }
 
 
 def load(
@@ -129,8 +140,14 @@ def load(
     python_texts: dict[str, str] = {}
     max_size = max_file_size(settings)
     for source in files:
+        if source.template:
+            ctx.templates.add(source.display)
+            continue
         try:
             text = given[source.path] if source.path in given else read_text(source, max_size)
+            if source.kind is FileKind.PYTHON and is_jinja_template(text):
+                ctx.templates.add(source.display)
+                continue
             if source.kind is FileKind.PYTHON:
                 python_texts[source.display] = text
                 unit = deferred_python(source, text)
@@ -152,6 +169,12 @@ def load(
 
 
 # ---------------------------------------------------------------------------- rules
+
+
+def is_jinja_template(text: str) -> bool:
+    """A Python file that is a Jinja template (cookiecutter, copier): it holds Jinja markers
+    and is not valid Python until rendered. Valid Python with ``{{`` in a string is code."""
+    return has_jinja_markers(text) and not cpython_parses(text)
 
 
 def run_project_rules(ctx: LintContext) -> list[Diagnostic]:
@@ -294,6 +317,7 @@ def result(
     return LintResult(
         diagnostics=diagnostics,
         files=len(loaded.reportable),
+        templates=len(loaded.ctx.templates & {s.display for s in loaded.ctx.files if s.report}),
         context=loaded.ctx,
         texts={path: text for path, (_, text) in loaded.texts.items()},
     )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class LintResult:
     diagnostics: list[Diagnostic]
     files: int
+    templates: int = 0  # Jinja template files skipped (cookiecutter/copier), not counted in files
     context: LintContext | None = None  # None when the result comes from the cache
     texts: dict[str, str] = field(default_factory=dict)  # display path → text, files read
     cached_deployment: dict[str, Any] | None = None  # set when the result comes from a cache

@@ -138,6 +138,7 @@ def load(entry: Path, key: str) -> LintResult | None:
         result = data["result"]
         diagnostics = [Diagnostic.from_dict(item) for item in result["diagnostics"]]
         files = int(result["files"])
+        templates = int(result.get("templates", 0))
         deployment = result["deployment"]
         texts = result["sources"]
         if not isinstance(texts, dict) or not all(
@@ -150,7 +151,11 @@ def load(entry: Path, key: str) -> LintResult | None:
         _discard(entry)
         return None
     return LintResult(
-        diagnostics=diagnostics, files=files, texts=texts, cached_deployment=deployment
+        diagnostics=diagnostics,
+        files=files,
+        templates=templates,
+        texts=texts,
+        cached_deployment=deployment,
     )
 
 
@@ -162,6 +167,7 @@ def store(entry: Path, key: str, result: LintResult) -> None:
         "result": {
             "diagnostics": [d.to_dict() for d in result.diagnostics],
             "files": result.files,
+            "templates": result.templates,
             "deployment": result.deployment_summary(),
             "sources": result.sources(),
         },

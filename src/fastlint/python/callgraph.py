@@ -279,8 +279,6 @@ def _runs_when_called(project: Project, module: PythonModule, function: Function
     ``@contextmanager`` whose body runs up to ``yield`` on entry."""
     if function.is_async or function.is_lambda:
         return False
-    if _runs_once(project, module, function):
-        return False
     if not function.is_generator:
         return True
     scope = function.outer_scope
@@ -288,53 +286,6 @@ def _runs_when_called(project: Project, module: PythonModule, function: Function
         project.resolve(module, decorator, scope) == "contextlib.contextmanager"
         for decorator in function.decorators
     )
-
-
-_CACHES = frozenset(
-    {"functools.lru_cache", "functools.cache", "cachetools.cached", "cachetools.func.ttl_cache"}
-)
-
-
-def _runs_once(project: Project, module: PythonModule, function: FunctionInfo) -> bool:
-    """A body that runs once per process, not per call: ``@lru_cache`` / ``@cache`` (the
-    answer is kept), or a lazily made global singleton (``global _client; if _client is None:
-    _client = Client(); return _client``). What it does is a one-time cost, not per request."""
-    scope = function.outer_scope
-    for decorator in function.decorators:
-        resolved = project.resolve(module, decorator, scope) or ""
-        if resolved.removesuffix("()") in _CACHES:
-            return True
-    node = function.node
-    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
-        return False
-    declared = {
-        item.name.value
-        for statement in node.body.body
-        if isinstance(statement, cst.SimpleStatementLine)
-        for small in statement.body
-        if isinstance(small, cst.Global)
-        for item in small.names
-    }
-    return bool(declared) and any(
-        isinstance(statement, cst.If) and _tests_unset(statement.test, declared)
-        for statement in node.body.body
-    )
-
-
-def _tests_unset(test: cst.BaseExpression, names: set[str]) -> bool:
-    """``X is None`` or ``not X`` for one of ``names``."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return isinstance(test.expression, cst.Name) and test.expression.value in names
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        target = test.comparisons[0]
-        return (
-            isinstance(test.left, cst.Name)
-            and test.left.value in names
-            and isinstance(target.operator, cst.Is)
-            and isinstance(target.comparator, cst.Name)
-            and target.comparator.value == "None"
-        )
-    return False
 
 
 def resolve_callee(

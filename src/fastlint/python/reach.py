@@ -112,7 +112,7 @@ class ImportGraph:
                 if names is None:  # ``import a.b``: ``a.anything`` resolves through it
                     paths.update(self._under(dotted.partition(".")[0]))
                     continue
-                base = _absolute(module, dots, dotted)
+                base = absolute_import(module, dots, dotted)
                 if base is None:
                     continue
                 paths.update(self._named(base))
@@ -147,7 +147,7 @@ class ImportGraph:
         return [*self._named(name), *self._paths[low:high]]
 
 
-def _absolute(module: PythonModule, dots: int, dotted: str) -> str | None:
+def absolute_import(module: PythonModule, dots: int, dotted: str) -> str | None:
     """The module a ``from`` import names, relative imports made absolute; None when it climbs
     above the project."""
     if not dots:

@@ -23,6 +23,7 @@ class ReportInput:
     diagnostics: list[Diagnostic]
     files: int
     version: str
+    templates: int = 0  # Jinja template files skipped
     statistics: bool = False  # --statistics: the number of findings per code instead of them
     deployment: dict[str, Any] | None = None
     sources: dict[str, str] = field(default_factory=dict)  # display path → text, for snippets
@@ -99,13 +100,18 @@ def severity_counts(diagnostics: list[Diagnostic]) -> str:
 def totals_line(report: ReportInput) -> str:
     """``Found 20 findings (11 errors, 6 warnings, 3 infos) in 9 of 15 files.``"""
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    skipped = (
+        f" ({report.templates} template file{'s' if report.templates != 1 else ''} skipped)"
+        if report.templates
+        else ""
+    )
     if not report.diagnostics:
-        return f"No findings in {files}."
+        return f"No findings in {files}.{skipped}"
     total = len(report.diagnostics)
     with_findings = len({d.path for d in report.diagnostics})
     return (
         f"Found {total} finding{'s' if total != 1 else ''} "
-        f"({severity_counts(report.diagnostics)}) in {with_findings} of {files}."
+        f"({severity_counts(report.diagnostics)}) in {with_findings} of {files}.{skipped}"
     )
 
 

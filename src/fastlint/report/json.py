@@ -29,6 +29,7 @@ def _document(report: ReportInput) -> dict[str, Any]:
         "summary": {
             "files": report.files,
             "files_with_findings": len({d.path for d in report.diagnostics}),
+            "templates_skipped": report.templates,
             "diagnostics": len(report.diagnostics),
             "by_code": dict(sorted(by_code.items())),
         },

@@ -30,6 +30,15 @@ BLOCKING_CALLS = Option(
     "catalogue for FL101 and FL102.",
 )
 
+REPORT_UNSERVED_ASYNC = Option(
+    "report-unserved-async",
+    bool,
+    False,
+    "Also report blocking calls in async code the app never serves (scripts run with "
+    "asyncio.run, CLI commands, Alembic migrations, Celery/arq worker code) when the project "
+    "builds an app; FL101, FL102 and FL103.",
+)
+
 DEFAULT_ASSUMED_CPUS = 4  # CPUs assumed where a worker count is derived from the CPU count
 DEFAULT_MAX_DB_CONNECTIONS = 100  # PostgreSQL's default max_connections
 
@@ -42,7 +51,7 @@ FL101 = RuleMeta(
     front_end="python",
     summary="A known blocking call (sleep, sync HTTP, subprocess, hashing, sync drivers) "
     "directly inside an async def.",
-    options=(BLOCKING_CALLS,),
+    options=(BLOCKING_CALLS, REPORT_UNSERVED_ASYNC),
 )
 
 FL102 = RuleMeta(
@@ -51,7 +60,7 @@ FL102 = RuleMeta(
     severity=Severity.ERROR,
     front_end="python",
     summary="An async def calls a sync project function that blocks, at any depth.",
-    options=(BLOCKING_CALLS,),
+    options=(BLOCKING_CALLS, REPORT_UNSERVED_ASYNC),
 )
 
 FL103 = RuleMeta(
@@ -60,6 +69,7 @@ FL103 = RuleMeta(
     severity=Severity.ERROR,
     front_end="python",
     summary="A synchronous SQLAlchemy Session/Engine/Connection used inside an async def.",
+    options=(REPORT_UNSERVED_ASYNC,),
 )
 
 FL201 = RuleMeta(

@@ -11,15 +11,18 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastlint.diagnostics import Severity
-from fastlint.python.model import FunctionInfo, walk
+from fastlint.python.model import CallSite, FunctionInfo, keyword, positional, walk
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import ASYNC_DEF
 from fastlint.python.serving import (
+    NEVER,
     REQUEST,
     call_context,
     decorator_paths,
     dependencies,
     per_request_functions,
+    placement,
+    reached_once,
 )
 from fastlint.python.sqla import (
     REACHES_SQLALCHEMY,
@@ -70,7 +73,10 @@ class SyncDbSessionInAsync(PythonRule):
                 if first.kind.role in ("session", "scoped")
                 else "create_async_engine (AsyncEngine)"
             )
-            if call_context(project, unit, first.site) == REQUEST:
+            phase = call_context(project, unit, first.site)
+            if phase == NEVER and not self.option("report-unserved-async"):
+                continue
+            if phase == REQUEST:
                 self.report(
                     unit,
                     first.site.node,
@@ -81,12 +87,18 @@ class SyncDbSessionInAsync(PythonRule):
                     fix=f"declare '{name}' with 'def', or use {async_api}",
                 )
             else:
+                when = (
+                    "in code the app never serves (a script, command or worker), where it "
+                    "stalls everything else on that event loop."
+                    if phase == NEVER
+                    else "while the app starts or stops. It runs once, but nothing else is "
+                    "served meanwhile."
+                )
                 self.report(
                     unit,
                     first.site.node,
                     f"{first.text} on a synchronous SQLAlchemy {label} blocks the event loop "
-                    f"inside 'async def {name}'{more} while the app starts or stops. It runs "
-                    "once, but nothing else is served meanwhile. Run it with 'await "
+                    f"inside 'async def {name}'{more} {when} Run it with 'await "
                     f"asyncio.to_thread(...)' or use {async_api}.",
                     severity=Severity.WARNING,
                 )
@@ -112,7 +124,7 @@ class SessionWithoutFinally(PythonRule):
                 if site.in_with_item:
                     continue
                 kind = opened_kind(ctx.project, unit, site.node, site.scope)
-                if kind is None:
+                if kind is None or _borrows_connection(ctx.project, unit, function, site):
                     continue
                 problem = _leak(function, site.node, site.statement)
                 if problem is None:
@@ -121,14 +133,46 @@ class SessionWithoutFinally(PythonRule):
                     # A helper returning a session may be used as ``with new_session() as db``
                     # by its callers; only FastAPI is known never to close what it is given.
                     continue
+                if placement(ctx.project, function)[0] == NEVER:
+                    continue  # a script or command: its session lives as long as the process
                 how, name = problem
-                with_ = "async with" if function.is_async else "with"
+                with_ = "async with" if kind.is_async else "with"
                 self.report(
                     unit,
                     site.node,
-                    _leak_message(unit, function, site.node, how, name),
+                    _leak_message(unit, function, site.node, how, name, kind.is_async),
                     fix=f"{with_} {unit.code(site.node)} as {name}: ...",
                 )
+
+
+def _borrows_connection(
+    project: Project, module: PythonModule, function: FunctionInfo, site: CallSite
+) -> bool:
+    """A session bound to a connection someone else owns (``Session(bind=op.get_bind())`` in
+    a migration, ``Session(bind=connection)`` in an event listener, ``Session(bind=
+    session.connection())``): closing it or not returns nothing to a pool."""
+    bind = keyword(site.node, "bind") or positional(site.node, 0)
+    if isinstance(bind, cst.Call) and isinstance(bind.func, cst.Attribute):
+        method = bind.func.attr.value
+        if method == "connection":
+            return True
+        if method == "get_bind":
+            return (project.resolve(module, bind.func, site.scope) or "").startswith("alembic.")
+        return False
+    if not isinstance(bind, cst.Name):
+        return False
+    for param in function.params:
+        if param.name != bind.value:
+            continue
+        if param.name in _CONNECTION_NAMES:
+            return True
+        annotation = param.annotation
+        resolved = project.resolve(module, annotation, function.outer_scope) if annotation else None
+        return (resolved or "").endswith(".Connection")
+    return False
+
+
+_CONNECTION_NAMES = frozenset({"connection", "conn"})
 
 
 def _is_pytest_fixture(project: Project, module: PythonModule, function: FunctionInfo) -> bool:
@@ -175,12 +219,12 @@ def _leak(
 
 
 def _leak_message(
-    unit: PythonModule, function: FunctionInfo, call: cst.Call, how: str, name: str
+    unit: PythonModule, function: FunctionInfo, call: cst.Call, how: str, name: str, is_async: bool
 ) -> str:
     opened = unit.code(call)
     what = "connection" if isinstance(call.func, cst.Attribute) else "session"
-    with_ = "async with" if function.is_async else "with"
-    close = f"await {name}.close()" if function.is_async else f"{name}.close()"
+    with_ = "async with" if is_async else "with"
+    close = f"await {name}.close()" if is_async else f"{name}.close()"
     fname = function.name
     if how == "yielded":
         return (
@@ -312,6 +356,8 @@ class EnginePerRequest(PythonRule):
             why = reached.get(site.function.path)
             if why is None or _created_once(site.function, site.node, site.statement):
                 continue
+            if reached_once(ctx.project, site.function.path):
+                continue  # built behind a lazy guard in a caller, e.g. get_engine()
             ctor = "create_async_engine" if is_async else "create_engine"
             self.report(
                 unit,

@@ -54,10 +54,35 @@ class _EventLoopRule(PythonRule):
                 yield function, facts
 
 
-def _severity(leaf: BlockingLeaf, phase: str) -> Severity:
+def _severity(leaf: BlockingLeaf, phase: str, once: bool = False) -> Severity:
+    if phase == serving.REQUEST and once:
+        return Severity.INFO
     if phase != serving.REQUEST or leaf.severity == "warning":
         return Severity.WARNING
     return Severity.ERROR
+
+
+_ONCE_TEXT = (
+    "runs only on first use (behind a cache or a lazily initialised global), so the first "
+    "request after a start pays rather than every request"
+)
+
+
+def _phase(rule: PythonRule, ctx: LintContext, unit: PythonModule, site: CallSite) -> str | None:
+    """Where the call runs (see :func:`serving.call_context`); None also for code the app
+    never serves unless ``report-unserved-async`` asks for it."""
+    phase = serving.call_context(ctx.project, unit, site)
+    if phase == serving.NEVER and not rule.option("report-unserved-async"):
+        return None
+    return phase
+
+
+def unserved_text(ctx: LintContext, function: FunctionInfo) -> str:
+    why = serving.placement(ctx.project, function)[1] or "not served"
+    return (
+        f"runs in code the app never serves ({why}), where it stalls everything else on "
+        "that event loop"
+    )
 
 
 @register
@@ -70,19 +95,26 @@ class BlockingCallInAsync(_EventLoopRule):
                 if not leaf_site.catalogued:
                     continue  # plugged-in classifiers have their own rules (FL103)
                 site, leaf = leaf_site.site, leaf_site.leaf
-                phase = serving.call_context(ctx.project, unit, site)
+                phase = _phase(self, ctx, unit, site)
                 if phase is None:
                     continue
+                once = phase == serving.REQUEST and serving.runs_once(ctx.project, unit, site)
                 self.report(
                     unit,
                     site.node,
-                    self._message(ctx, unit, leaf_site.site, leaf, phase),
-                    severity=_severity(leaf, phase),
+                    self._message(ctx, unit, leaf_site.site, leaf, phase, once),
+                    severity=_severity(leaf, phase, once),
                     fix=leaf.suggestion,
                 )
 
     def _message(
-        self, ctx: LintContext, unit: PythonModule, site: CallSite, leaf: BlockingLeaf, phase: str
+        self,
+        ctx: LintContext,
+        unit: PythonModule,
+        site: CallSite,
+        leaf: BlockingLeaf,
+        phase: str,
+        once: bool,
     ) -> str:
         call = f"{leaf.description}()"
         offloader = serving.offloader_receiving(ctx.project, unit, site)
@@ -94,6 +126,13 @@ class BlockingCallInAsync(_EventLoopRule):
             )
         if phase in _PHASE_TEXT:
             return f"{call} blocks the event loop but {_PHASE_TEXT[phase]}; {leaf.suggestion}."
+        if phase == serving.NEVER and site.function is not None:
+            return (
+                f"{call} blocks the event loop but {unserved_text(ctx, site.function)}; "
+                f"{leaf.suggestion}."
+            )
+        if once:
+            return f"{call} blocks the event loop but {_ONCE_TEXT}; {leaf.suggestion}."
         return f"{call} {catalogue.why(leaf)}; {leaf.suggestion}."
 
 
@@ -107,25 +146,32 @@ class BlockingCallViaHelper(_EventLoopRule):
             for edge in facts.edges:
                 if edge.site.awaited:
                     continue  # a sync def that returns an awaitable (decorated, wrapped)
-                chain = graph.chain(edge.callee)
-                if chain is None:
+                if graph.chain(edge.callee) is None:
                     continue
-                phase = serving.call_context(ctx.project, unit, edge.site)
+                phase = _phase(self, ctx, unit, edge.site)
                 if phase is None:
                     continue
+                chain, once = serving.request_chain(ctx.project, graph, edge.callee)
+                assert chain is not None
+                once = phase == serving.REQUEST and (
+                    once or serving.runs_once(ctx.project, unit, edge.site)
+                )
                 helper = chain.labels[0].rsplit(".", 1)[-1]
                 path = f"{readable_qualname(function)}() → {chain.text()}"
-                when = (
-                    f"blocks the event loop and {_PHASE_TEXT[phase]}"
-                    if phase in _PHASE_TEXT
-                    else "blocks the event loop, stalling every request while it runs"
-                )
+                if phase in _PHASE_TEXT:
+                    when = f"blocks the event loop and {_PHASE_TEXT[phase]}"
+                elif phase == serving.NEVER:
+                    when = f"blocks the event loop and {unserved_text(ctx, function)}"
+                elif once:
+                    when = f"blocks the event loop but {_ONCE_TEXT}"
+                else:
+                    when = "blocks the event loop, stalling every request while it runs"
                 self.report(
                     unit,
                     edge.site.node,
                     f"Sync helper call {path} {when}; run it with "
                     f"'await asyncio.to_thread({helper}, ...)' or make the helper async "
                     f"({chain.leaf.suggestion}).",
-                    severity=_severity(chain.leaf, phase),
+                    severity=_severity(chain.leaf, phase, once),
                     fix=f"await asyncio.to_thread({helper}, ...)",
                 )
