@@ -98,11 +98,47 @@ def _shared_new(cls: type, value: object = None, *args: object, **kwargs: object
     found = _SHARED.get(key)
     if found is None:
         found = _SHARED[key] = object.__new__(cls)
+        _shared_ids.add(id(found))
     return found
 
 
-_SHARED: dict[tuple[type, object], object] = {}
-_CAN_SHARE = all("__new__" not in vars(cls) for cls in _SHARED_LEAVES) and all(
+# Punctuation and line ends built only of shared leaves (a comma with the same blanks around
+# it, a line end without a comment) are shared too: by the identity of those leaves.
+_SHARED_PUNCTUATION = (
+    cst.Comma,
+    cst.Dot,
+    cst.Colon,
+    cst.AssignEqual,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.ParenthesizedWhitespace,
+)
+
+
+def _shared_composite_new(cls: type, *args: object, **kwargs: object) -> object:
+    if not _sharing:
+        return object.__new__(cls)
+    key: list[object] = [cls]
+    for value in (*args, *kwargs.values()):
+        if value is None or isinstance(value, bool) or value == ():
+            key.append(value)
+        elif id(value) in _shared_ids:
+            key.append(id(value))
+        else:
+            return object.__new__(cls)
+    key.extend(kwargs)  # which fields the values were given for
+    found = _SHARED.get(tuple(key))
+    if found is None:
+        found = _SHARED[tuple(key)] = object.__new__(cls)
+        _shared_ids.add(id(found))
+    return found
+
+
+_SHARED: dict[tuple[object, ...], object] = {}  # kept for the process: ids stay unique
+_shared_ids: set[int] = set()
+_CAN_SHARE = all(
+    "__new__" not in vars(cls) for cls in (*_SHARED_LEAVES, *_SHARED_PUNCTUATION)
+) and all(
     [field.name for field in dataclasses.fields(cls)] == ["value"] for cls in _SHARED_LEAVES
 )
 _sharing = False
@@ -120,6 +156,9 @@ def _whitespace_shared() -> Iterator[None]:
     for cls in _SHARED_LEAVES:
         if vars(cls).get("__new__") is not _shared_new:
             cls.__new__ = _shared_new  # type: ignore[assignment]
+    for cls in _SHARED_PUNCTUATION:
+        if vars(cls).get("__new__") is not _shared_composite_new:
+            cls.__new__ = _shared_composite_new  # type: ignore[assignment]
     _sharing = True
     try:
         yield
@@ -148,11 +187,17 @@ def _install_direct_constructors() -> None:
 
 # Identifiers repeat throughout a project (self, db, session, request...): each Name's text is
 # one shared string rather than a copy per occurrence.
-_INTERNED_FIELDS = frozenset({(cst.Name, "value")})
+# Short strings and numbers repeat too (dict keys, status codes).
+_INTERNED_FIELDS = frozenset(
+    {(cst.Name, "value"), (cst.SimpleString, "value"), (cst.Integer, "value")}
+)
+_MAX_INTERNED = 40  # characters: a long string is rarely written twice
 
 
 def _intern_text(value: object) -> object:
-    return sys.intern(value) if type(value) is str else value
+    if type(value) is str and len(value) <= _MAX_INTERNED:
+        return sys.intern(value)
+    return value
 
 
 class _Factory:
