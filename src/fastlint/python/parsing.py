@@ -138,9 +138,7 @@ _SHARED: dict[tuple[object, ...], object] = {}  # kept for the process: ids stay
 _shared_ids: set[int] = set()
 _CAN_SHARE = all(
     "__new__" not in vars(cls) for cls in (*_SHARED_LEAVES, *_SHARED_PUNCTUATION)
-) and all(
-    [field.name for field in dataclasses.fields(cls)] == ["value"] for cls in _SHARED_LEAVES
-)
+) and all([field.name for field in dataclasses.fields(cls)] == ["value"] for cls in _SHARED_LEAVES)
 _sharing = False
 
 
@@ -153,12 +151,13 @@ def _whitespace_shared() -> Iterator[None]:
     if not _CAN_SHARE:
         yield
         return
-    for cls in _SHARED_LEAVES:
-        if vars(cls).get("__new__") is not _shared_new:
-            cls.__new__ = _shared_new  # type: ignore[assignment]
-    for cls in _SHARED_PUNCTUATION:
-        if vars(cls).get("__new__") is not _shared_composite_new:
-            cls.__new__ = _shared_composite_new  # type: ignore[assignment]
+    kinds: list[tuple[type, Callable[..., object]]] = [
+        *((cls, _shared_new) for cls in _SHARED_LEAVES),
+        *((cls, _shared_composite_new) for cls in _SHARED_PUNCTUATION),
+    ]
+    for cls, new in kinds:
+        if vars(cls).get("__new__") is not new:
+            cls.__new__ = new  # type: ignore[assignment]
     _sharing = True
     try:
         yield
