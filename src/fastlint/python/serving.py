@@ -1030,7 +1030,7 @@ def _lazily_guarded(
         if (
             isinstance(statement, cst.If)
             and _contains(statement.body, target)
-            and _is_lazy_guard(statement.test)
+            and is_lazy_guard(statement.test)
             and _mentions_stored(statement.test, stored)
         ):
             return True
@@ -1075,7 +1075,7 @@ def _is_filled(test: cst.BaseExpression) -> bool:
     return False
 
 
-def _is_lazy_guard(test: cst.BaseExpression) -> bool:
+def is_lazy_guard(test: cst.BaseExpression) -> bool:
     """``x is None``, ``not x``, ``key not in cache``, ``not hasattr(...)``."""
 
     def guard(node: cst.CSTNode) -> bool:

@@ -20,6 +20,7 @@ from fastlint.python.serving import (
     call_context,
     decorator_paths,
     dependencies,
+    is_lazy_guard,
     per_request_functions,
     placement,
     reached_once,
@@ -389,17 +390,6 @@ def _created_once(function: FunctionInfo, call: cst.Call, statement: cst.CSTNode
                 return True
     for node in walk(body.body, lambda n: isinstance(n, cst.If)):
         assert isinstance(node, cst.If)
-        if _is_lazy_guard(node.test) and _contains(node.body, call):
+        if is_lazy_guard(node.test) and _contains(node.body, call):
             return True
     return False
-
-
-def _is_lazy_guard(test: cst.BaseExpression) -> bool:
-    def guard(node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Name) and node.value == "None":
-            return True
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
-            return True
-        return isinstance(node, cst.ComparisonTarget) and isinstance(node.operator, cst.NotIn)
-
-    return bool(walk(test, guard))
