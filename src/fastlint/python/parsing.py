@@ -94,7 +94,12 @@ def _shared_new(cls: type, value: object = None, *args: object, **kwargs: object
         value = kwargs["value"]
     if value is not None and (not isinstance(value, str) or len(value) > _MAX_SHARED_VALUE):
         return object.__new__(cls)
-    key = (cls, value)
+    return _shared((cls, value), cls)
+
+
+# Punctuation and line ends built only of shared leaves (a comma with the same blanks around
+# it, a line end without a comment) are shared too: by the identity of those leaves.
+def _shared(key: tuple[object, ...], cls: type) -> object:
     found = _SHARED.get(key)
     if found is None:
         found = _SHARED[key] = object.__new__(cls)
@@ -102,43 +107,95 @@ def _shared_new(cls: type, value: object = None, *args: object, **kwargs: object
     return found
 
 
+def _new_spaced(
+    cls: type, whitespace_before: object = None, whitespace_after: object = None
+) -> object:
+    """Commas, dots, colons and '=': shared when both blanks are shared leaves."""
+    if _sharing and id(whitespace_before) in _shared_ids and id(whitespace_after) in _shared_ids:
+        return _shared((cls, id(whitespace_before), id(whitespace_after)), cls)
+    return object.__new__(cls)
+
+
+def _new_line_end(
+    cls: type, whitespace: object = None, comment: object = None, newline: object = None
+) -> object:
+    """A line end without a comment."""
+    if (
+        _sharing
+        and comment is None
+        and id(whitespace) in _shared_ids
+        and id(newline) in _shared_ids
+    ):
+        return _shared((cls, id(whitespace), id(newline)), cls)
+    return object.__new__(cls)
+
+
+def _new_empty_line(
+    cls: type,
+    indent: object = True,
+    whitespace: object = None,
+    comment: object = None,
+    newline: object = None,
+) -> object:
+    """A blank line without a comment."""
+    if (
+        _sharing
+        and comment is None
+        and id(whitespace) in _shared_ids
+        and id(newline) in _shared_ids
+    ):
+        return _shared((cls, indent is True, id(whitespace), id(newline)), cls)
+    return object.__new__(cls)
+
+
+def _new_parenthesized(
+    cls: type,
+    first_line: object = None,
+    empty_lines: object = (),
+    indent: object = False,
+    last_line: object = None,
+) -> object:
+    """A line break inside brackets, with no blank or comment line in it."""
+    if (
+        _sharing
+        and not empty_lines
+        and id(first_line) in _shared_ids
+        and id(last_line) in _shared_ids
+    ):
+        return _shared((cls, id(first_line), indent is True, id(last_line)), cls)
+    return object.__new__(cls)
+
+
 # Punctuation and line ends built only of shared leaves (a comma with the same blanks around
-# it, a line end without a comment) are shared too: by the identity of those leaves.
-_SHARED_PUNCTUATION = (
-    cst.Comma,
-    cst.Dot,
-    cst.Colon,
-    cst.AssignEqual,
-    cst.TrailingWhitespace,
-    cst.EmptyLine,
-    cst.ParenthesizedWhitespace,
-)
-
-
-def _shared_composite_new(cls: type, *args: object, **kwargs: object) -> object:
-    if not _sharing:
-        return object.__new__(cls)
-    key: list[object] = [cls]
-    for value in (*args, *kwargs.values()):
-        if value is None or isinstance(value, bool) or value == ():
-            key.append(value)
-        elif id(value) in _shared_ids:
-            key.append(id(value))
-        else:
-            return object.__new__(cls)
-    key.extend(kwargs)  # which fields the values were given for
-    found = _SHARED.get(tuple(key))
-    if found is None:
-        found = _SHARED[tuple(key)] = object.__new__(cls)
-        _shared_ids.add(id(found))
-    return found
+# it, a line end without a comment) are shared too, by the identity of those leaves; each kind
+# has its own constructor step, with its fields' names, since it runs for most nodes parsed.
+_SHARED_PUNCTUATION: dict[type, Callable[..., object]] = {
+    cst.Comma: _new_spaced,
+    cst.Dot: _new_spaced,
+    cst.Colon: _new_spaced,
+    cst.AssignEqual: _new_spaced,
+    cst.TrailingWhitespace: _new_line_end,
+    cst.EmptyLine: _new_empty_line,
+    cst.ParenthesizedWhitespace: _new_parenthesized,
+}
+_PUNCTUATION_FIELDS = {
+    _new_spaced: ["whitespace_before", "whitespace_after"],
+    _new_line_end: ["whitespace", "comment", "newline"],
+    _new_empty_line: ["indent", "whitespace", "comment", "newline"],
+    _new_parenthesized: ["first_line", "empty_lines", "indent", "last_line"],
+}
 
 
 _SHARED: dict[tuple[object, ...], object] = {}  # kept for the process: ids stay unique
 _shared_ids: set[int] = set()
-_CAN_SHARE = all(
-    "__new__" not in vars(cls) for cls in (*_SHARED_LEAVES, *_SHARED_PUNCTUATION)
-) and all([field.name for field in dataclasses.fields(cls)] == ["value"] for cls in _SHARED_LEAVES)
+_CAN_SHARE = (
+    all("__new__" not in vars(cls) for cls in (*_SHARED_LEAVES, *_SHARED_PUNCTUATION))
+    and all([f.name for f in dataclasses.fields(cls)] == ["value"] for cls in _SHARED_LEAVES)
+    and all(
+        [f.name for f in dataclasses.fields(cls)] == _PUNCTUATION_FIELDS[new]
+        for cls, new in _SHARED_PUNCTUATION.items()
+    )
+)
 _sharing = False
 
 
@@ -153,7 +210,7 @@ def _whitespace_shared() -> Iterator[None]:
         return
     kinds: list[tuple[type, Callable[..., object]]] = [
         *((cls, _shared_new) for cls in _SHARED_LEAVES),
-        *((cls, _shared_composite_new) for cls in _SHARED_PUNCTUATION),
+        *_SHARED_PUNCTUATION.items(),
     ]
     for cls, new in kinds:
         if vars(cls).get("__new__") is not new:
