@@ -84,7 +84,7 @@ def _reads_by_module(parts: Iterable[Part], leave_out: str | None = None) -> dic
 
 @dataclass
 class Query:
-    """A kept entry of a persistent memo (:class:`fastlint.python.tracking.PersistentMemo`):
+    """A kept answer of an analysis (:class:`fastlint.python.reads.AnswerTable`):
     its value as JSON and what it was computed from (other answers included)."""
 
     value: Any

@@ -102,9 +102,18 @@ class Memo(Generic[K, V]):
         if entry is not None:
             hook.used(entry[1])
             return entry[0]
+        return self._computed(key, compute, args, cycle, join=True)
+
+    def _computed(
+        self, key: K, compute: Callable[..., V], args: tuple[Any, ...], cycle: Any, join: bool
+    ) -> V:
+        """Compute the entry for ``key``, telling the hook what computing it read (``join``:
+        those reads count for the enclosing computation too). Asked again while it is being
+        computed, ``key`` gives ``cycle``, or is computed again when there is none (the
+        outer call stores the entry)."""
         if key in self._computing:
             if cycle is _MISSING:
-                return compute(*args)  # the outer call stores the entry
+                return compute(*args)
             hook.waiting(self._computing[key])
             return cycle
         listener = hook
@@ -113,7 +122,7 @@ class Memo(Generic[K, V]):
             value = compute(*args)
         finally:
             del self._computing[key]
-            reads = listener.end(token)
+            reads = listener.end(token, join=join)
         self._entries[key] = (value, reads)
         return value
 
@@ -147,20 +156,12 @@ class AnswerTable(Memo[str, V]):
         """The answer for ``key``: handed in, computed already, or computed now."""
         entry = self._entries.get(key)
         if entry is None:
-            if key in self._computing:  # a cycle
-                if self._cycle is _MISSING:
-                    return self._compute(key)  # computed again; the outer call stores it
-                hook.waiting(self._computing[key])
-                return self._cycle
-            listener = hook
-            token = self._computing[key] = listener.begin()
-            try:
-                value = self._compute(key)
-            finally:
-                del self._computing[key]
-                reads = listener.end(token, join=False)
-            entry = self._entries[key] = (value, reads)
+            computing = key in self._computing
+            value = self._computed(key, self._compute, (key,), self._cycle, join=False)
+            if computing:
+                return value  # a cycle's answer: not an entry, and no one's to report
             self.fresh.append(key)
+            entry = self._entries[key]
         hook.answered(self, key, entry[1])
         return entry[0]
 
