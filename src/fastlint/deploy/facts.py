@@ -40,7 +40,9 @@ class Setting:
 
     ``value`` is UNKNOWN when it depends on something fastlint cannot see (an unset variable,
     a settings object). ``cpu`` marks a value computed from the CPU count; ``cpu_fallback`` one
-    that uses the CPU count only when an environment variable (``variables``) is unset.
+    that uses the CPU count only when an environment variable (``variables``) is unset;
+    ``cpu_site`` is that CPU count call and ``cpu_chain`` the names it reaches the setting
+    through (``cores → default_web_concurrency``), where the fix goes.
     """
 
     name: str  # gunicorn's setting name: workers, worker_class, accesslog, errorlog, reload ...
@@ -51,6 +53,8 @@ class Setting:
     cpu: bool = False
     cpu_fallback: bool = False
     variables: tuple[str, ...] = ()
+    cpu_site: Site | None = None  # the CPU count call (Python) the value comes from
+    cpu_chain: tuple[str, ...] = ()  # the names between that call and this setting
 
     @property
     def known(self) -> bool:

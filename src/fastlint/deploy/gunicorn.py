@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from fastlint.deploy.facts import Setting, Site
 from fastlint.python.model import UNKNOWN, Scope
 from fastlint.python.module import PythonModule
+
+if TYPE_CHECKING:
+    from fastlint.python.project import Project
 
 CPU_COUNT_FUNCTIONS = frozenset(
     {
@@ -41,29 +44,43 @@ class Value:
     cpu: bool = False
     cpu_fallback: bool = False
     variables: tuple[str, ...] = ()
+    cpu_site: Site | None = None  # the CPU count call it comes from (maybe in another module)
+    cpu_chain: tuple[str, ...] = ()  # the names it travelled through from that call, in order
 
     def with_value(self, value: Any) -> Value:
         return replace(self, value=value)
 
     def as_fallback(self, variable: str) -> Value:
         """This value used only when ``variable`` is unset."""
-        return Value(
-            self.value,
+        return replace(
+            self,
             cpu=False,
             cpu_fallback=self.cpu or self.cpu_fallback,
             variables=(variable, *self.variables),
         )
+
+    def through(self, name: str) -> Value:
+        """This value read through the name ``name`` (a step of its CPU count's chain)."""
+        if self.cpu_site is None or name in self.cpu_chain:
+            return self
+        return replace(self, cpu_chain=(*self.cpu_chain, name))
 
 
 def _merge(value: Any, *parts: Value) -> Value:
     variables: list[str] = []
     for part in parts:
         variables.extend(name for name in part.variables if name not in variables)
+    # The chain reported is the first CPU count's: a decided count before a possible one.
+    origin = next((p for p in parts if p.cpu), None) or next(
+        (p for p in parts if p.cpu_fallback), None
+    )
     return Value(
         value,
         cpu=any(part.cpu for part in parts),
         cpu_fallback=any(part.cpu_fallback for part in parts),
         variables=tuple(variables),
+        cpu_site=None if origin is None else origin.cpu_site,
+        cpu_chain=() if origin is None else origin.cpu_chain,
     )
 
 
@@ -74,6 +91,7 @@ class Evaluator:
     module: PythonModule
     env: Mapping[str, str | None]
     cpus: int
+    project: Project | None = None  # to follow names imported from the project's modules
     names: dict[str, Value] = field(default_factory=dict)  # module-level names, in order
     _depth: int = 0
 
@@ -91,10 +109,14 @@ class Evaluator:
         model = self.module.model
         if isinstance(expr, cst.Name):
             if scope is model.scope and expr.value in self.names:
-                return self.names[expr.value]
+                return self.names[expr.value].through(expr.value)
             binding = scope.lookup(expr.value)
             if binding is not None and binding.kind == "value" and binding.value is not None:
-                return self.evaluate(binding.value, binding.scope)
+                return self.evaluate(binding.value, binding.scope).through(expr.value)
+            if binding is not None and binding.kind == "import" and binding.path is not None:
+                imported = self._imported(binding.path)
+                if imported is not None:
+                    return imported.through(expr.value)
             return Value(model.literal(expr, scope))
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
             inner = self.evaluate(expr.expression, scope)
@@ -116,8 +138,23 @@ class Evaluator:
             return self._subscript(expr, scope)
         if isinstance(expr, cst.Attribute):
             path = model.resolve(expr, scope)
-            return Value(path if path is not None and not path.endswith("()") else UNKNOWN)
+            if path is None or path.endswith("()"):
+                return Value(UNKNOWN)
+            imported = self._imported(path)  # ``config.WORKERS`` of a project module
+            return Value(path) if imported is None else imported.through(self.module.code(expr))
         return Value(model.literal(expr, scope))
+
+    def _imported(self, path: str) -> Value | None:
+        """The value of a module-level name of another project module (``from app.config
+        import WORKERS``), evaluated there; None when it is not a plain assignment."""
+        found = None if self.project is None else self.project.definition_of(path)
+        if found is None:
+            return None
+        module, binding = found
+        if module is self.module or binding.kind != "value" or binding.value is None:
+            return None
+        other = Evaluator(module, self.env, self.cpus, self.project, _depth=self._depth)
+        return other.evaluate(binding.value, binding.scope)
 
     def _binary(self, expr: cst.BinaryOperation, scope: Scope) -> Value:
         left, right = self.evaluate(expr.left, scope), self.evaluate(expr.right, scope)
@@ -181,11 +218,11 @@ class Evaluator:
         path = model.resolve(call.func, scope)
         args = [arg for arg in call.args if arg.keyword is None and not arg.star]
         if path in CPU_COUNT_FUNCTIONS:
-            return Value(self.cpus, cpu=True)
+            return self._cpu_count(call)
         if path == "builtins.len" and len(args) == 1 and isinstance(args[0].value, cst.Call):
             measured = model.resolve(args[0].value.func, scope)
             if measured == "os.sched_getaffinity":
-                return Value(self.cpus, cpu=True)
+                return self._cpu_count(call)
         if path in _GETENV and args:
             name = self.evaluate(args[0].value, scope).value
             default = self.evaluate(args[1].value, scope) if len(args) > 1 else None
@@ -210,6 +247,10 @@ class Evaluator:
         # Any other call: its value is unknown, but what it is computed from still counts.
         parts = [self.evaluate(arg.value, scope) for arg in call.args]
         return _merge(UNKNOWN, *parts) if parts else Value(UNKNOWN)
+
+    def _cpu_count(self, call: cst.Call) -> Value:
+        site = Site(self.module.path, module=self.module, node=call)
+        return Value(self.cpus, cpu=True, cpu_site=site)
 
 
 def _is_builtin(func: cst.BaseExpression, scope: Scope, names: tuple[str, ...]) -> bool:
@@ -245,10 +286,15 @@ class GunicornConfig:
         return self.settings.get(name)
 
 
-def read_config(module: PythonModule, env: Mapping[str, str | None], cpus: int) -> GunicornConfig:
+def read_config(
+    module: PythonModule,
+    env: Mapping[str, str | None],
+    cpus: int,
+    project: Project | None = None,
+) -> GunicornConfig:
     """Evaluate the module-level assignments of a Gunicorn config (never executing it)."""
     config = GunicornConfig(module)
-    evaluator = Evaluator(module, env, cpus)
+    evaluator = Evaluator(module, env, cpus, project)
     source = module.path.rsplit("/", 1)[-1]
     for statement in module.tree.body:
         if isinstance(statement, cst.SimpleStatementLine):
@@ -287,6 +333,8 @@ def _assign_at_run_time(
                 text=module.code(shown[name]).strip(),
                 cpu_fallback=merged.cpu_fallback,
                 variables=merged.variables,
+                cpu_site=merged.cpu_site,
+                cpu_chain=merged.cpu_chain,
             )
 
 
@@ -319,6 +367,8 @@ def _assign(
             cpu=value.cpu,
             cpu_fallback=value.cpu_fallback,
             variables=value.variables,
+            cpu_site=value.cpu_site,
+            cpu_chain=value.cpu_chain,
         )
 
 

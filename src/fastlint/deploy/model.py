@@ -476,7 +476,7 @@ class _Builder:
     def all_configs(self) -> list[GunicornConfig]:
         for module in self.ctx.units_of(FileKind.GUNICORN):
             if module.path not in self._configs:
-                self._configs[module.path] = read_config(module, {}, self.cpus)
+                self._configs[module.path] = read_config(module, {}, self.cpus, self.ctx.project)
         return [self._configs[path] for path in sorted(self._configs)]
 
     # -- which Dockerfile stages are deployed -------------------------------------------
@@ -1110,7 +1110,7 @@ class _Builder:
             else:
                 resolved = self.ctx.project.resolve(module, target, call.scope)
                 server.app = _path_to_target(resolved) if resolved else None
-        evaluator = Evaluator(module, run.env, self.cpus)
+        evaluator = Evaluator(module, run.env, self.cpus, self.ctx.project)
         for name, setting_name in (
             ("workers", "workers"),
             ("reload", "reload"),
@@ -1248,7 +1248,7 @@ class _Builder:
     def _read_config(self, module: PythonModule, run: _Run) -> GunicornConfig:
         config = self._configs.get(module.path)
         if config is None:
-            config = read_config(module, run.env, self.cpus)
+            config = read_config(module, run.env, self.cpus, self.ctx.project)
             self._configs[module.path] = config
         return config
 
@@ -1513,6 +1513,8 @@ def uvicorn_run_setting(
         cpu=value.cpu,
         cpu_fallback=value.cpu_fallback,
         variables=value.variables,
+        cpu_site=value.cpu_site,
+        cpu_chain=value.cpu_chain,
     )
 
 

@@ -431,11 +431,27 @@ def _with_os(source: Source, edit: Edit, title: str) -> Fix:
 def python_cpu_count_fix(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     if diagnostic.fix != "read the worker count from WEB_CONCURRENCY":
         return []
-    value = _expression_at(diagnostic, source)
+    call = _expression_at(diagnostic, source)
+    value = None if call is None else _whole_value(source, call)
     if value is None:
         return []
     edit = node_edit(source, value, _web_concurrency("2"))
     return [_with_os(source, edit, 'int(os.environ.get("WEB_CONCURRENCY", "2"))')]
+
+
+def _whole_value(source: Source, node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The whole value a CPU count call sits in: ``workers = <value>`` or
+    ``uvicorn.run(workers=<value>)`` (the finding is at the call, the fix replaces the count)."""
+    value = node
+    for ancestor in source.ancestors(node):
+        if isinstance(ancestor, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            return value if ancestor.value is value else None
+        if isinstance(ancestor, cst.Arg):
+            return value if ancestor.keyword is not None else None
+        if not isinstance(ancestor, cst.BaseExpression):
+            return None
+        value = ancestor
+    return None
 
 
 def python_hard_coded_workers_fix(diagnostic: Diagnostic, source: Source) -> list[Fix]:

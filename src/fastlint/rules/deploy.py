@@ -167,6 +167,7 @@ class CpuCountWorkers(ProjectRule):
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
         reached: set[int] = set()
+        self._reported: set[tuple[str, int, int]] = set()
         if deployment is not None:
             # One finding per written count, however many units run it; it names a CPU limit
             # one of them has.
@@ -187,41 +188,65 @@ class CpuCountWorkers(ProjectRule):
             self._judge(setting)
 
     def _judge(self, setting: Setting | None, limit: str = "") -> None:
-        if setting is None:
+        if setting is None or not (setting.cpu or setting.cpu_fallback):
             return
-        written = setting.text or "the CPU count"
+        # Reported where the fix goes: the CPU count call, wherever the count is set from it.
+        site = setting.cpu_site or setting.site
+        where = site.location
+        key = (site.path, where.line, where.column)
+        if key in self._reported:
+            return  # two settings (or units) reach the same call: one finding per chain
+        self._reported.add(key)
+        written = _cpu_chain(setting)
+        # The fix rewrites the expression that holds the call, so only where it is the count.
+        in_place = site is setting.site or not setting.cpu_chain
         if setting.cpu:
             _report(
                 self,
-                setting.site,
+                site,
                 f"The worker count comes from the CPU count ({written}), which in a container "
                 f"sees the host's CPUs, not the container's CPU limit{limit}, so it starts far "
                 "more workers than the container can run (memory, DB connections); set "
                 "WEB_CONCURRENCY from the container's CPU limit instead.",
-                fix="read the worker count from WEB_CONCURRENCY",
+                fix="read the worker count from WEB_CONCURRENCY" if in_place else None,
             )
-        elif setting.cpu_fallback and setting.variables:
+        elif setting.variables:
             names = setting.variables
             variable = "WEB_CONCURRENCY" if "WEB_CONCURRENCY" in names else names[0]
             _report(
                 self,
-                setting.site,
+                site,
                 f"When {variable} is unset the worker count falls back to the CPU count "
                 f"({written}), which in a container sees the host's CPUs, not the container's "
                 f"CPU limit; set {variable} in the deployment or use a small fixed fallback.",
                 severity=Severity.WARNING,
                 fix="use a fixed fallback",
             )
-        elif setting.cpu_fallback:
+        else:
             _report(
                 self,
-                setting.site,
+                site,
                 f"Depending on a run-time condition the worker count comes from the CPU count "
                 f"({written}), which in a container sees the host's CPUs, not the container's "
                 "CPU limit; read the count from WEB_CONCURRENCY with a small fixed fallback.",
                 severity=Severity.WARNING,
-                fix="read the worker count from WEB_CONCURRENCY",
+                fix="read the worker count from WEB_CONCURRENCY" if in_place else None,
             )
+
+
+def _cpu_chain(setting: Setting) -> str:
+    """How the CPU count reaches the setting: the count as written when the call is in it
+    (``multiprocessing.cpu_count() * 2 + 1``), else the chain of names from the call
+    (``multiprocessing.cpu_count() → cores → default_web_concurrency → workers``)."""
+    site = setting.cpu_site
+    if site is None or site.module is None or site.node is None:
+        return setting.text or "the CPU count"
+    if not setting.cpu_chain and site.path == setting.site.path:
+        return setting.text or site.module.code(site.node)
+    last = "uvicorn.run(workers=...)" if setting.source == "uvicorn.run" else setting.name
+    if site.path != setting.site.path:
+        last += f" at {setting.site.label()}"
+    return " \u2192 ".join([site.module.code(site.node), *setting.cpu_chain, last])
 
 
 def _limit_note(server: Server) -> str:
@@ -258,7 +283,7 @@ def _uvicorn_run_workers(ctx: LintContext, reached: set[int]) -> list[Setting]:
         expr = keyword(call.node, "workers")
         if expr is None or id(expr) in reached:
             continue
-        evaluator = Evaluator(module, {}, cpus)
+        evaluator = Evaluator(module, {}, cpus, ctx.project)
         settings.append(uvicorn_run_setting("workers", module, expr, call.scope, evaluator))
     return settings
 
