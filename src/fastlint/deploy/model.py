@@ -33,7 +33,7 @@ from fastlint.deploy.procfile import procfile_entries
 from fastlint.deploy.servers import SERVER_COMMANDS, parse_server_args, split_gunicorn_cmd_args
 from fastlint.deploy.shell import line_text, script_commands
 from fastlint.discovery import FileKind
-from fastlint.docker.images import parse_image, runs_as_nonroot
+from fastlint.docker.images import KnownBase, known_base, parse_image, runs_as_nonroot
 from fastlint.python.model import UNKNOWN, keyword, positional
 from fastlint.python.module import PythonModule
 from fastlint.rules.catalog import DEFAULT_ASSUMED_CPUS, DEFAULT_MAX_DB_CONNECTIONS
@@ -48,9 +48,6 @@ _RUNNERS = frozenset({"poetry", "pipenv", "pdm", "hatch", "rye", "uv"})
 _INSTRUMENTERS = frozenset({"opentelemetry-instrument", "ddtrace-run", "sentry-run"})
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 _PATH_DIRS = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin")
-_TIANGOLO = re.compile(
-    r"tiangolo/(uvicorn-gunicorn|uvicorn-gunicorn-fastapi|uvicorn-gunicorn-starlette)"
-)
 _MAX_DEPTH = 12
 
 
@@ -89,6 +86,7 @@ class Server:
     init: bool = False  # tini / dumb-init supervises
     via: tuple[Site, ...] = ()
     unit: Unit | None = None  # the deployed unit that starts it (None: a standalone script)
+    base_image: str | None = None  # a well-known base image whose own start command this is
 
     @property
     def workers(self) -> Setting | None:
@@ -410,7 +408,8 @@ class _Run:
     init: bool = False
     via: tuple[Site, ...] = ()
     depth: int = 0
-    tiangolo: bool = False
+    base: KnownBase | None = None  # a well-known base image under the stage: its start script
+    base_image: str | None = None  # that base as written
     env_words: dict[str, Word] = field(default_factory=dict)  # set by scripts, with CPU flags
     unit: Unit | None = None
 
@@ -624,7 +623,8 @@ class _Builder:
             production=unit.development is None,
             in_container=True,
             init=init,
-            tiangolo=stage is not None and bool(_TIANGOLO.search(stage.root_base or "")),
+            base=known_base(stage.root_base) if stage is not None else None,
+            base_image=stage.root_base if stage is not None else None,
             unit=unit,
         )
         args: list[Arg] = []
@@ -644,6 +644,10 @@ class _Builder:
                 first = args[0].word
                 if first.startswith("-") or first.endswith(".py"):
                     args.insert(0, Arg("python3", args[0].site, shell=False))
+        elif stage is not None and run.base is not None and entry is None and cmd is None:
+            # No CMD/ENTRYPOINT of its own (nor an override): the base image's CMD runs.
+            root = stage.ancestry[-1].from_instruction
+            args = [Arg(run.base.start, Site(model.path, root.line, root.content), shell=False)]
         if args:
             self._argv(args, run)
 
@@ -943,8 +947,12 @@ class _Builder:
             self._python_process(rest, run, args[0].site)
         elif name in SERVER_COMMANDS:
             self._server(SERVER_COMMANDS[name], args[0], rest, run)
-        elif run.tiangolo and name in ("start-reload.sh", "start.sh"):
-            self._tiangolo(name, args[0], run)
+        elif run.base is not None and name in ("start-reload.sh", "start.sh"):
+            unit = run.locate(first, run.cwd)  # the project's own start.sh replaces the base's
+            if unit is not None and self._kind_of(unit) is FileKind.SHELL:
+                self._script(unit, run, rest)
+            else:
+                self._base_start(run.base, name, args[0], run)
         else:
             unit = run.locate(first, run.cwd)
             if unit is not None and self._kind_of(unit) is FileKind.SHELL:
@@ -1276,12 +1284,64 @@ class _Builder:
             "workers", word, Arg(word.raw, site), "WEB_CONCURRENCY", variable="WEB_CONCURRENCY"
         )
 
-    def _tiangolo(self, name: str, head: Arg, run: _Run) -> None:
-        if name != "start-reload.sh":
-            return  # the image's own gunicorn setup: nothing written in the project to judge
-        server = self._new_server("uvicorn", head.site, "/start-reload.sh", run)
-        server.dev_site = head.site
+    def _base_start(self, base: KnownBase, name: str, head: Arg, run: _Run) -> None:
+        """The start scripts of a well-known base image (tiangolo's): ``start-reload.sh`` is
+        the development server; ``start.sh`` runs Gunicorn with the project's config if it
+        provides one where the script looks, else with the base's own."""
+        if name == "start-reload.sh":
+            server = self._new_server("uvicorn", head.site, "/start-reload.sh", run)
+            server.dev_site = head.site
+            self.servers.append(server)
+            return
+        if "/" + name != base.start:
+            return
+        server = self._new_server(base.server, head.site, f"{base.start} ({run.base_image})", run)
+        server.base_image = run.base_image
+        config: Setting | None = None
+        if base.config_variable in run.env:
+            value = run.env[base.config_variable]
+            site = run.env_sites.get(base.config_variable, head.site)
+            config = Setting("config", UNKNOWN if value is None else value, site, "environment")
+        else:
+            for path in base.project_configs:
+                if isinstance(run.locate(path, run.cwd), PythonModule):
+                    config = Setting("config", path, head.site, base.start)
+                    break
+        if config is not None:
+            found = self._gunicorn_config(server, config, run)
+            if found is not None:
+                server.settings.update(found.settings)
+                server.written.extend(found.settings.values())
+        else:
+            # The base's own config: not in the project, so nothing else of it is judged.
+            server.config_state = "unknown"
+            workers = self._base_workers(base, head.site, run)
+            if workers is not None:
+                server.settings["workers"] = workers
+        self._default_workers(server, run)
         self.servers.append(server)
+
+    def _base_workers(self, base: KnownBase, site: Site, run: _Run) -> Setting | None:
+        """The worker count of the base image's own config: the CPU count (times the
+        per-core variable) unless the workers variable is set (then WEB_CONCURRENCY decides,
+        as for any Gunicorn); a cap set by the project is its own sizing, not judged."""
+        if base.workers_variable in run.env:
+            return None
+        source = "the base image"
+        text = f"workers = {base.workers} in {run.base_image}'s {base.config}"
+        if base.cap_variable in run.env:
+            variables = (base.workers_variable, base.cap_variable)
+            return Setting("workers", UNKNOWN, site, source, text=text, variables=variables)
+        per_core = _float(run.env.get(base.per_core_variable, "1"))
+        return Setting(
+            "workers",
+            UNKNOWN if per_core is None else max(int(per_core * self.cpus), 2),
+            site,
+            source,
+            text=text,
+            cpu_fallback=True,
+            variables=(base.workers_variable,),
+        )
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -1388,6 +1448,13 @@ def _number_setting(name: str, value: Any, kind: type) -> Setting | None:
         except ValueError:
             number = UNKNOWN
     return Setting(name, number, value.site, name, text=value.text or "")
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
 
 
 def _unknown_from_files(overrides: dict[str, tuple[str | None, Site]], site: Site) -> None:

@@ -74,6 +74,81 @@ def is_full_python_image(reference: str) -> bool:
     return not any(word in image.tag for word in ("slim", "alpine", "windows", "nanoserver"))
 
 
+# ---------------------------------------------------------------------------- process models
+
+
+@dataclass(frozen=True)
+class KnownBase:
+    """A well-known base image that brings its own start command, and what an image built
+    FROM it (with no CMD/ENTRYPOINT of its own) therefore runs."""
+
+    repository: str
+    start: str  # the base's CMD
+    server: str  # what that command starts
+    config: str  # the server config it loads unless the project provides one
+    project_configs: tuple[str, ...]  # container paths the start script prefers, in order
+    config_variable: str  # the variable that names another config
+    workers: str  # the worker count of that config, as written there
+    workers_variable: str  # the variable that overrides it
+    per_core_variable: str  # multiplies the CPU count (a float, default 1)
+    cap_variable: str  # caps the CPU-based count when set
+    full_python_tags: str  # regex of the tags built on the full python image (group: version)
+    source: str  # where these facts are written
+
+
+# tiangolo's images (deprecated by their author, still pulled widely): /start.sh picks
+# /app/gunicorn_conf.py, /app/app/gunicorn_conf.py or its own /gunicorn_conf.py (GUNICORN_CONF
+# overrides) and runs `exec gunicorn -c "$GUNICORN_CONF" "$APP_MODULE"`. That config sets
+# workers = max(int(WORKERS_PER_CORE * multiprocessing.cpu_count()), 2) unless WEB_CONCURRENCY
+# is set (MAX_WORKERS caps the computed count). The `pythonX.Y[-date]` and `latest` tags are
+# built FROM python:X.Y (the full image); `-slim` and `-alpine` tags are not.
+# Sources: github.com/tiangolo/uvicorn-gunicorn-docker docker-images/{start.sh,
+# gunicorn_conf.py, python3.11.dockerfile}; the README of uvicorn-gunicorn-fastapi-docker.
+def _tiangolo(repository: str) -> KnownBase:
+    return KnownBase(
+        repository=repository,
+        start="/start.sh",
+        server="gunicorn",
+        config="/gunicorn_conf.py",
+        project_configs=("/app/gunicorn_conf.py", "/app/app/gunicorn_conf.py"),
+        config_variable="GUNICORN_CONF",
+        workers="max(int(WORKERS_PER_CORE * multiprocessing.cpu_count()), 2)",
+        workers_variable="WEB_CONCURRENCY",
+        per_core_variable="WORKERS_PER_CORE",
+        cap_variable="MAX_WORKERS",
+        full_python_tags=r"python(?P<version>\d+\.\d+)(-\d{4}-\d{2}-\d{2})?|latest",
+        source="https://github.com/tiangolo/uvicorn-gunicorn-docker",
+    )
+
+
+KNOWN_BASES: tuple[KnownBase, ...] = (
+    _tiangolo("tiangolo/uvicorn-gunicorn"),
+    _tiangolo("tiangolo/uvicorn-gunicorn-fastapi"),
+    _tiangolo("tiangolo/uvicorn-gunicorn-starlette"),
+)
+
+
+def known_base(reference: str | None) -> KnownBase | None:
+    """The facts of a well-known base image with its own process model, or None."""
+    if not reference or "$" in reference:
+        return None
+    repository = parse_image(reference).repository
+    return next((base for base in KNOWN_BASES if base.repository == repository), None)
+
+
+def full_python_underneath(reference: str) -> str | None:
+    """The full ``python`` image a well-known base is built on (``tiangolo/uvicorn-gunicorn:
+    python3.11`` → ``python:3.11``), or None (a -slim / -alpine tag, or not known)."""
+    base = known_base(reference)
+    if base is None:
+        return None
+    match = re.fullmatch(base.full_python_tags, parse_image(reference).tag)
+    if match is None:
+        return None
+    version = match.groupdict().get("version")
+    return f"python:{version}" if version else "python"
+
+
 # Browser-test runners: an image built on one runs end-to-end tests, not the service.
 TEST_RUNNER_IMAGES = (
     "mcr.microsoft.com/playwright*",

@@ -173,6 +173,8 @@ class CpuCountWorkers(ProjectRule):
             # one of them has.
             notes: dict[int, tuple[Setting, str]] = {}
             for server in deployment.servers:
+                if _image_deployed_elsewhere(server, deployment):
+                    continue  # judged for the compose services / containers that run it
                 if server.workers is not None:
                     setting = server.workers
                     previous = notes.get(id(setting), (setting, ""))[1]
@@ -213,12 +215,17 @@ class CpuCountWorkers(ProjectRule):
         elif setting.variables:
             names = setting.variables
             variable = "WEB_CONCURRENCY" if "WEB_CONCURRENCY" in names else names[0]
+            fix = (
+                f"set {variable} in the deployment (or `ENV {variable}=2` in the Dockerfile)"
+                if site.module is None and site.text.upper().startswith("FROM")
+                else f"set {variable} in the deployment or use a small fixed fallback"
+            )
             _report(
                 self,
                 site,
                 f"When {variable} is unset the worker count falls back to the CPU count "
                 f"({written}), which in a container sees the host's CPUs, not the container's "
-                f"CPU limit; set {variable} in the deployment or use a small fixed fallback.",
+                f"CPU limit; {fix}.",
                 severity=Severity.WARNING,
                 fix="use a fixed fallback",
             )
@@ -247,6 +254,18 @@ def _cpu_chain(setting: Setting) -> str:
     if site.path != setting.site.path:
         last += f" at {setting.site.label()}"
     return " \u2192 ".join([site.module.code(site.node), *setting.cpu_chain, last])
+
+
+def _image_deployed_elsewhere(server: Server, deployment: Deployment) -> bool:
+    """A base image's own start command in a Dockerfile that compose services or Kubernetes
+    containers run: their environment (WEB_CONCURRENCY) decides, so they are judged instead."""
+    unit = server.unit
+    return (
+        server.base_image is not None
+        and unit is not None
+        and unit.kind == "dockerfile"
+        and bool(deployment.units_running(unit.stage))
+    )
 
 
 def _limit_note(server: Server) -> str:

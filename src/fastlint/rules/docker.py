@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from fastlint.diagnostics import Severity
 from fastlint.discovery import FileKind
 from fastlint.docker.images import (
+    full_python_underneath,
     is_full_python_image,
     is_toolchain_package,
     package_name,
@@ -248,20 +250,21 @@ class BuildToolchainInFinalImage(FileRule):
         severity, downgrade = _downgraded(not_the_service(unit, final))
         chain = final.ancestry  # FROM builder: whatever builder installed is in the final image
         bottom = chain[-1]
-        if is_full_python_image(bottom.base) and bottom.from_instruction.line not in reported:
+        full = _full_python(bottom.base)
+        if full is not None and bottom.from_instruction.line not in reported:
             reported.add(bottom.from_instruction.line)
-            image = bottom.base
+            image, slim = full
             self.report(
                 unit.path,
                 bottom.from_instruction.location,
-                f"The final image is based on `{image}`, the full Debian image with gcc, headers "
+                f"The final image is based on {image}, the full Debian image with gcc, headers "
                 "and ~1 GB of build tools. "
                 "Every pull and cold start moves that weight, and every tool is CVE surface to "
                 "patch. "
-                f"Build in a `{image}` builder stage if you need compilers and base the final "
-                f"stage on `{_slim(image)}`." + downgrade,
+                f"Build in a `{bottom.base}` builder stage if you need compilers and base the "
+                f"final stage on `{slim}`." + downgrade,
                 severity=severity,
-                fix=f"use `{_slim(image)}` for the final stage",
+                fix=f"use `{slim}` for the final stage",
             )
         for stage in reversed(chain):
             for instruction in stage.instructions_of("RUN"):
@@ -285,6 +288,20 @@ class BuildToolchainInFinalImage(FileRule):
                     severity=severity,
                     fix="move the toolchain into a builder stage",
                 )
+
+
+def _full_python(base: str) -> tuple[str, str] | None:
+    """(how the image is named in the message, its -slim alternative) when ``base`` is the
+    full python image or a well-known base built on it; None otherwise."""
+    if is_full_python_image(base):
+        return f"`{base}`", _slim(base)
+    underneath = full_python_underneath(base)
+    if underneath is None:
+        return None
+    repository, _, tag = base.rpartition(":")
+    version = re.match(r"python\d+\.\d+", tag) if repository else None
+    slim = f"{repository}:{version.group(0)}-slim" if version else f"{base} (a -slim tag)"
+    return f"`{base}`, which is built on `{underneath}`", slim
 
 
 def _slim(image: str) -> str:
