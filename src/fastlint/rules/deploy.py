@@ -415,13 +415,15 @@ class HardCodedWorkers(ProjectRule):
 
 
 def _in_deployment_manifest(server: Server, setting: Setting) -> bool:
-    """A count written in a compose file or Kubernetes manifest is the deployment's own sizing
-    (what WEB_CONCURRENCY would otherwise carry): FL606 judges it against the CPU limit."""
+    """A count written in a compose file or Kubernetes manifest next to the unit's CPU limit
+    is sized against it: FL606 judges the pair. Without a CPU limit nothing sizes it, the
+    same as a count in the image's CMD; in a development compose file it does not matter."""
     unit = server.unit
     return (
         unit is not None
         and unit.kind in ("compose", "kubernetes")
-        and (setting.site.path == unit.site.path)
+        and setting.site.path == unit.site.path
+        and (unit.cpus is not None or unit.development is not None)
     )
 
 
