@@ -111,43 +111,55 @@ def _constructs_an_app(project: Project) -> bool:
     return False
 
 
-def _uvicorn_runs(project: Project, module: PythonModule) -> list[CallSite]:
-    """``uvicorn.run(..., workers=...)`` calls in ``module``."""
+def _uvicorn_runs(project: Project, module: PythonModule, name: str) -> list[CallSite]:
+    """``uvicorn.run(..., <name>=...)`` calls in ``module``."""
     return [
         call
-        for call in module.model.calls_named(_WORKERS)
-        if keyword(call.node, "workers") is not None
+        for call in module.model.calls_named(frozenset({name}))
+        if keyword(call.node, name) is not None
         and project.resolve(module, call.node.func, call.scope) == "uvicorn.run"
     ]
 
 
 def uvicorn_runs_with_workers(project: Project) -> list[tuple[PythonModule, CallSite]]:
     """``uvicorn.run(..., workers=...)`` calls anywhere in the project, by module."""
-    runs = _uvicorn_runners(project)
+    return uvicorn_runs_with(project, "workers")
+
+
+def uvicorn_runs_with(project: Project, name: str) -> list[tuple[PythonModule, CallSite]]:
+    """``uvicorn.run(..., <name>=...)`` calls anywhere in the project (``name``: one of
+    :data:`_KEYWORDS`), by module."""
+    runs = _uvicorn_runners(project, name)
     found: list[tuple[PythonModule, CallSite]] = []
     for module in project.modules:
-        if "uvicorn" not in module.text or not _WORKERS_KEYWORD.search(module.text):
-            continue  # no call could pass workers=: not parsed for this question
+        if "uvicorn" not in module.text or not _KEYWORDS[name].search(module.text):
+            continue  # no call could pass the keyword: not parsed for this question
         if not runs.ask(module.path):
             continue  # the usual answer, which a cached run has without parsing the module
-        found.extend((module, call) for call in _uvicorn_runs(project, module))
+        found.extend((module, call) for call in _uvicorn_runs(project, module, name))
     return found
 
 
-def _uvicorn_runners(project: Project) -> AnswerTable[bool]:
-    """Module path → whether it calls ``uvicorn.run(..., workers=...)``."""
+def _uvicorn_runners(project: Project, name: str) -> AnswerTable[bool]:
+    """Module path → whether it calls ``uvicorn.run(..., <name>=...)``."""
 
     def runs(path: str) -> bool:
         module = next((m for m in project.modules if m.path == path), None)
-        return module is not None and bool(_uvicorn_runs(project, module))
+        return module is not None and bool(_uvicorn_runs(project, module, name))
 
-    return project.answers("uvicorn-run-workers", as_is, boolean, runs)
-
-
-register_answers("uvicorn-run-workers", lambda project, name: _uvicorn_runners(project))
+    return project.answers(f"uvicorn-run-{name}", as_is, boolean, runs)
 
 
-_WORKERS = frozenset({"workers"})
 # ``workers=`` as written in a call: blanks, line breaks, continuations and comments may come
 # before the "=" (``==`` is no keyword). Prose about workers and **options do not count.
-_WORKERS_KEYWORD = re.compile(r"workers(?:\s|\\\n|#[^\n]*)*=(?!=)")
+_KEYWORDS = {
+    name: re.compile(name + r"(?:\s|\\\n|#[^\n]*)*=(?!=)") for name in ("workers", "reload")
+}
+
+
+def _register(name: str) -> None:
+    register_answers(f"uvicorn-run-{name}", lambda project, table: _uvicorn_runners(project, name))
+
+
+for _name in _KEYWORDS:
+    _register(_name)

@@ -87,6 +87,9 @@ class Server:
     via: tuple[Site, ...] = ()
     unit: Unit | None = None  # the deployed unit that starts it (None: a standalone script)
     base_image: str | None = None  # a well-known base image whose own start command this is
+    # Variables its environment sets (values may be unknown); ANY_VARIABLE when an env_file or
+    # envFrom may set any of them.
+    environment: frozenset[str] = frozenset()
 
     @property
     def workers(self) -> Setting | None:
@@ -1151,6 +1154,7 @@ class _Builder:
             init=run.init,
             via=run.via,
             unit=run.unit,
+            environment=frozenset(run.env),
         )
 
     def _server(self, kind: str, head: Arg, rest: list[Arg], run: _Run) -> None:
@@ -1349,6 +1353,7 @@ class _Builder:
 _BASE_COMPOSE = re.compile(r"^(docker-)?compose\.ya?ml$")
 # Variables the deployment rules read: an env_file / envFrom may set them to anything.
 _WATCHED_VARIABLES = ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS", "FORWARDED_ALLOW_IPS")
+ANY_VARIABLE = "*"  # in an environment: an env_file / envFrom may set any variable
 # Images whose ENTRYPOINT is the Python interpreter: CMD ["-m", "gunicorn", ...] runs python.
 _PYTHON_ENTRYPOINT_IMAGES = ("gcr.io/distroless/python3",)
 # Docker Hub official images of servers and tools: never the project's own service image.
@@ -1459,7 +1464,7 @@ def _float(text: str | None) -> float | None:
 
 def _unknown_from_files(overrides: dict[str, tuple[str | None, Site]], site: Site) -> None:
     """An env_file / envFrom may set the variables fastlint reads: unknown unless written."""
-    for name in _WATCHED_VARIABLES:
+    for name in (*_WATCHED_VARIABLES, ANY_VARIABLE):
         overrides.setdefault(name, (None, site))
 
 

@@ -114,6 +114,8 @@ def fix_access_log(diagnostic: Diagnostic, source: Source) -> list[Fix]:
 @fixes("FL502")
 def fix_dev_server(diagnostic: Diagnostic, source: Source) -> list[Fix]:
     if source.kind in _PYTHON:
+        if diagnostic.fix != "remove --reload / reload=True":
+            return []  # a default of on: the setting's default is the user's to change
         call = python.call_at(diagnostic, source)
         if call is None or python.keyword_arg(call, "reload") is None:
             return []

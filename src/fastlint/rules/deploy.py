@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fastlint.deploy.asgi import (
     DEPRECATED_WORKERS,
     serves_asgi,
+    uvicorn_runs_with,
     uvicorn_runs_with_workers,
     worker_class_kind,
 )
@@ -19,6 +20,7 @@ from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator
 from fastlint.deploy.logs import logging_setup
 from fastlint.deploy.model import (
+    ANY_VARIABLE,
     DEFAULT_ASSUMED_CPUS,
     Deployment,
     Server,
@@ -26,7 +28,8 @@ from fastlint.deploy.model import (
 )
 from fastlint.diagnostics import Severity
 from fastlint.discovery import FileKind
-from fastlint.python.model import keyword
+from fastlint.python.defaults import unset_default
+from fastlint.python.model import UNKNOWN, keyword
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import ProjectRule
@@ -68,9 +71,16 @@ class DevServerInContainer(ProjectRule):
 
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
-        if deployment is None:
-            return
-        for server in deployment.servers:
+        servers = deployment.servers if deployment is not None else []
+        # uvicorn.run(reload=<setting>) calls: their defaults are judged once, below.
+        runs = {id(keyword(call.node, "reload")): (m, call) for m, call in _reload_runs(ctx)}
+        reached: set[int] = set()
+        self._judged: set[int] = set()
+        for server in servers:
+            reload = server.setting("reload")
+            run = runs.get(id(reload.site.node)) if reload is not None else None
+            if reload is not None:
+                reached.add(id(reload.site.node))
             severity = None
             reason = ""
             if not server.production:
@@ -92,7 +102,6 @@ class DevServerInContainer(ProjectRule):
                     severity=severity,
                     fix="use the production start command",
                 )
-            reload = server.setting("reload")
             if reload is not None and reload.value in (True, "true"):
                 _report(
                     self,
@@ -104,6 +113,53 @@ class DevServerInContainer(ProjectRule):
                     severity=severity,
                     fix="remove --reload / reload=True",
                 )
+            elif run is not None and reload is not None and not isinstance(reload.value, bool):
+                self._default_on(ctx, *run, severity or Severity.WARNING, reason, server)
+        # Launchers no start command fastlint follows reaches (a CLI that execs `python
+        # app.py`): reload read from settings means the launcher runs in more than one
+        # environment, so a default of on reaches production the day the variable is unset.
+        for key, (module, call) in runs.items():
+            if key not in reached:
+                self._default_on(ctx, module, call, Severity.WARNING, "")
+
+    def _default_on(
+        self,
+        ctx: LintContext,
+        module: Any,
+        call: Any,
+        severity: Severity,
+        reason: str,
+        server: Server | None = None,
+    ) -> None:
+        """``uvicorn.run(reload=<env or setting>)`` whose default, when unset, is True (and
+        the environment of the ``server`` that runs it does not set it)."""
+        expr = keyword(call.node, "reload")
+        if expr is None or ctx.project.literal(module, expr, call.scope) is not UNKNOWN:
+            return  # a literal: reload=True where it runs is reported above
+        default = unset_default(ctx.project, module, expr, call.scope)
+        if default is None or default.value is not True:
+            return
+        environment = server.environment if server is not None else frozenset()
+        if default.variable in environment or ANY_VARIABLE in environment:
+            return  # the deployment sets it (to what, the Evaluator judged above)
+        if id(expr) in self._judged:
+            return  # one finding per call, however many start commands reach it
+        self._judged.add(id(expr))
+        _report(
+            self,
+            Site(module.path, module=module, node=expr),
+            f"When {default.variable} is unset, uvicorn.run(reload=...) is on, so the server "
+            "runs the reloader: a file watcher that burns CPU and restarts the app (dropping "
+            "in-flight requests) when files change, with one process whatever workers says. "
+            "Make the default False and turn reload on explicitly for local runs." + reason,
+            severity=severity,
+            fix="default the setting to False",
+        )
+
+
+def _reload_runs(ctx: LintContext) -> list[tuple[Any, Any]]:
+    """``uvicorn.run(reload=...)`` calls anywhere in the project."""
+    return uvicorn_runs_with(ctx.project, "reload")
 
 
 # ---------------------------------------------------------------------------- FL504
