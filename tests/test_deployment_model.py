@@ -257,3 +257,54 @@ def test_uvicorn_run_workers_is_read_however_it_is_spelt(tmp_path: Path) -> None
     assert [(d.code, d.path, d.line) for d in result.diagnostics] == [("FL601", "run.py", 7)]
     loaded = {unit.path for unit in result.context.units_of(FileKind.PYTHON) if unit.is_loaded}
     assert loaded == {"run.py"}
+
+
+def test_cpu_count_is_reported_at_the_call_with_its_chain(tmp_path: Path) -> None:
+    # tiangolo's config: the CPU count reaches workers through three names. One finding, at
+    # the call, naming the chain; none at `workers = web_concurrency`.
+    config = (
+        "import multiprocessing\nimport os\n\n"
+        'web_concurrency_str = os.getenv("WEB_CONCURRENCY", None)\n'
+        "cores = multiprocessing.cpu_count()\n"
+        "default_web_concurrency = 1.0 * cores\n"
+        "if web_concurrency_str:\n    web_concurrency = int(web_concurrency_str)\n"
+        "else:\n    web_concurrency = max(int(default_web_concurrency), 2)\n"
+        "workers = web_concurrency\n"
+    )
+    result = project(tmp_path, {"gunicorn.conf.py": config, "app/main.py": APP})
+    (finding,) = [d for d in result.diagnostics if d.code == "FL601"]
+    assert (finding.path, finding.line, finding.column) == ("gunicorn.conf.py", 5, 9)
+    names = ["multiprocessing.cpu_count()", "cores", "default_web_concurrency", "web_concurrency"]
+    assert "(" + " \u2192 ".join([*names, "workers"]) + ")" in finding.message
+    assert finding.severity.value == "warning"  # the CPU count only when WEB_CONCURRENCY is unset
+
+
+def test_cpu_count_in_another_module_is_reported_there(tmp_path: Path) -> None:
+    files = {
+        "gunicorn.conf.py": "from app.sizing import WORKERS\n\nworkers = WORKERS\n",
+        "app/sizing.py": "import os\n\nWORKERS = (os.cpu_count() or 1) * 2\n",
+        "app/main.py": APP,
+    }
+    result = project(tmp_path, files)
+    (finding,) = [d for d in result.diagnostics if d.code == "FL601"]
+    assert (finding.path, finding.line) == ("app/sizing.py", 3)
+    assert "os.cpu_count() \u2192 WORKERS \u2192 workers at gunicorn.conf.py:3" in finding.message
+
+
+def test_tiangolo_base_image_runs_its_own_gunicorn(tmp_path: Path) -> None:
+    files = {
+        "Dockerfile": "FROM tiangolo/uvicorn-gunicorn-fastapi:python3.11-slim\nCOPY ./app /app\n",
+        "app/main.py": APP,
+    }
+    server = only_server(deployment(tmp_path, files))
+    assert (server.kind, server.base_image) == (
+        "gunicorn",
+        "tiangolo/uvicorn-gunicorn-fastapi:python3.11-slim",
+    )
+    workers = server.workers
+    assert workers is not None and workers.cpu_fallback and workers.as_int() == 4
+    assert workers.variables == ("WEB_CONCURRENCY",)
+    # MAX_WORKERS caps the CPU-based count: the project sized it, so it is not judged.
+    capped = {**files, "Dockerfile": files["Dockerfile"] + "ENV MAX_WORKERS=3\n"}
+    capped_workers = only_server(deployment(tmp_path / "capped", capped)).workers
+    assert capped_workers is not None and not capped_workers.cpu_fallback

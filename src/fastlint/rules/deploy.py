@@ -75,7 +75,7 @@ class DevServerInContainer(ProjectRule):
         # uvicorn.run(reload=<setting>) calls: their defaults are judged once, below.
         runs = {id(keyword(call.node, "reload")): (m, call) for m, call in _reload_runs(ctx)}
         reached: set[int] = set()
-        self._judged: set[int] = set()
+        judged: set[int] = set()  # one finding per call, however many start commands reach it
         for server in servers:
             reload = server.setting("reload")
             run = runs.get(id(reload.site.node)) if reload is not None else None
@@ -114,25 +114,26 @@ class DevServerInContainer(ProjectRule):
                     fix="remove --reload / reload=True",
                 )
             elif run is not None and reload is not None and not isinstance(reload.value, bool):
-                self._default_on(ctx, *run, severity or Severity.WARNING, reason, server)
+                self._default_on(ctx, run, judged, severity or Severity.WARNING, reason, server)
         # Launchers no start command fastlint follows reaches (a CLI that execs `python
         # app.py`): reload read from settings means the launcher runs in more than one
         # environment, so a default of on reaches production the day the variable is unset.
         for key, (module, call) in runs.items():
             if key not in reached:
-                self._default_on(ctx, module, call, Severity.WARNING, "")
+                self._default_on(ctx, (module, call), judged, Severity.WARNING, "")
 
     def _default_on(
         self,
         ctx: LintContext,
-        module: Any,
-        call: Any,
+        run: tuple[Any, Any],
+        judged: set[int],
         severity: Severity,
         reason: str,
         server: Server | None = None,
     ) -> None:
         """``uvicorn.run(reload=<env or setting>)`` whose default, when unset, is True (and
         the environment of the ``server`` that runs it does not set it)."""
+        module, call = run
         expr = keyword(call.node, "reload")
         if expr is None or ctx.project.literal(module, expr, call.scope) is not UNKNOWN:
             return  # a literal: reload=True where it runs is reported above
@@ -142,9 +143,9 @@ class DevServerInContainer(ProjectRule):
         environment = server.environment if server is not None else frozenset()
         if default.variable in environment or ANY_VARIABLE in environment:
             return  # the deployment sets it (to what, the Evaluator judged above)
-        if id(expr) in self._judged:
-            return  # one finding per call, however many start commands reach it
-        self._judged.add(id(expr))
+        if id(expr) in judged:
+            return
+        judged.add(id(expr))
         _report(
             self,
             Site(module.path, module=module, node=expr),
@@ -223,7 +224,7 @@ class CpuCountWorkers(ProjectRule):
     def check(self, ctx: LintContext) -> None:
         deployment = _deployment(ctx)
         reached: set[int] = set()
-        self._reported: set[tuple[str, int, int]] = set()
+        reported: set[tuple[str, int, int]] = set()  # one finding per CPU count call
         if deployment is not None:
             # One finding per written count, however many units run it; it names a CPU limit
             # one of them has.
@@ -238,23 +239,24 @@ class CpuCountWorkers(ProjectRule):
                     if setting.site.node is not None:
                         reached.add(id(setting.site.node))
             for setting, note in notes.values():
-                self._judge(setting, note)
+                self._judge(setting, reported, note)
             for config in _standalone_configs(deployment):
-                if config.get("workers") is not None:
-                    self._judge(config.get("workers"))
+                self._judge(config.get("workers"), reported)
         for setting in _uvicorn_run_workers(ctx, reached):
-            self._judge(setting)
+            self._judge(setting, reported)
 
-    def _judge(self, setting: Setting | None, limit: str = "") -> None:
+    def _judge(
+        self, setting: Setting | None, reported: set[tuple[str, int, int]], limit: str = ""
+    ) -> None:
         if setting is None or not (setting.cpu or setting.cpu_fallback):
             return
         # Reported where the fix goes: the CPU count call, wherever the count is set from it.
         site = setting.cpu_site or setting.site
         where = site.location
         key = (site.path, where.line, where.column)
-        if key in self._reported:
+        if key in reported:
             return  # two settings (or units) reach the same call: one finding per chain
-        self._reported.add(key)
+        reported.add(key)
         written = _cpu_chain(setting)
         # The fix rewrites the expression that holds the call, so only where it is the count.
         in_place = site is setting.site or not setting.cpu_chain
