@@ -65,6 +65,9 @@ class Word:
     cpu: bool = False  # uses the CPU count directly (``$(nproc)``)
     cpu_fallback: bool = False  # uses it only as the default of a variable (``${W:-$(nproc)}``)
     variables: tuple[str, ...] = ()  # variables read through ``${VAR:-default}`` (overridable)
+    # The variables a CPU count travelled through, from the one assigned ``$(nproc)`` on:
+    # ``CORES=$(nproc); W=$CORES; -w $W`` → ("CORES", "W").
+    cpu_chain: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------- splitting
@@ -330,6 +333,7 @@ def expand(
         cpu=state.cpu,
         cpu_fallback=state.cpu_fallback,
         variables=tuple(state.variables),
+        cpu_chain=state.cpu_chain,
     )
 
 
@@ -340,6 +344,7 @@ class _Expansion:
     cpu_fallback: bool = False
     variables: list[str] = field(default_factory=list)
     origins: Mapping[str, Word] = field(default_factory=dict)
+    cpu_chain: tuple[str, ...] = ()
 
     def read(self, name: str, in_default: bool) -> None:
         if name not in self.variables:
@@ -347,6 +352,8 @@ class _Expansion:
         origin = self.origins.get(name)
         if origin is None:
             return
+        if (origin.cpu or origin.cpu_fallback) and not self.cpu_chain:
+            self.cpu_chain = (*origin.cpu_chain, name)
         if origin.cpu and not in_default:
             self.cpu = True
         elif origin.cpu or origin.cpu_fallback:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from fastlint.deploy.builds import docker_build_target, makefile_builds
@@ -1028,7 +1028,12 @@ class _Builder:
                     if key in env_sites and env_sites[key] is not run.env_sites.get(key):
                         # Assigned twice in the script (if/else branches...): run-time choice.
                         word = Word(
-                            None, value, False, word.cpu or word.cpu_fallback, word.variables
+                            None,
+                            value,
+                            False,
+                            word.cpu or word.cpu_fallback,
+                            word.variables,
+                            word.cpu_chain,
                         )
                     env[key], env_sites[key], env_words[key] = word.value, site, word
                 continue
@@ -1183,8 +1188,10 @@ class _Builder:
                     value="true" if value.lower() in ("true", "1", "yes") else "false", raw=word.raw
                 )
             elif word.value is not None and word.value != value:  # -w4, --workers=4
-                word = Word(value, word.raw, word.cpu, word.cpu_fallback, word.variables)
-            server.settings[name] = _word_setting(name, word, rest[index], "command line")
+                word = replace(word, value=value)
+            server.settings[name] = _word_setting(
+                name, word, rest[index], "command line", sites=run.env_sites
+            )
         server.written.extend(server.settings.values())
         if kind == "gunicorn":
             self._gunicorn_settings(server, run)
@@ -1285,7 +1292,12 @@ class _Builder:
         site = run.env_sites.get("WEB_CONCURRENCY", run.start)
         word = run.env_words.get("WEB_CONCURRENCY") or Word(value=value, raw=value or "")
         server.settings["workers"] = _word_setting(
-            "workers", word, Arg(word.raw, site), "WEB_CONCURRENCY", variable="WEB_CONCURRENCY"
+            "workers",
+            word,
+            Arg(word.raw, site),
+            "WEB_CONCURRENCY",
+            variable="WEB_CONCURRENCY",
+            sites=run.env_sites,
         )
 
     def _base_start(self, base: KnownBase, name: str, head: Arg, run: _Run) -> None:
@@ -1518,11 +1530,22 @@ def _drop_options(args: list[Arg], run: _Run, builder: _Builder) -> list[Arg]:
     return args[index:]
 
 
-def _word_setting(name: str, word: Word, arg: Arg, source: str, variable: str = "") -> Setting:
+def _word_setting(
+    name: str,
+    word: Word,
+    arg: Arg,
+    source: str,
+    variable: str = "",
+    sites: dict[str, Site] | None = None,
+) -> Setting:
+    """A setting from an expanded word; a CPU count that came through variables points at the
+    line that assigned the first of them (``sites``: where each variable was assigned)."""
     value: Any = UNKNOWN if word.value is None else word.value
     if name == "workers" and isinstance(value, str):
         value = int(value) if value.strip().isdigit() else UNKNOWN
     variables = tuple(word.variables) + ((variable,) if variable else ())
+    chain = word.cpu_chain
+    start = sites.get(chain[0]) if sites is not None and chain else None
     return Setting(
         name=name,
         value=value,
@@ -1532,6 +1555,8 @@ def _word_setting(name: str, word: Word, arg: Arg, source: str, variable: str = 
         cpu=word.cpu,
         cpu_fallback=word.cpu_fallback,
         variables=variables,
+        cpu_site=start,
+        cpu_chain=chain if start is not None else (),
     )
 
 

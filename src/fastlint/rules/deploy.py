@@ -7,6 +7,7 @@ entrypoint script or Procfile, a setting in ``gunicorn.conf.py``, a ``uvicorn.ru
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from fastlint.deploy.asgi import (
@@ -304,8 +305,13 @@ def _cpu_chain(setting: Setting) -> str:
     (``multiprocessing.cpu_count() * 2 + 1``), else the chain of names from the call
     (``multiprocessing.cpu_count() → cores → default_web_concurrency → workers``)."""
     site = setting.cpu_site
-    if site is None or site.module is None or site.node is None:
+    if site is None:
         return setting.text or "the CPU count"
+    if site.module is None or site.node is None:  # a script line that assigns $(nproc)
+        line = site.text.strip().splitlines()[0] if site.text.strip() else ""
+        assigned = re.sub(r"\s+#.*$", "", line)  # without a trailing comment
+        steps = [assigned or setting.cpu_chain[0], *setting.cpu_chain[1:], setting.name]
+        return " \u2192 ".join(steps) + f" at {setting.site.label()}"
     if not setting.cpu_chain and site.path == setting.site.path:
         return setting.text or site.module.code(site.node)
     last = "uvicorn.run(workers=...)" if setting.source == "uvicorn.run" else setting.name
