@@ -25,6 +25,7 @@ and :func:`request_chain` prefers a blocking chain that runs every time.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -1238,3 +1239,137 @@ def _chain_avoiding_once(
             if callee is not None and callee[1].can_block_caller:
                 queue.append((*callee, steps))
     return None
+
+
+# ---------------------------------------------------------------- which app instances count
+
+
+def _module_binding(module: PythonModule, site: CallSite) -> tuple[int, str] | None:
+    """(index among the module's top-level statements, name) for ``name = FastAPI(...)``
+    written at module level, else None."""
+    statement = site.statement
+    if site.function is not None or not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    small = statement.body[0] if len(statement.body) == 1 else None
+    if not isinstance(small, cst.Assign) or small.value is not site.node:
+        return None
+    if len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
+        return None
+    body = module.tree.body
+    index = next((i for i, top in enumerate(body) if top is statement), None)
+    return None if index is None else (index, small.targets[0].target.value)
+
+
+def _names(tree: cst.CSTNode, name: str) -> list[cst.Name]:
+    found = walk(tree, lambda n: isinstance(n, cst.Name) and n.value == name)
+    return [node for node in found if isinstance(node, cst.Name)]
+
+
+def _rebinds(statement: cst.CSTNode, name: str) -> bool:
+    """A top-level ``name = ...`` that does not read ``name`` on its right-hand side."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+        return False
+    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+    bound = any(isinstance(t, cst.Name) and t.value == name for t in targets)
+    return bound and not _names(small.value, name)
+
+
+def dead_instance(module: PythonModule, site: CallSite) -> bool:
+    """``app = FastAPI()`` rebound by a later top-level ``app = FastAPI(...)`` before any code
+    reads it: the first instance is never served, so it is judged once, at the second."""
+    binding = _module_binding(module, site)
+    if binding is None:
+        return False
+    index, name = binding
+    for statement in module.tree.body[index + 1 :]:
+        if _rebinds(statement, name):
+            return True
+        if _names(statement, name):
+            return False  # read (a route, a middleware, an import-time use) before rebinding
+    return False
+
+
+# A route that answers a load balancer's or an orchestrator's probe.
+_PROBE_PATH = re.compile(
+    r"/(?:health|healthz|healthcheck|health[-_]check|livez|readyz|ready|readiness|live|"
+    r"liveness|ping|alive|heartbeat)/?",
+    re.IGNORECASE,
+)
+_ROUTE_DECORATORS = frozenset(
+    {"get", "head", "options", "api_route", "route", "post", "put", "patch", "delete"}
+)
+# What an app may do besides answering probes and still expose nothing in its schema.
+_HARMLESS_USES = frozenset(
+    {
+        "add_middleware",
+        "middleware",
+        "exception_handler",
+        "add_exception_handler",
+        "on_event",
+        "state",
+        "title",
+        "version",
+    }
+)
+
+
+def probe_only_app(project: Project, module: PythonModule, site: CallSite) -> bool:
+    """An app built at module level that only answers health probes (``/health``,
+    ``/healthz``, ``/ready``, ``/ping``…), like the side app a worker container runs for its
+    liveness check: every use of its name in the module is a probe route or a harmless
+    setting, no other module imports it, and it has at least one probe route."""
+    binding = _module_binding(module, site)
+    if binding is None:
+        return False
+    _, name = binding
+    probes = 0
+    decorators: set[int] = set()
+    for function in module.model.functions:
+        for decorator in function.decorators:
+            if not (isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute)):
+                continue
+            receiver = decorator.func.value
+            if not (isinstance(receiver, cst.Name) and receiver.value == name):
+                continue
+            if decorator.func.attr.value not in _ROUTE_DECORATORS:
+                continue
+            path = positional(decorator, 0) or keyword(decorator, "path")
+            text = path.evaluated_value if isinstance(path, cst.SimpleString) else None
+            if not isinstance(text, str) or not _PROBE_PATH.fullmatch(text):
+                return False
+            probes += 1
+            decorators.add(id(receiver))
+    if probes == 0:
+        return False
+    uses = walk(module.tree, lambda n: isinstance(n, cst.Attribute) and _is_name_of(n.value, name))
+    attributes = {id(node.value) for node in uses if isinstance(node, cst.Attribute)}
+    harmless = {
+        id(node.value)
+        for node in uses
+        if isinstance(node, cst.Attribute) and node.attr.value in _HARMLESS_USES
+    }
+    for node in _names(module.tree, name):
+        if id(node) in decorators or id(node) in harmless:
+            continue
+        if id(node) in attributes or not _binds(module, node, name):
+            return False  # include_router, mount, add_api_route, passed to a function…
+    index = _import_index(project)
+    return not index.get(f"{module.name}:{name}")
+
+
+def _is_name_of(node: cst.CSTNode, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _binds(module: PythonModule, node: cst.Name, name: str) -> bool:
+    """``node`` is the target of a top-level ``name = ...``."""
+    for statement in module.tree.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and any(t.target is node for t in small.targets):
+                return True
+    return False
