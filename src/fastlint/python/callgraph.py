@@ -172,7 +172,10 @@ class CallGraph:
             is_async=function.is_async,
             can_block_caller=_runs_when_called(self.project, module, function),
         )
+        opt_in = _opt_in_calls(function)
         for site in function.calls:
+            if id(site.node) in opt_in:
+                continue
             path = self.project.resolve(module, site.node.func, site.scope)
             if path is None:
                 path = self._instance_attribute_path(module, site)
@@ -266,6 +269,31 @@ class CallGraph:
             if leaf is not None:
                 return leaf, False
         return None, False
+
+
+def _opt_in_calls(function: FunctionInfo) -> set[int]:
+    """The calls a sync helper makes only when its caller opts in: in the body of
+    ``if flag:`` where ``flag`` is a parameter defaulting to ``False``. onyx's
+    ``optional_telemetry(..., blocking=False)`` posts from a thread unless a caller passes
+    ``blocking=True``; the default path is what callers run, so the chain follows that."""
+    if function.is_async or function.is_lambda:
+        return set()
+    flags = {
+        param.name
+        for param in function.params
+        if isinstance(param.default, cst.Name) and param.default.value == "False"
+    }
+    if not flags:
+        return set()
+    found: set[int] = set()
+    for node in walk(function.node, lambda n: _tests_flag(n, flags)):
+        assert isinstance(node, cst.If)
+        found.update(id(call) for call in walk(node.body, lambda n: isinstance(n, cst.Call)))
+    return found
+
+
+def _tests_flag(node: cst.CSTNode, flags: set[str]) -> bool:
+    return isinstance(node, cst.If) and isinstance(node.test, cst.Name) and node.test.value in flags
 
 
 def readable_qualname(function: FunctionInfo) -> str:
