@@ -573,6 +573,9 @@ def _instance_attributes(
 
     def record(name: str, value: cst.BaseExpression, scope: Scope) -> None:
         path = project.resolve(module, value, scope)
+        if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+            # ``self.repo = repo or SqlRepo(session)``: an injected one, else the default.
+            path = path or project.resolve(module, value.right, scope)
         if name in found and found[name] != path:
             found[name] = None
         else:
