@@ -150,6 +150,9 @@ def _place(project: Project, path: str) -> str:
     never = _never_served_in(project, module)
     if path in never:
         return f"{NEVER}:{never[path]}"
+    outside = _outside_app(project).get(module.path)
+    if outside is not None:
+        return f"{NEVER}:{outside}"
     lifecycle = _lifecycle_reach(project)
     phase = lifecycle.get(path)
     if phase is None or path in _per_request_coroutines(project):
@@ -1373,3 +1376,98 @@ def _binds(module: PythonModule, node: cst.Name, name: str) -> bool:
             if isinstance(small, cst.Assign) and any(t.target is node for t in small.targets):
                 return True
     return False
+
+
+# ---------------------------------------------------------------- modules only the outside imports
+
+
+# A module that may serve: it registers routes, dependencies or middleware, builds or wires
+# an app. Such a module, and whatever it imports, is never judged "outside the app".
+_WIRING_SPELLING = Spelling("app-wiring", r"include_router\b", r"\.mount\s*\(")
+# An entry module that starts a server in its own process (``uvicorn.run(app)``) runs what it
+# imports in the app's process: not evidence of code outside the app.
+_RUNNER_SPELLING = Spelling("server-runner", r"uvicorn", r"hypercorn", r"granian", r"gunicorn")
+# Folders that hold command-line entry points by convention; a module in one that nothing
+# imports is such an entry (a terminal UI, a click group loaded by name).
+_COMMAND_FOLDERS = frozenset({"cli", "scripts", "script", "bin", "tools", "commands", "management"})
+
+
+def _outside_app(project: Project) -> dict[str, str]:
+    """Modules that only code the app never runs imports, each with why: a terminal UI's
+    services that only ``cli/`` modules import, down from entry modules that nothing imports
+    and that run commands or scripts (they spell a command decorator, ``asyncio.run``,
+    ``__main__``…, or sit in a ``cli/``/``scripts/``-like folder), and do not start a server
+    in their own process. Positive evidence only: a module nothing imports that is not such
+    an entry, and one that a module which may serve imports (directly, or through the
+    packages its import runs), is not outside."""
+    return project.memo("outside-app").get(None, _find_outside_app, project)
+
+
+def _find_outside_app(project: Project) -> dict[str, str]:
+    if not _has_app(project):
+        return {}
+    graph = project.import_graph
+    modules = [module for module in project.modules if not module.is_test_code]
+    importers: dict[str, set[str]] = {module.path: set() for module in modules}
+    imports: dict[str, set[str]] = {}
+    for module in modules:
+        reads.hook.read(module.path, reads.IMPORTS)
+        reached = set(graph.targets(module))
+        for target in list(reached):  # importing a.b.c runs a/__init__ and a/b/__init__
+            reached.update(_packages_above(project, graph.by_path[target]))
+        reached.discard(module.path)
+        imports[module.path] = reached
+        for target in reached:
+            if target in importers:
+                importers[target].add(module.path)
+    by_path = {module.path: module for module in modules}
+    serving = {
+        path
+        for path, module in by_path.items()
+        if _ROOT_SPELLING(module)
+        or _APP_SPELLING(module)
+        or _DEPENDS_SPELLING(module)
+        or _WIRING_SPELLING(module)
+    }
+    entries = {
+        path
+        for path in by_path
+        if path not in serving
+        and not importers[path]
+        and not _RUNNER_SPELLING(by_path[path])
+        and (_UNSERVED_SPELLING(by_path[path]) or _COMMAND_FOLDERS & set(path.split("/")[:-1]))
+    }
+    # Greatest set of modules whose importers are all in it, holding no serving module.
+    inside = {
+        path for path in by_path if path not in serving and (importers[path] or path in entries)
+    }
+    queue = deque(inside)
+    while queue:
+        path = queue.popleft()
+        if path not in inside:
+            continue
+        if any(importer not in inside for importer in importers[path]):
+            inside.discard(path)
+            queue.extend(target for target in imports[path] if target in inside)
+    # Keep what an entry module's imports lead to.
+    found: dict[str, str] = {}
+    walk_queue = deque(sorted(entries & inside))
+    for entry in walk_queue:
+        found[entry] = f"only {entry}, which runs outside the app, leads to it"
+    while walk_queue:
+        path = walk_queue.popleft()
+        for target in sorted(imports[path]):
+            if target in inside and target not in found:
+                found[target] = found[path]
+                walk_queue.append(target)
+    return found
+
+
+def _packages_above(project: Project, module: PythonModule) -> list[str]:
+    parts = module.name.split(".")
+    found = []
+    for end in range(1, len(parts)):
+        package = project.by_name.get(".".join(parts[:end]))
+        if package is not None:
+            found.append(package.path)
+    return found
