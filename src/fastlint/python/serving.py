@@ -1410,11 +1410,13 @@ def _find_outside_app(project: Project) -> dict[str, str]:
     modules = [module for module in project.modules if not module.is_test_code]
     importers: dict[str, set[str]] = {module.path: set() for module in modules}
     imports: dict[str, set[str]] = {}
+    above = {module.path: _packages_above(project, module) for module in graph.by_path.values()}
     for module in modules:
         reads.hook.read(module.path, reads.IMPORTS)
-        reached = set(graph.targets(module))
-        for target in list(reached):  # importing a.b.c runs a/__init__ and a/b/__init__
-            reached.update(_packages_above(project, graph.by_path[target]))
+        targets = graph.targets(module)
+        reached = set(targets)
+        for target in targets:  # importing a.b.c runs a/__init__ and a/b/__init__
+            reached.update(above[target])
         reached.discard(module.path)
         imports[module.path] = reached
         for target in reached:
