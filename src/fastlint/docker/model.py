@@ -347,12 +347,27 @@ class DockerfileModel:
     @property
     def final_stage(self) -> Stage | None:
         """The stage that ships: the last one, unless it is named for tests or development
-        (``FROM base AS test`` after the runtime stage, built with ``--target``); then the last
-        stage that is not."""
-        for stage in reversed(self.stages):
-            if not (stage.name and _is_development_name(stage.name)):
+        (``FROM base AS test`` after the runtime stage, built with ``--target``). Then a stage
+        named for production (``prod``, ``runtime``, ``release``...), else the last stage that
+        could run as a container: one with a start command, or one no other stage builds on.
+        None when only intermediate stages are left (``base``, ``deps``: a builder nobody runs),
+        since judging those as the service reports what never runs."""
+        if not self.stages:
+            return None
+        kept = [s for s in self.stages if not (s.name and _is_development_name(s.name))]
+        if not kept:
+            return self.stages[-1]
+        if kept[-1] is self.stages[-1]:
+            return kept[-1]
+        for stage in reversed(kept):
+            if stage.name and _is_production_name(stage.name):
                 return stage
-        return self.stages[-1] if self.stages else None
+        built_on = {id(s.parent) for s in self.stages if s.parent is not None}
+        built_on |= {id(c.source_stage) for s in self.stages for c in s.copies if c.source_stage}
+        for stage in reversed(kept):
+            if stage.start_command is not None or id(stage) not in built_on:
+                return stage
+        return None
 
     def stage_named(self, name: str) -> Stage | None:
         """A stage by ``AS`` alias (case-insensitive) or by index, as ``--from=`` may name it."""
@@ -382,6 +397,14 @@ _DEV_WORDS = frozenset(
 def _is_development_name(name: str) -> bool:
     words = set(re.split(r"[._-]", name.lower())) - {"dockerfile", "containerfile"}
     return bool(words & _DEV_WORDS)
+
+
+# Stage names that say "this is the image that ships".
+_PRODUCTION_WORDS = frozenset({"prod", "production", "runtime", "release", "final", "app"})
+
+
+def _is_production_name(name: str) -> bool:
+    return bool(set(re.split(r"[._-]", name.lower())) & _PRODUCTION_WORDS)
 
 
 # ---------------------------------------------------------------------------- parsing
