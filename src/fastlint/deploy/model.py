@@ -46,6 +46,24 @@ _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 _INITS = frozenset({"tini", "tini-static", "dumb-init", "catatonit", "s6-overlay", "init"})
 _RUNNERS = frozenset({"poetry", "pipenv", "pdm", "hatch", "rye", "uv"})
 _INSTRUMENTERS = frozenset({"opentelemetry-instrument", "ddtrace-run", "sentry-run"})
+# Wrappers that run a command as another user, with their options that take a value.
+_SWITCH_VALUES: dict[str, frozenset[str]] = {
+    "gosu": frozenset(),
+    "su-exec": frozenset(),
+    "setpriv": frozenset(
+        {"--reuid", "--regid", "--groups", "--securebits", "--pdeathsig", "--selinux-label"}
+        | {"--apparmor-profile", "--inh-caps", "--ambient-caps", "--bounding-set", "--rlimit"}
+    ),
+    "runuser": frozenset(
+        {"-u", "--user", "-g", "--group", "-G", "--supp-group", "-s", "--shell", "-c"}
+        | {"--command", "-w", "--whitelist-environment"}
+    ),
+    "su": frozenset(
+        {"-c", "--command", "-s", "--shell", "-g", "--group", "-G", "--supp-group", "-w"}
+        | {"--whitelist-environment"}
+    ),
+    "chroot": frozenset({"--userspec", "--groups"}),
+}
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 _PATH_DIRS = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin")
 _TIANGOLO = re.compile(
@@ -119,6 +137,7 @@ class Unit:
     development: str | None = None  # why this unit is for development only
     publishes_ports: bool | None = None  # compose: ports published on the host (None: unknown)
     proxied: str | None = None  # why only a proxy in front can reach it (None: cannot tell)
+    drops_to: Site | None = None  # where the start command switches to a non-root user (gosu)
     servers: list[Server] = field(default_factory=list)
 
     @property
@@ -198,6 +217,14 @@ class Deployment:
             and unit.stage is stage
             and unit.development is None
         ]
+
+    def drops_root(self, stage: Any) -> Site | None:
+        """Where the image's own start command switches to a non-root user before the service
+        runs (``exec gosu app "$@"`` in its entrypoint script), or None."""
+        for unit in self.units:
+            if unit.kind == "dockerfile" and unit.stage is stage and unit.drops_to is not None:
+                return unit.drops_to
+        return None
 
     def deployed_stages(self, dockerfile: Any) -> list[Any]:
         """The stages of a Dockerfile that are deployed: those a compose ``build.target`` or a
@@ -406,6 +433,7 @@ class _Run:
     production: bool
     in_container: bool
     pid1: bool = True  # this process receives the container's signals
+    on_path: bool = True  # the container's main command, or what its shells end by running
     lost_exec: Site | None = None
     init: bool = False
     via: tuple[Site, ...] = ()
@@ -920,8 +948,12 @@ class _Builder:
                         args = args[1:]
                     else:
                         break
-            elif name in ("gosu", "su-exec", "setpriv", "chroot"):
-                args = rest[1:] if name != "setpriv" else _drop_options(rest, run, self)
+            elif name in _SWITCH_VALUES:
+                user, command = self._switch_user(name, rest, run)
+                drops = user is None or (user != "" and user.lower() not in ("root", "0"))
+                if drops and run.on_path and run.unit is not None and run.unit.drops_to is None:
+                    run.unit.drops_to = args[0].site  # the service runs as that user, not root
+                args = command
             elif name in _RUNNERS and rest and self._expand(rest[0], run.env).value == "run":
                 args = _drop_options(rest[1:], run, self)
             elif name in _INSTRUMENTERS:
@@ -949,6 +981,44 @@ class _Builder:
             unit = run.locate(first, run.cwd)
             if unit is not None and self._kind_of(unit) is FileKind.SHELL:
                 self._script(unit, run, rest)
+
+    def _switch_user(self, name: str, rest: list[Arg], run: _Run) -> tuple[str | None, list[Arg]]:
+        """The user a privilege-switching wrapper runs its command as ("" when it names none,
+        so the command keeps the caller's user; None when a variable decides), and the
+        command's words (``su USER -c "..."`` becomes ``sh -c "..."``)."""
+        words = [self._expand(arg, run.env).value for arg in rest]
+        if name in ("gosu", "su-exec"):  # gosu USER[:GROUP] command...
+            first = words[0] if words else ""
+            return (None if first is None else first.split(":", 1)[0]), rest[1:]
+        user: str | None = ""
+        index = 0
+        while index < len(rest):
+            word = words[index] or ""
+            option, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
+            if option in _SWITCH_VALUES[name]:
+                if not equals:
+                    index += 1
+                    value = (words[index] if index < len(rest) else "") or ""
+                    unknown = index < len(rest) and words[index] is None
+                else:
+                    unknown = False
+                if option in ("--reuid", "--userspec", "-u", "--user"):
+                    user = None if unknown else value.split(":", 1)[0]
+                elif option in ("-c", "--command") and not equals and index < len(rest):
+                    script = rest[index]
+                    flag = Arg("-c", script.site, shell=False)
+                    return user, [Arg("sh", script.site, shell=False), flag, script]
+            elif word == "--":
+                return user, rest[index + 1 :]
+            elif not word.startswith("-"):
+                if name == "su" and user == "":
+                    user = None if words[index] is None else word  # su [options] USER -c "..."
+                elif name == "chroot":
+                    return user, rest[index + 1 :]  # chroot [--userspec=U:G] NEWROOT command...
+                else:
+                    return user, rest[index:]
+            index += 1
+        return user, []
 
     def _kind_of(self, unit: Any) -> FileKind | None:
         source = getattr(unit, "source", None)
@@ -1004,9 +1074,16 @@ class _Builder:
         env = dict(run.env)
         env_sites = dict(run.env_sites)
         env_words = dict(run.env_words)
-        for command in commands:
+        cwd = run.cwd
+        last = max((i for i, c in enumerate(commands) if c.words and not c.background), default=-1)
+        for number, command in enumerate(commands):
             site = site_at(command.line)
             words = command.words
+            if len(words) == 2 and words[0] == "cd":
+                folder = expand(words[1], env, command.substitutions, self.cpus).value
+                if folder is not None and cwd is not None:
+                    cwd = posixpath.normpath(posixpath.join(cwd, folder))
+                continue
             if (words and words[0] in ("export", "declare", "readonly", "local")) or not words:
                 assigned = [w for w in words[1:] if re.match(r"^[A-Za-z_]\w*=", w)]
                 pairs = [w.partition("=") for w in assigned] + [
@@ -1039,7 +1116,9 @@ class _Builder:
                 env=command_env,
                 env_sites=command_sites,
                 env_words=command_words,
+                cwd=cwd,
                 pid1=run.pid1 and replaces_shell,
+                on_path=run.on_path and (replaces_shell or number == last),
                 lost_exec=run.lost_exec
                 or (site if run.pid1 and not replaces_shell and not run.init else None),
             )

@@ -85,6 +85,8 @@ class ContainerRunsAsRoot(ProjectRule):
                 runners = deployment.units_running(stage) if deployment is not None else []
                 if runners and all(_overrides_to_nonroot(r) for r in runners):
                     continue  # every deployment of it sets a non-root user
+                if deployment is not None and deployment.drops_root(stage) is not None:
+                    continue  # its entrypoint execs the command through gosu/su-exec as a user
                 self._check_stage(unit, stage)
         reported: set[tuple[str, int]] = set()  # an overlay merged over a service shares its user
         for deployed in getattr(ctx.deployment, "units", []):
