@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from fastlint.diagnostics import Severity
 from fastlint.discovery import FileKind
 from fastlint.docker.images import (
+    DATABASE_DAEMONS,
+    entrypoint_drops_root,
     is_full_python_image,
     is_toolchain_package,
     package_name,
@@ -32,12 +34,34 @@ def not_the_service(unit: DockerfileModel, stage: Stage) -> str | None:
     runner = test_runner_base(stage.root_base)
     if runner is not None:
         return f"it is built on {runner}, a browser-test runner image"
+    daemon = _database_daemon(stage)
+    if daemon is not None:
+        return f"it runs {daemon}, a database or broker server"
     if any(mark in text for text in (unit.source.relpath, stage.root_base) for mark in _TEMPLATE):
         return "it is a project template (its path or base image holds template placeholders)"
     return None
 
 
 _TEMPLATE = ("{{", "{%", "<%", "__PROJECT_NAME__")
+
+
+def _database_daemon(stage: Stage) -> str | None:
+    """The database or broker server an image starts through its base image's entrypoint
+    (``CMD ["postgres", ...]``), or None."""
+    command = stage.cmd
+    if stage.entrypoint is not None or command is None or command.is_shell_form:
+        return None
+    name = command.argv[0].rsplit("/", 1)[-1] if command.argv else ""
+    return name if name in DATABASE_DAEMONS else None
+
+
+def _base_entrypoint_drops_root(stage: Stage) -> bool:
+    """An official database image (postgres, mysql, redis...) whose own ENTRYPOINT, kept by
+    the Dockerfile, switches to the image's unprivileged user before its server runs."""
+    if stage.entrypoint is not None:
+        return False  # the Dockerfile replaced the entrypoint that drops root
+    command = stage.cmd.process_argv if stage.cmd is not None else None
+    return entrypoint_drops_root(stage.root_base, command)
 
 
 def _downgraded(reason: str | None) -> tuple[Severity | None, str]:
@@ -87,6 +111,8 @@ class ContainerRunsAsRoot(ProjectRule):
                     continue  # every deployment of it sets a non-root user
                 if deployment is not None and deployment.drops_root(stage) is not None:
                     continue  # its entrypoint execs the command through gosu/su-exec as a user
+                if _base_entrypoint_drops_root(stage):
+                    continue  # FROM postgres: the image's entrypoint runs postgres as postgres
                 self._check_stage(unit, stage)
         reported: set[tuple[str, int]] = set()  # an overlay merged over a service shares its user
         for deployed in getattr(ctx.deployment, "units", []):
