@@ -218,6 +218,16 @@ class Deployment:
             and unit.development is None
         ]
 
+    def runs_in_production(self, dockerfile: Any) -> bool:
+        """A compose service or Kubernetes container not for development runs an image built
+        from ``dockerfile``."""
+        return any(
+            unit.kind in ("compose", "kubernetes")
+            and unit.dockerfile == dockerfile.path
+            and unit.development is None
+            for unit in self.units
+        )
+
     def drops_root(self, stage: Any) -> Site | None:
         """Where the image's own start command switches to a non-root user before the service
         runs (``exec gosu app "$@"`` in its entrypoint script), or None."""

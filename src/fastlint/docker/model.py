@@ -388,6 +388,18 @@ class DockerfileModel:
             return True
         return bool(parts) and _is_development_name(parts[-1])
 
+    @property
+    def in_test_folder(self) -> bool:
+        """Under a ``tests/``, ``e2e/``... folder: test infrastructure, unless deployed."""
+        parts = PurePosixPath(self.source.relpath).parts[:-1]
+        return any(part.lower() in _TEST_FOLDERS for part in parts)
+
+
+# Folders of test code: a Dockerfile in one builds a test fixture (a mock server), unless a
+# production deployment runs it.
+_TEST_FOLDERS = frozenset(
+    {"tests", "test", "testing", "e2e", "integration_tests", "integration-tests", "__tests__"}
+)
 
 _DEV_WORDS = frozenset(
     {"dev", "development", "local", "test", "tests", "testing", "ci", "debug", "lint"}

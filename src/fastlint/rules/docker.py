@@ -83,6 +83,11 @@ def _deployed_stages(unit: DockerfileModel, ctx: LintContext) -> list[Stage]:
     return [] if unit.final_stage is None else [unit.final_stage]
 
 
+def _runs_in_production(unit: DockerfileModel, ctx: LintContext) -> bool:
+    deployment = ctx.deployment
+    return deployment is not None and deployment.runs_in_production(unit)
+
+
 def _is_alias(unit: DockerfileModel, ctx: LintContext) -> bool:
     """A symbolic link to another Dockerfile of the project: reported once, at the target."""
     return unit.path in getattr(ctx.deployment, "aliases", ())
@@ -105,6 +110,8 @@ class ContainerRunsAsRoot(ProjectRule):
         for unit in ctx.units_of(FileKind.DOCKERFILE):
             if unit.is_development or _is_alias(unit, ctx):
                 continue
+            if unit.in_test_folder and not _runs_in_production(unit, ctx):
+                continue  # tests/.../Dockerfile: a mock server for the test suite
             for stage in _deployed_stages(unit, ctx):
                 runners = deployment.units_running(stage) if deployment is not None else []
                 if runners and all(_overrides_to_nonroot(r) for r in runners):
