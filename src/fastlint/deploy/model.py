@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from fastlint.deploy.builds import docker_build_target, makefile_builds
-from fastlint.deploy.commands import SimpleCommand, Word, expand, positional_args, split_script
+from fastlint.deploy.commands import (
+    SimpleCommand,
+    Word,
+    copies_and_exits,
+    expand,
+    positional_args,
+    split_script,
+)
 from fastlint.deploy.compose import merge
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator, GunicornConfig, read_config
@@ -227,6 +234,12 @@ class Deployment:
             and unit.development is None
             for unit in self.units
         )
+
+    def one_shot(self, stage: Any) -> str | None:
+        """The file command (``cp``) an image's start command only runs before it exits: the
+        container fills a volume and stops, it serves nothing. None for anything else."""
+        argv = stage.process_argv
+        return None if argv is None else copies_and_exits(argv)
 
     def drops_root(self, stage: Any) -> Site | None:
         """Where the image's own start command switches to a non-root user before the service

@@ -83,6 +83,16 @@ def _deployed_stages(unit: DockerfileModel, ctx: LintContext) -> list[Stage]:
     return [] if unit.final_stage is None else [unit.final_stage]
 
 
+def _why_not_the_service(unit: DockerfileModel, stage: Stage, ctx: LintContext) -> str | None:
+    """:func:`not_the_service`, or a start command that only copies files and exits."""
+    reason = not_the_service(unit, stage)
+    if reason is None and ctx.deployment is not None:
+        command = ctx.deployment.one_shot(stage)
+        if command is not None:
+            reason = f"its start command only copies files ({command}) and exits"
+    return reason
+
+
 def _runs_in_production(unit: DockerfileModel, ctx: LintContext) -> bool:
     deployment = ctx.deployment
     return deployment is not None and deployment.runs_in_production(unit)
@@ -120,7 +130,7 @@ class ContainerRunsAsRoot(ProjectRule):
                     continue  # its entrypoint execs the command through gosu/su-exec as a user
                 if _base_entrypoint_drops_root(stage):
                     continue  # FROM postgres: the image's entrypoint runs postgres as postgres
-                self._check_stage(unit, stage)
+                self._check_stage(unit, stage, _why_not_the_service(unit, stage, ctx))
         reported: set[tuple[str, int]] = set()  # an overlay merged over a service shares its user
         for deployed in getattr(ctx.deployment, "units", []):
             self._check_override(deployed, reported)
@@ -147,9 +157,9 @@ class ContainerRunsAsRoot(ProjectRule):
             fix="set a non-root UID",
         )
 
-    def _check_stage(self, unit: DockerfileModel, final: Stage) -> None:
+    def _check_stage(self, unit: DockerfileModel, final: Stage, reason: str | None) -> None:
         if final.user_instruction is not None:
-            self._check_user(unit, final)
+            self._check_user(unit, final, reason)
             return
         base = final.root_base
         extra = tuple(self.option("nonroot-base-images"))
@@ -161,7 +171,7 @@ class ContainerRunsAsRoot(ProjectRule):
             if final is unit.final_stage
             else f"The deployed {_describe_stage(final)}"
         )
-        severity, downgrade = _downgraded(not_the_service(unit, final))
+        severity, downgrade = _downgraded(reason)
         self.report(
             unit.path,
             final.from_instruction.location,
@@ -175,7 +185,7 @@ class ContainerRunsAsRoot(ProjectRule):
             fix=f"add `RUN {add_user}` and `USER app` to the final stage",
         )
 
-    def _check_user(self, unit: DockerfileModel, final: Stage) -> None:
+    def _check_user(self, unit: DockerfileModel, final: Stage, reason: str | None) -> None:
         instruction = final.user_instruction
         assert instruction is not None
         user = final.user or ""
@@ -191,7 +201,7 @@ class ContainerRunsAsRoot(ProjectRule):
         if instruction not in final.instructions:
             shown += f" in {_describe_stage_of(unit, instruction)}"
         image = "final image" if final is unit.final_stage else f"deployed {_describe_stage(final)}"
-        severity, downgrade = _downgraded(not_the_service(unit, final))
+        severity, downgrade = _downgraded(reason)
         self.report(
             unit.path,
             instruction.location,
