@@ -37,7 +37,13 @@ from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator, GunicornConfig, read_config
 from fastlint.deploy.kubernetes import parse_cpu
 from fastlint.deploy.procfile import procfile_entries
-from fastlint.deploy.servers import SERVER_COMMANDS, parse_server_args, split_gunicorn_cmd_args
+from fastlint.deploy.servers import (
+    SERVER_COMMANDS,
+    WORKER_COMMANDS,
+    parse_server_args,
+    split_gunicorn_cmd_args,
+    worker_name,
+)
 from fastlint.deploy.shell import line_text, script_commands
 from fastlint.discovery import FileKind
 from fastlint.docker.images import parse_image, runs_as_nonroot
@@ -114,6 +120,7 @@ class Server:
     init: bool = False  # tini / dumb-init supervises
     via: tuple[Site, ...] = ()
     unit: Unit | None = None  # the deployed unit that starts it (None: a standalone script)
+    worker: str | None = None  # a task-queue worker instead ("Celery worker"): not a server
 
     @property
     def workers(self) -> Setting | None:
@@ -213,6 +220,8 @@ class Deployment:
     targets: dict[str, list[Any]] = field(default_factory=dict)  # Dockerfile path → stages
     skipped_templates: list[str] = field(default_factory=list)  # Helm templates not read
     aliases: set[str] = field(default_factory=set)  # symlinked Dockerfiles (read at the target)
+    # Task-queue workers (Celery, taskiq...) the deployment starts: only their PID 1 is judged.
+    workers: list[Server] = field(default_factory=list)
 
     def units_running(self, stage: Any) -> list[Unit]:
         """Compose services and Kubernetes containers (not for development) that run an
@@ -419,6 +428,7 @@ def build_deployment(ctx: LintContext) -> Deployment | None:
         targets=builder.targets,
         skipped_templates=builder.skipped_templates,
         aliases=set(builder.aliases),
+        workers=builder.workers,
     )
     for server in builder.servers:
         if server.unit is not None:
@@ -477,6 +487,7 @@ class _Builder:
         self.ctx = ctx
         self.cpus = cpus
         self.servers: list[Server] = []
+        self.workers: list[Server] = []
         self.loaded: list[str] = []
         self.units: list[Unit] = []
         self.targets: dict[str, list[Any]] = {}
@@ -998,12 +1009,38 @@ class _Builder:
             self._python_process(rest, run, args[0].site)
         elif name in SERVER_COMMANDS:
             self._server(SERVER_COMMANDS[name], args[0], rest, run)
+        elif name in WORKER_COMMANDS:
+            self._worker(name, args[0], rest, run)
         elif run.tiangolo and name in ("start-reload.sh", "start.sh"):
             self._tiangolo(name, args[0], run)
         else:
             unit = run.locate(first, run.cwd)
             if unit is not None and self._kind_of(unit) is FileKind.SHELL:
                 self._script(unit, run, rest)
+            elif unit is None:
+                self._written_script(first, run, rest)
+
+    def _written_script(self, path: str, run: _Run, positional: list[Arg]) -> None:
+        """A script the image's own ``RUN cat > PATH <<'EOF'`` writes, run like a project one;
+        its lines are the Dockerfile's."""
+        deployed = run.unit
+        stage = getattr(deployed, "stage", None)
+        if deployed is None or stage is None or deployed.dockerfile is None:
+            return
+        found = stage.written_file(posixpath.join(run.cwd or "/", path))
+        if found is None:
+            return
+        body, first_line = found
+        dockerfile = self.ctx.units_of(FileKind.DOCKERFILE)
+        model = next((m for m in dockerfile if m.path == deployed.dockerfile), None)
+        lines = model.text.splitlines() if model is not None else []
+
+        def site_at(line: int) -> Site:
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            return Site(deployed.dockerfile or "", line, text)
+
+        run = run.child(via=(*run.via, site_at(first_line - 1)))
+        self._shell(split_script(body, first_line), run, site_at, positional)
 
     def _switch_user(self, name: str, rest: list[Arg], run: _Run) -> tuple[str | None, list[Arg]]:
         """The user a privilege-switching wrapper runs its command as ("" when it names none,
@@ -1072,6 +1109,8 @@ class _Builder:
             unit = run.locate(word, run.cwd)
             if unit is not None and self._kind_of(unit) is FileKind.SHELL:
                 self._script(unit, run, rest[index + 1 :])
+            elif unit is None:
+                self._written_script(word, run, rest[index + 1 :])
             return
 
     def _script(self, unit: Any, run: _Run, positional: list[Arg]) -> None:
@@ -1159,6 +1198,8 @@ class _Builder:
                     self._server(
                         SERVER_COMMANDS[module_name], rest[index + 1], rest[index + 2 :], run
                     )
+                elif module_name in WORKER_COMMANDS:
+                    self._worker(module_name, rest[index + 1], rest[index + 2 :], run)
                 else:
                     module = self.ctx.project.find_module(module_name)
                     if module is not None:
@@ -1281,6 +1322,15 @@ class _Builder:
         if kind in ("gunicorn", "uvicorn", "fastapi"):
             self._default_workers(server, run)
         self.servers.append(server)
+
+    def _worker(self, command: str, head: Arg, rest: list[Arg], run: _Run) -> None:
+        name = worker_name(command, [self._expand(arg, run.env).value for arg in rest])
+        if name is None:
+            return
+        written = [_restore(a.word, a.substitutions) if a.shell else a.word for a in rest]
+        worker = self._new_server(command, head.site, " ".join([command, *written]), run)
+        worker.worker = name
+        self.workers.append(worker)
 
     def _gunicorn_settings(self, server: Server, run: _Run) -> None:
         command_line = dict(server.settings)

@@ -331,6 +331,35 @@ class Stage:
     def instructions_of(self, *keywords: str) -> list[Instruction]:
         return [ins for ins in self.instructions if ins.keyword in keywords]
 
+    def written_file(self, container_path: str) -> tuple[str, int] | None:
+        """The text a ``RUN cat > PATH <<'EOF'`` heredoc writes at ``container_path`` (absolute)
+        in this stage or one it is built FROM, and the Dockerfile line its body starts on; the
+        last such RUN wins. None when no RUN writes it that way."""
+        target = posixpath.normpath(container_path)
+        for stage in self.ancestry:
+            for instruction in reversed(stage.instructions_of("RUN")):
+                command, _, body = instruction.value.partition("\n")
+                match = _CAT_TO_FILE.match(command.strip())
+                if match is None or not body:
+                    continue
+                written = posixpath.join(stage.workdir_at(instruction.line), match.group(1))
+                if posixpath.normpath(written) == target:
+                    return body, instruction.line + 1
+        return None
+
+    def workdir_at(self, line: int) -> str:
+        """The WORKDIR in effect at ``line`` of this stage (``/`` before any)."""
+        workdir = self.parent.workdir_at(line) if self.parent is not None else "/"
+        for instruction in self.instructions_of("WORKDIR"):
+            if instruction.line < line:
+                path = substitute(instruction.value.strip(), self.variables_at(instruction.line))
+                workdir = posixpath.normpath(posixpath.join(workdir, path))
+        return workdir
+
+
+# `RUN cat > /app/entrypoint.sh << 'EOF'` (the heredoc marker is already cut from the value).
+_CAT_TO_FILE = re.compile(r"^cat\s*>\s*([^\s;&|<>]+)$")
+
 
 @dataclass(eq=False)
 class DockerfileModel:
@@ -486,7 +515,7 @@ def _instructions(text: str) -> list[Instruction]:
     return result
 
 
-_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
 def _with_heredocs(
