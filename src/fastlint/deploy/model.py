@@ -1004,7 +1004,7 @@ class _Builder:
         name = first.rsplit("/", 1)[-1]
         rest = args[1:]
         if name in _SHELLS:
-            self._shell_process(rest, run)
+            self._shell_process(rest, run, bash=name == "bash")
         elif _PYTHON.match(name):
             self._python_process(rest, run, args[0].site)
         elif name in SERVER_COMMANDS:
@@ -1088,7 +1088,7 @@ class _Builder:
             return FileKind.PYTHON
         return None
 
-    def _shell_process(self, rest: list[Arg], run: _Run) -> None:
+    def _shell_process(self, rest: list[Arg], run: _Run, bash: bool = False) -> None:
         index = 0
         while index < len(rest):
             word = self._expand(rest[index], run.env).value or ""
@@ -1101,7 +1101,16 @@ class _Builder:
                 text = _restore(string.word, string.substitutions)
                 commands = split_script(text, string.site.line)
                 positional = rest[index + 3 :]  # after $0
-                self._shell(commands, run, _always(string.site), positional)
+                # bash 5.1+ execs the last command of a -c string itself when it is a plain
+                # command at the top level (dash and older bash fork it and wait).
+                ends_simple = not re.search(r"(\bfi|\bdone|\besac|[})&|])\s*$", text.strip())
+                tail_exec = (
+                    bash
+                    and ends_simple
+                    and bool(commands)
+                    and not any(c.connector == "|" for c in commands[-1:])
+                )
+                self._shell(commands, run, _always(string.site), positional, tail_exec)
                 return
             if word.startswith("-"):
                 index += 1
@@ -1131,8 +1140,10 @@ class _Builder:
         run: _Run,
         site_at: Callable[[int], Site],
         positional: list[Arg],
+        tail_exec: bool = False,
     ) -> None:
-        """Run a shell's commands in order; the shell itself is the process ``run`` describes."""
+        """Run a shell's commands in order; the shell itself is the process ``run`` describes.
+        ``tail_exec``: the shell replaces itself with its last command (``bash -c``)."""
         env = dict(run.env)
         env_sites = dict(run.env_sites)
         env_words = dict(run.env_words)
@@ -1173,7 +1184,9 @@ class _Builder:
                     args.extend(positional)
                 else:
                     args.append(Arg(text, site_at(line), command.substitutions))
-            replaces_shell = command.exec and not command.background
+            replaces_shell = (command.exec or (tail_exec and number == len(commands) - 1)) and (
+                not command.background
+            )
             child = run.child(
                 env=command_env,
                 env_sites=command_sites,
