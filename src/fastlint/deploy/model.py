@@ -47,6 +47,7 @@ from fastlint.deploy.servers import (
 from fastlint.deploy.shell import line_text, script_commands
 from fastlint.discovery import FileKind
 from fastlint.docker.images import parse_image, runs_as_nonroot
+from fastlint.docker.model import in_test_folder
 from fastlint.python.model import UNKNOWN, keyword, positional
 from fastlint.python.module import PythonModule
 from fastlint.rules.catalog import DEFAULT_ASSUMED_CPUS, DEFAULT_MAX_DB_CONNECTIONS
@@ -236,11 +237,12 @@ class Deployment:
 
     def runs_in_production(self, dockerfile: Any) -> bool:
         """A compose service or Kubernetes container not for development runs an image built
-        from ``dockerfile``."""
+        from ``dockerfile`` (a compose file under ``tests/`` starts test fixtures)."""
         return any(
             unit.kind in ("compose", "kubernetes")
             and unit.dockerfile == dockerfile.path
             and unit.development is None
+            and not in_test_folder(unit.site.path)
             for unit in self.units
         )
 

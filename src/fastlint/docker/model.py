@@ -420,8 +420,12 @@ class DockerfileModel:
     @property
     def in_test_folder(self) -> bool:
         """Under a ``tests/``, ``e2e/``... folder: test infrastructure, unless deployed."""
-        parts = PurePosixPath(self.source.relpath).parts[:-1]
-        return any(part.lower() in _TEST_FOLDERS for part in parts)
+        return in_test_folder(self.source.relpath)
+
+
+def in_test_folder(path: str) -> bool:
+    """``path`` lies under a folder of test code (``tests/``, ``e2e/``, ``integration_tests/``)."""
+    return any(part.lower() in _TEST_FOLDERS for part in PurePosixPath(path).parts[:-1])
 
 
 # Folders of test code: a Dockerfile in one builds a test fixture (a mock server), unless a
