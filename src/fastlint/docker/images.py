@@ -22,6 +22,8 @@ NONROOT_IMAGES: tuple[tuple[str, str], ...] = (
     # Red Hat UBI Python (sclorg s2i) images end with USER 1001.
     ("registry.access.redhat.com/ubi*/python-*", "*"),
     ("registry.redhat.io/ubi*/python-*", "*"),
+    # Locust's official image creates a locust user and ends with USER locust.
+    ("locustio/locust", "*"),
 )
 
 

@@ -432,6 +432,7 @@ def in_test_folder(path: str) -> bool:
 # production deployment runs it.
 _TEST_FOLDERS = frozenset(
     {"tests", "test", "testing", "e2e", "integration_tests", "integration-tests", "__tests__"}
+    | {"loadtest", "loadtests", "load_tests", "load-tests"}
 )
 
 _DEV_WORDS = frozenset(
