@@ -149,8 +149,9 @@ CATEGORIES: dict[str, Category] = {
         "reads or writes the scheduler's SQLAlchemyJobStore, a synchronous database round trip "
         "that freezes the event loop (APScheduler's job stores are sync, even under "
         "AsyncIOScheduler)",
-        "run it with 'await run_in_threadpool(scheduler.add_job, ...)' or "
-        "'await asyncio.to_thread(...)'",
+        # {method}: the scheduler method called (filled in by fastlint.python.jobstores)
+        "run it with 'await run_in_threadpool(scheduler.{method}, ...)' or "
+        "'await asyncio.to_thread(scheduler.{method}, ...)'",
         severity="warning",
     ),
     "custom": Category(

@@ -9,13 +9,21 @@ keeps its jobs in memory, and its job methods never wait on anything.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from fastlint.python import catalogue
 from fastlint.python.catalogue import BlockingLeaf
-from fastlint.python.model import Binding, Scope, keyword, positional, string_keyed
+from fastlint.python.model import (
+    Binding,
+    Scope,
+    has_star_kwargs,
+    keyword,
+    positional,
+    string_keyed,
+)
 
 if TYPE_CHECKING:
     from fastlint.python.model import CallSite
@@ -39,17 +47,21 @@ def job_store_leaf(
         return None
     stores = _stores(project, *made)
     alias_expr = keyword(site.node, "jobstore")
+    method = func.attr.value
+    if alias_expr is None and has_star_kwargs(site.node):
+        return None  # ``add_job(**options)`` may name any store
     if alias_expr is not None:
         alias = module.model.literal(alias_expr, site.scope)
         touched = [stores.get(alias)] if isinstance(alias, str) else []
-    elif func.attr.value == "add_job":
+    elif method == "add_job":
         touched = [stores.get("default")]  # a new job goes to the default store
     else:
         touched = list(stores.values())  # looked up, changed or listed in every store
     if not any(touched):
         return None
     assert path is not None
-    return catalogue.leaf_for("jobstore", path)
+    leaf = catalogue.leaf_for("jobstore", path)
+    return dataclasses.replace(leaf, suggestion=leaf.suggestion.format(method=method))
 
 
 def _scheduler_binding(
