@@ -71,13 +71,15 @@ def _scheduler_binding(
     BackgroundScheduler(...)``), through aliases and imports of project modules."""
     for _ in range(_MAX_HOPS):
         binding: Binding | None = None
+        imported: str | None = None  # the path of a name in another module
         if isinstance(expr, cst.Name):
             binding = scope.lookup(expr.value)
+            if binding is not None and binding.kind == "import":
+                imported = binding.path
         elif isinstance(expr, cst.Attribute):
-            path = module.model.resolve(expr, scope)
-            binding = None if path is None else Binding("import", path=path)
-        if binding is not None and binding.kind == "import" and binding.path is not None:
-            definition = project.definition_of(binding.path)
+            imported = module.model.resolve(expr, scope)  # ``tasks.scheduler``
+        if imported is not None:
+            definition = project.definition_of(imported)
             if definition is None:
                 return None
             module, binding = definition

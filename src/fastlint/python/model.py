@@ -51,12 +51,9 @@ def unpacked_items(
     a literal value (``a, b = x, y``: not followed), a starred or a nested target."""
     if not isinstance(target, (cst.Tuple, cst.List)) or isinstance(value, (cst.Tuple, cst.List)):
         return []
+    if not all(isinstance(element, cst.Element) for element in target.elements):
+        return []  # a starred target: items counted from the end are not followed
     elements = [element.value for element in target.elements]
-    if any(
-        isinstance(element, cst.StarredElement) or not isinstance(element, cst.Element)
-        for element in target.elements
-    ):
-        return []
     arity = len(elements)
     # A nested target (``(a, b), c = ...``) is left unknown: _bind_target binds it so.
     return [(element, _item_of(value, index, arity)) for index, element in enumerate(elements)]
