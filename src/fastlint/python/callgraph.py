@@ -17,6 +17,7 @@ import libcst as cst
 
 from fastlint.python import catalogue
 from fastlint.python.catalogue import BlockingLeaf, LeafClassifier
+from fastlint.python.jobstores import job_store_leaf
 from fastlint.python.model import self_assignments, unwrap_annotation, walk
 from fastlint.python.reads import Memo, TextScan, as_is, optional_string, string_list
 
@@ -259,8 +260,10 @@ class CallGraph:
     ) -> tuple[BlockingLeaf | None, bool]:
         if catalogue.passes_non_blocking_flag(path, site.node):
             return None, False
-        leaf = catalogue.match(path, self.extra_patterns) or _celery_publish(
-            self.project, module, path
+        leaf = (
+            catalogue.match(path, self.extra_patterns)
+            or _celery_publish(self.project, module, path)
+            or job_store_leaf(self.project, module, site, path)
         )
         if leaf is not None:
             return leaf, True
