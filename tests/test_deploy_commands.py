@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastlint.deploy.commands import expand, split_line, split_script
+from fastlint.deploy.commands import copies_and_exits, expand, split_line, split_script
 from fastlint.deploy.procfile import procfile_entries
 from fastlint.deploy.servers import parse_server_args
 
@@ -161,3 +161,21 @@ def test_procfile_entries_skip_comments() -> None:
         ("web", "gunicorn app:app", 2),
         ("release", "alembic upgrade head", 4),
     ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "copies"),
+    [
+        (["sh", "-c", "mkdir -p /out && rm -rf /out/* && cp -r /build/* /out/ && echo ok"], "cp"),
+        (["/bin/sh", "-c", "rsync -a /build/ /out/"], "rsync"),
+        (["cp", "-r", "/build", "/out"], "cp"),
+        (["sh", "-c", "cp -r /static /shared && exec uvicorn app.main:app"], None),
+        (["sh", "-c", "cp -r /static /shared; sleep infinity"], None),
+        (["sh", "-c", "cp -r /static /shared & tail -f /dev/null"], None),
+        (["sh", "-c", "echo starting"], None),
+        (["uvicorn", "app.main:app"], None),
+        ([], None),
+    ],
+)
+def test_copies_and_exits(argv: list[str], copies: str | None) -> None:
+    assert copies_and_exits(argv) == copies

@@ -24,6 +24,7 @@ PROJECTS = [
     FIXTURES / "projects" / "app_surface_multimodule",
     FIXTURES / "projects" / "db_multimodule",
     FIXTURES / "projects" / "event_loop_chain",
+    FIXTURES / "projects" / "event_loop_factories",
     FIXTURES / "projects" / "deploy_pool_math",
 ]
 

@@ -147,7 +147,8 @@ def test_ignore_file_works_on_a_file_that_does_not_parse(tmp_path: Path) -> None
 
 
 def test_suppression_in_crlf_file(tmp_path: Path) -> None:
-    text = (HEADER + DEBUG + "  # noqa: FL403\n" + DEBUG + "\n").replace("\n", "\r\n")
+    second = DEBUG.replace("app =", "api =")  # a rebound draft `app` would not be served
+    text = (HEADER + DEBUG + "  # noqa: FL403\n" + second + "\n").replace("\n", "\r\n")
     (tmp_path / "app.py").write_bytes(text.encode())
     result = lint([tmp_path / "app.py"], build_settings({}), root=tmp_path, cwd=tmp_path)
     assert [(d.line, d.code) for d in result.diagnostics] == [(4, "FL403")]

@@ -461,3 +461,26 @@ def _integer(node: ast.AST) -> int | None:
 def positional_args(words: list[str]) -> bool:
     """Whether a command is ``"$@"`` (or ``$*``): it runs the script's arguments."""
     return bool(words) and words[0] in ("$@", "$*", "${@}", "${*}")
+
+
+# Commands that copy or arrange files and then return: a container whose start command runs
+# only these is a one-shot job (it fills a volume and exits), not a long-running service.
+_FILE_COMMANDS = frozenset(
+    {"cp", "mv", "rm", "mkdir", "ln", "touch", "chmod", "chown", "rsync", "tar", "find"}
+    | {"echo", "printf", "true", ":", "test", "[", "ls", "cat"}
+)
+_SHELL_NAMES = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+
+
+def copies_and_exits(argv: list[str]) -> str | None:
+    """The file command (``cp``...) a container's start command ``argv`` runs when it runs
+    nothing else (``["sh", "-c", "mkdir -p /out && cp -r /build/* /out/"]``), else None."""
+    if not argv:
+        return None
+    name = argv[0].rsplit("/", 1)[-1]
+    if name in _SHELL_NAMES and len(argv) >= 3 and argv[1] == "-c":
+        commands = [c for c in split_script(argv[2]) if c.words]
+        if not commands or any(c.name not in _FILE_COMMANDS or c.background for c in commands):
+            return None
+        return next((c.name for c in commands if c.name in ("cp", "rsync", "mv", "tar")), None)
+    return name if name in ("cp", "rsync") else None

@@ -24,16 +24,30 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from fastlint.deploy.builds import docker_build_target, makefile_builds
-from fastlint.deploy.commands import SimpleCommand, Word, expand, positional_args, split_script
+from fastlint.deploy.commands import (
+    SimpleCommand,
+    Word,
+    copies_and_exits,
+    expand,
+    positional_args,
+    split_script,
+)
 from fastlint.deploy.compose import merge
 from fastlint.deploy.facts import Setting, Site
 from fastlint.deploy.gunicorn import Evaluator, GunicornConfig, read_config
 from fastlint.deploy.kubernetes import parse_cpu
 from fastlint.deploy.procfile import procfile_entries
-from fastlint.deploy.servers import SERVER_COMMANDS, parse_server_args, split_gunicorn_cmd_args
+from fastlint.deploy.servers import (
+    SERVER_COMMANDS,
+    WORKER_COMMANDS,
+    parse_server_args,
+    split_gunicorn_cmd_args,
+    worker_name,
+)
 from fastlint.deploy.shell import line_text, script_commands
 from fastlint.discovery import FileKind
 from fastlint.docker.images import KnownBase, known_base, parse_image, runs_as_nonroot
+from fastlint.docker.model import in_test_folder
 from fastlint.python.model import UNKNOWN, keyword, positional
 from fastlint.python.module import PythonModule
 from fastlint.rules.catalog import DEFAULT_ASSUMED_CPUS, DEFAULT_MAX_DB_CONNECTIONS
@@ -46,6 +60,24 @@ _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 _INITS = frozenset({"tini", "tini-static", "dumb-init", "catatonit", "s6-overlay", "init"})
 _RUNNERS = frozenset({"poetry", "pipenv", "pdm", "hatch", "rye", "uv"})
 _INSTRUMENTERS = frozenset({"opentelemetry-instrument", "ddtrace-run", "sentry-run"})
+# Wrappers that run a command as another user, with their options that take a value.
+_SWITCH_VALUES: dict[str, frozenset[str]] = {
+    "gosu": frozenset(),
+    "su-exec": frozenset(),
+    "setpriv": frozenset(
+        {"--reuid", "--regid", "--groups", "--securebits", "--pdeathsig", "--selinux-label"}
+        | {"--apparmor-profile", "--inh-caps", "--ambient-caps", "--bounding-set", "--rlimit"}
+    ),
+    "runuser": frozenset(
+        {"-u", "--user", "-g", "--group", "-G", "--supp-group", "-s", "--shell", "-c"}
+        | {"--command", "-w", "--whitelist-environment"}
+    ),
+    "su": frozenset(
+        {"-c", "--command", "-s", "--shell", "-g", "--group", "-G", "--supp-group", "-w"}
+        | {"--whitelist-environment"}
+    ),
+    "chroot": frozenset({"--userspec", "--groups"}),
+}
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 _PATH_DIRS = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin")
 _MAX_DEPTH = 12
@@ -86,6 +118,7 @@ class Server:
     init: bool = False  # tini / dumb-init supervises
     via: tuple[Site, ...] = ()
     unit: Unit | None = None  # the deployed unit that starts it (None: a standalone script)
+    worker: str | None = None  # a task-queue worker instead ("Celery worker"): not a server
     base_image: str | None = None  # a well-known base image whose own start command this is
     # Variables its environment sets (values may be unknown); ANY_VARIABLE when an env_file or
     # envFrom may set any of them.
@@ -120,6 +153,7 @@ class Unit:
     development: str | None = None  # why this unit is for development only
     publishes_ports: bool | None = None  # compose: ports published on the host (None: unknown)
     proxied: str | None = None  # why only a proxy in front can reach it (None: cannot tell)
+    drops_to: Site | None = None  # where the start command switches to a non-root user (gosu)
     servers: list[Server] = field(default_factory=list)
 
     @property
@@ -188,6 +222,8 @@ class Deployment:
     targets: dict[str, list[Any]] = field(default_factory=dict)  # Dockerfile path → stages
     skipped_templates: list[str] = field(default_factory=list)  # Helm templates not read
     aliases: set[str] = field(default_factory=set)  # symlinked Dockerfiles (read at the target)
+    # Task-queue workers (Celery, taskiq...) the deployment starts: only their PID 1 is judged.
+    workers: list[Server] = field(default_factory=list)
 
     def units_running(self, stage: Any) -> list[Unit]:
         """Compose services and Kubernetes containers (not for development) that run an
@@ -199,6 +235,31 @@ class Deployment:
             and unit.stage is stage
             and unit.development is None
         ]
+
+    def runs_in_production(self, dockerfile: Any) -> bool:
+        """A compose service or Kubernetes container not for development runs an image built
+        from ``dockerfile`` (a compose file under ``tests/`` starts test fixtures)."""
+        return any(
+            unit.kind in ("compose", "kubernetes")
+            and unit.dockerfile == dockerfile.path
+            and unit.development is None
+            and not in_test_folder(unit.site.path)
+            for unit in self.units
+        )
+
+    def one_shot(self, stage: Any) -> str | None:
+        """The file command (``cp``) an image's start command only runs before it exits: the
+        container fills a volume and stops, it serves nothing. None for anything else."""
+        argv = stage.process_argv
+        return None if argv is None else copies_and_exits(argv)
+
+    def drops_root(self, stage: Any) -> Site | None:
+        """Where the image's own start command switches to a non-root user before the service
+        runs (``exec gosu app "$@"`` in its entrypoint script), or None."""
+        for unit in self.units:
+            if unit.kind == "dockerfile" and unit.stage is stage and unit.drops_to is not None:
+                return unit.drops_to
+        return None
 
     def deployed_stages(self, dockerfile: Any) -> list[Any]:
         """The stages of a Dockerfile that are deployed: those a compose ``build.target`` or a
@@ -370,6 +431,7 @@ def build_deployment(ctx: LintContext) -> Deployment | None:
         targets=builder.targets,
         skipped_templates=builder.skipped_templates,
         aliases=set(builder.aliases),
+        workers=builder.workers,
     )
     for server in builder.servers:
         if server.unit is not None:
@@ -407,6 +469,7 @@ class _Run:
     production: bool
     in_container: bool
     pid1: bool = True  # this process receives the container's signals
+    on_path: bool = True  # the container's main command, or what its shells end by running
     lost_exec: Site | None = None
     init: bool = False
     via: tuple[Site, ...] = ()
@@ -428,6 +491,7 @@ class _Builder:
         self.ctx = ctx
         self.cpus = cpus
         self.servers: list[Server] = []
+        self.workers: list[Server] = []
         self.loaded: list[str] = []
         self.units: list[Unit] = []
         self.targets: dict[str, list[Any]] = {}
@@ -927,8 +991,12 @@ class _Builder:
                         args = args[1:]
                     else:
                         break
-            elif name in ("gosu", "su-exec", "setpriv", "chroot"):
-                args = rest[1:] if name != "setpriv" else _drop_options(rest, run, self)
+            elif name in _SWITCH_VALUES:
+                user, command = self._switch_user(name, rest, run)
+                drops = user is None or (user != "" and user.lower() not in ("root", "0"))
+                if drops and run.on_path and run.unit is not None and run.unit.drops_to is None:
+                    run.unit.drops_to = args[0].site  # the service runs as that user, not root
+                args = command
             elif name in _RUNNERS and rest and self._expand(rest[0], run.env).value == "run":
                 args = _drop_options(rest[1:], run, self)
             elif name in _INSTRUMENTERS:
@@ -945,11 +1013,13 @@ class _Builder:
         name = first.rsplit("/", 1)[-1]
         rest = args[1:]
         if name in _SHELLS:
-            self._shell_process(rest, run)
+            self._shell_process(rest, run, bash=name == "bash")
         elif _PYTHON.match(name):
             self._python_process(rest, run, args[0].site)
         elif name in SERVER_COMMANDS:
             self._server(SERVER_COMMANDS[name], args[0], rest, run)
+        elif name in WORKER_COMMANDS:
+            self._worker(name, args[0], rest, run)
         elif run.base is not None and name in ("start-reload.sh", "start.sh"):
             unit = run.locate(first, run.cwd)  # the project's own start.sh replaces the base's
             if unit is not None and self._kind_of(unit) is FileKind.SHELL:
@@ -960,6 +1030,68 @@ class _Builder:
             unit = run.locate(first, run.cwd)
             if unit is not None and self._kind_of(unit) is FileKind.SHELL:
                 self._script(unit, run, rest)
+            elif unit is None:
+                self._written_script(first, run, rest)
+
+    def _written_script(self, path: str, run: _Run, positional: list[Arg]) -> None:
+        """A script the image's own ``RUN cat > PATH <<'EOF'`` writes, run like a project one;
+        its lines are the Dockerfile's."""
+        deployed = run.unit
+        stage = getattr(deployed, "stage", None)
+        if deployed is None or stage is None or deployed.dockerfile is None:
+            return
+        found = stage.written_file(posixpath.join(run.cwd or "/", path))
+        if found is None:
+            return
+        body, first_line = found
+        dockerfile = self.ctx.units_of(FileKind.DOCKERFILE)
+        model = next((m for m in dockerfile if m.path == deployed.dockerfile), None)
+        lines = model.text.splitlines() if model is not None else []
+
+        def site_at(line: int) -> Site:
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            return Site(deployed.dockerfile or "", line, text)
+
+        run = run.child(via=(*run.via, site_at(first_line - 1)))
+        self._shell(split_script(body, first_line), run, site_at, positional)
+
+    def _switch_user(self, name: str, rest: list[Arg], run: _Run) -> tuple[str | None, list[Arg]]:
+        """The user a privilege-switching wrapper runs its command as ("" when it names none,
+        so the command keeps the caller's user; None when a variable decides), and the
+        command's words (``su USER -c "..."`` becomes ``sh -c "..."``)."""
+        words = [self._expand(arg, run.env).value for arg in rest]
+        if name in ("gosu", "su-exec"):  # gosu USER[:GROUP] command...
+            first = words[0] if words else ""
+            return (None if first is None else first.split(":", 1)[0]), rest[1:]
+        user: str | None = ""
+        index = 0
+        while index < len(rest):
+            word = words[index] or ""
+            option, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
+            if option in _SWITCH_VALUES[name]:
+                if not equals:
+                    index += 1
+                    value = (words[index] if index < len(rest) else "") or ""
+                    unknown = index < len(rest) and words[index] is None
+                else:
+                    unknown = False
+                if option in ("--reuid", "--userspec", "-u", "--user"):
+                    user = None if unknown else value.split(":", 1)[0]
+                elif option in ("-c", "--command") and not equals and index < len(rest):
+                    script = rest[index]
+                    flag = Arg("-c", script.site, shell=False)
+                    return user, [Arg("sh", script.site, shell=False), flag, script]
+            elif word == "--":
+                return user, rest[index + 1 :]
+            elif not word.startswith("-"):
+                if name == "su" and user == "":
+                    user = None if words[index] is None else word  # su [options] USER -c "..."
+                elif name == "chroot":
+                    return user, rest[index + 1 :]  # chroot [--userspec=U:G] NEWROOT command...
+                else:
+                    return user, rest[index:]
+            index += 1
+        return user, []
 
     def _kind_of(self, unit: Any) -> FileKind | None:
         source = getattr(unit, "source", None)
@@ -969,7 +1101,7 @@ class _Builder:
             return FileKind.PYTHON
         return None
 
-    def _shell_process(self, rest: list[Arg], run: _Run) -> None:
+    def _shell_process(self, rest: list[Arg], run: _Run, bash: bool = False) -> None:
         index = 0
         while index < len(rest):
             word = self._expand(rest[index], run.env).value or ""
@@ -982,7 +1114,16 @@ class _Builder:
                 text = _restore(string.word, string.substitutions)
                 commands = split_script(text, string.site.line)
                 positional = rest[index + 3 :]  # after $0
-                self._shell(commands, run, _always(string.site), positional)
+                # bash 5.1+ execs the last command of a -c string itself when it is a plain
+                # command at the top level (dash and older bash fork it and wait).
+                ends_simple = not re.search(r"(\bfi|\bdone|\besac|[})&|])\s*$", text.strip())
+                tail_exec = (
+                    bash
+                    and ends_simple
+                    and bool(commands)
+                    and not any(c.connector == "|" for c in commands[-1:])
+                )
+                self._shell(commands, run, _always(string.site), positional, tail_exec)
                 return
             if word.startswith("-"):
                 index += 1
@@ -990,6 +1131,8 @@ class _Builder:
             unit = run.locate(word, run.cwd)
             if unit is not None and self._kind_of(unit) is FileKind.SHELL:
                 self._script(unit, run, rest[index + 1 :])
+            elif unit is None:
+                self._written_script(word, run, rest[index + 1 :])
             return
 
     def _script(self, unit: Any, run: _Run, positional: list[Arg]) -> None:
@@ -1010,14 +1153,23 @@ class _Builder:
         run: _Run,
         site_at: Callable[[int], Site],
         positional: list[Arg],
+        tail_exec: bool = False,
     ) -> None:
-        """Run a shell's commands in order; the shell itself is the process ``run`` describes."""
+        """Run a shell's commands in order; the shell itself is the process ``run`` describes.
+        ``tail_exec``: the shell replaces itself with its last command (``bash -c``)."""
         env = dict(run.env)
         env_sites = dict(run.env_sites)
         env_words = dict(run.env_words)
-        for command in commands:
+        cwd = run.cwd
+        last = max((i for i, c in enumerate(commands) if c.words and not c.background), default=-1)
+        for number, command in enumerate(commands):
             site = site_at(command.line)
             words = command.words
+            if len(words) == 2 and words[0] == "cd":
+                folder = expand(words[1], env, command.substitutions, self.cpus).value
+                if folder is not None and cwd is not None:
+                    cwd = posixpath.normpath(posixpath.join(cwd, folder))
+                continue
             if (words and words[0] in ("export", "declare", "readonly", "local")) or not words:
                 assigned = [w for w in words[1:] if re.match(r"^[A-Za-z_]\w*=", w)]
                 pairs = [w.partition("=") for w in assigned] + [
@@ -1050,12 +1202,16 @@ class _Builder:
                     args.extend(positional)
                 else:
                     args.append(Arg(text, site_at(line), command.substitutions))
-            replaces_shell = command.exec and not command.background
+            replaces_shell = (command.exec or (tail_exec and number == len(commands) - 1)) and (
+                not command.background
+            )
             child = run.child(
                 env=command_env,
                 env_sites=command_sites,
                 env_words=command_words,
+                cwd=cwd,
                 pid1=run.pid1 and replaces_shell,
+                on_path=run.on_path and (replaces_shell or number == last),
                 lost_exec=run.lost_exec
                 or (site if run.pid1 and not replaces_shell and not run.init else None),
             )
@@ -1073,6 +1229,8 @@ class _Builder:
                     self._server(
                         SERVER_COMMANDS[module_name], rest[index + 1], rest[index + 2 :], run
                     )
+                elif module_name in WORKER_COMMANDS:
+                    self._worker(module_name, rest[index + 1], rest[index + 2 :], run)
                 else:
                     module = self.ctx.project.find_module(module_name)
                     if module is not None:
@@ -1198,6 +1356,15 @@ class _Builder:
         if kind in ("gunicorn", "uvicorn", "fastapi"):
             self._default_workers(server, run)
         self.servers.append(server)
+
+    def _worker(self, command: str, head: Arg, rest: list[Arg], run: _Run) -> None:
+        name = worker_name(command, [self._expand(arg, run.env).value for arg in rest])
+        if name is None:
+            return
+        written = [_restore(a.word, a.substitutions) if a.shell else a.word for a in rest]
+        worker = self._new_server(command, head.site, " ".join([command, *written]), run)
+        worker.worker = name
+        self.workers.append(worker)
 
     def _gunicorn_settings(self, server: Server, run: _Run) -> None:
         command_line = dict(server.settings)

@@ -19,6 +19,52 @@ SERVER_COMMANDS = {
     "daphne": "daphne",
 }
 
+# Task-queue workers: long-running processes that, like a server, must get SIGTERM to shut
+# down warmly (finish or hand back the tasks they hold). Command word → (name for messages,
+# the subcommand that starts the worker, or None when the command itself is the worker).
+WORKER_COMMANDS: dict[str, tuple[str, str | None]] = {
+    "celery": ("Celery worker", "worker"),
+    "taskiq": ("taskiq worker", "worker"),
+    "rq": ("RQ worker", "worker"),
+    "arq": ("arq worker", None),
+    "dramatiq": ("Dramatiq worker", None),
+}
+
+
+def worker_name(command: str, words: list[str | None]) -> str | None:
+    """The worker ``command words...`` starts (``celery -A app worker -l info``), or None when
+    it is another subcommand (``celery -A app beat``, ``celery inspect ping``)."""
+    entry = WORKER_COMMANDS.get(command)
+    if entry is None:
+        return None
+    name, subcommand = entry
+    first = _first_positional(words)
+    if subcommand is None:
+        return name if first is not None else None
+    return name if first == subcommand else None
+
+
+# Options that take a value before a worker's subcommand (``celery -A app --workdir /x worker``).
+_WORKER_VALUES = frozenset(
+    {"-A", "--app", "-b", "--broker", "--result-backend", "--loader", "--config", "--workdir"}
+)
+
+
+def _first_positional(words: list[str | None]) -> str | None:
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word is None:
+            return None  # a variable: cannot tell which subcommand
+        if word in _WORKER_VALUES:
+            index += 2
+            continue
+        if not word.startswith("-"):
+            return word
+        index += 1
+    return None
+
+
 # Option spelling → setting name, per server. Options not listed that start with "-" are
 # skipped with their value unless they are known flags (no value).
 _GUNICORN_VALUES = {

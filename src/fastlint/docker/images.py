@@ -22,7 +22,38 @@ NONROOT_IMAGES: tuple[tuple[str, str], ...] = (
     # Red Hat UBI Python (sclorg s2i) images end with USER 1001.
     ("registry.access.redhat.com/ubi*/python-*", "*"),
     ("registry.redhat.io/ubi*/python-*", "*"),
+    # Locust's official image creates a locust user and ends with USER locust.
+    ("locustio/locust", "*"),
 )
+
+
+# Official database and broker images whose entrypoint (docker-library's docker-entrypoint.sh)
+# starts as root, fixes the data folder's owner and re-executes itself through
+# `exec gosu <user> "$BASH_SOURCE" "$@"` when the command is the image's own daemon (or starts
+# with an option, to which the entrypoint prepends the daemon). Repository → those daemons.
+# Any other command (`CMD ["bash"]`) runs as root, and so does everything when a Dockerfile
+# replaces the ENTRYPOINT.
+SELF_DROPPING_IMAGES: dict[str, frozenset[str]] = {
+    "postgres": frozenset({"postgres"}),  # gosu postgres
+    "mysql": frozenset({"mysqld"}),  # gosu mysql
+    "mariadb": frozenset({"mariadbd", "mysqld"}),  # gosu mysql
+    "mongo": frozenset({"mongod", "mongos"}),  # gosu mongodb
+    "redis": frozenset({"redis-server"}),  # gosu redis
+    "rabbitmq": frozenset({"rabbitmq-server"}),  # gosu rabbitmq
+}
+DATABASE_DAEMONS: frozenset[str] = frozenset().union(*SELF_DROPPING_IMAGES.values())
+
+
+def entrypoint_drops_root(reference: str, command: list[str] | None) -> bool:
+    """True when an official database image's own entrypoint runs ``command`` (None: the
+    image's default CMD) as its unprivileged user."""
+    daemons = SELF_DROPPING_IMAGES.get(parse_image(reference).repository)
+    if daemons is None:
+        return False
+    if not command:
+        return True
+    first = command[0]
+    return first.rsplit("/", 1)[-1] in daemons or first.startswith("-")
 
 
 @dataclass(frozen=True)

@@ -331,6 +331,35 @@ class Stage:
     def instructions_of(self, *keywords: str) -> list[Instruction]:
         return [ins for ins in self.instructions if ins.keyword in keywords]
 
+    def written_file(self, container_path: str) -> tuple[str, int] | None:
+        """The text a ``RUN cat > PATH <<'EOF'`` heredoc writes at ``container_path`` (absolute)
+        in this stage or one it is built FROM, and the Dockerfile line its body starts on; the
+        last such RUN wins. None when no RUN writes it that way."""
+        target = posixpath.normpath(container_path)
+        for stage in self.ancestry:
+            for instruction in reversed(stage.instructions_of("RUN")):
+                command, _, body = instruction.value.partition("\n")
+                match = _CAT_TO_FILE.match(command.strip())
+                if match is None or not body:
+                    continue
+                written = posixpath.join(stage.workdir_at(instruction.line), match.group(1))
+                if posixpath.normpath(written) == target:
+                    return body, instruction.line + 1
+        return None
+
+    def workdir_at(self, line: int) -> str:
+        """The WORKDIR in effect at ``line`` of this stage (``/`` before any)."""
+        workdir = self.parent.workdir_at(line) if self.parent is not None else "/"
+        for instruction in self.instructions_of("WORKDIR"):
+            if instruction.line < line:
+                path = substitute(instruction.value.strip(), self.variables_at(instruction.line))
+                workdir = posixpath.normpath(posixpath.join(workdir, path))
+        return workdir
+
+
+# `RUN cat > /app/entrypoint.sh << 'EOF'` (the heredoc marker is already cut from the value).
+_CAT_TO_FILE = re.compile(r"^cat\s*>\s*([^\s;&|<>]+)$")
+
 
 @dataclass(eq=False)
 class DockerfileModel:
@@ -347,12 +376,27 @@ class DockerfileModel:
     @property
     def final_stage(self) -> Stage | None:
         """The stage that ships: the last one, unless it is named for tests or development
-        (``FROM base AS test`` after the runtime stage, built with ``--target``); then the last
-        stage that is not."""
-        for stage in reversed(self.stages):
-            if not (stage.name and _is_development_name(stage.name)):
+        (``FROM base AS test`` after the runtime stage, built with ``--target``). Then a stage
+        named for production (``prod``, ``runtime``, ``release``...), else the last stage that
+        could run as a container: one with a start command, or one no other stage builds on.
+        None when only intermediate stages are left (``base``, ``deps``: a builder nobody runs),
+        since judging those as the service reports what never runs."""
+        if not self.stages:
+            return None
+        kept = [s for s in self.stages if not (s.name and _is_development_name(s.name))]
+        if not kept:
+            return self.stages[-1]
+        if kept[-1] is self.stages[-1]:
+            return kept[-1]
+        for stage in reversed(kept):
+            if stage.name and _is_production_name(stage.name):
                 return stage
-        return self.stages[-1] if self.stages else None
+        built_on = {id(s.parent) for s in self.stages if s.parent is not None}
+        built_on |= {id(c.source_stage) for s in self.stages for c in s.copies if c.source_stage}
+        for stage in reversed(kept):
+            if stage.start_command is not None or id(stage) not in built_on:
+                return stage
+        return None
 
     def stage_named(self, name: str) -> Stage | None:
         """A stage by ``AS`` alias (case-insensitive) or by index, as ``--from=`` may name it."""
@@ -373,6 +417,23 @@ class DockerfileModel:
             return True
         return bool(parts) and _is_development_name(parts[-1])
 
+    @property
+    def in_test_folder(self) -> bool:
+        """Under a ``tests/``, ``e2e/``... folder: test infrastructure, unless deployed."""
+        return in_test_folder(self.source.relpath)
+
+
+def in_test_folder(path: str) -> bool:
+    """``path`` lies under a folder of test code (``tests/``, ``e2e/``, ``integration_tests/``)."""
+    return any(part.lower() in _TEST_FOLDERS for part in PurePosixPath(path).parts[:-1])
+
+
+# Folders of test code: a Dockerfile in one builds a test fixture (a mock server), unless a
+# production deployment runs it.
+_TEST_FOLDERS = frozenset(
+    {"tests", "test", "testing", "e2e", "integration_tests", "integration-tests", "__tests__"}
+    | {"loadtest", "loadtests", "load_tests", "load-tests"}
+)
 
 _DEV_WORDS = frozenset(
     {"dev", "development", "local", "test", "tests", "testing", "ci", "debug", "lint"}
@@ -382,6 +443,14 @@ _DEV_WORDS = frozenset(
 def _is_development_name(name: str) -> bool:
     words = set(re.split(r"[._-]", name.lower())) - {"dockerfile", "containerfile"}
     return bool(words & _DEV_WORDS)
+
+
+# Stage names that say "this is the image that ships".
+_PRODUCTION_WORDS = frozenset({"prod", "production", "runtime", "release", "final", "app"})
+
+
+def _is_production_name(name: str) -> bool:
+    return bool(set(re.split(r"[._-]", name.lower())) & _PRODUCTION_WORDS)
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -451,7 +520,7 @@ def _instructions(text: str) -> list[Instruction]:
     return result
 
 
-_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
 def _with_heredocs(

@@ -17,6 +17,7 @@ import libcst as cst
 
 from fastlint.python import catalogue
 from fastlint.python.catalogue import BlockingLeaf, LeafClassifier
+from fastlint.python.jobstores import job_store_leaf
 from fastlint.python.model import self_assignments, unwrap_annotation, walk
 from fastlint.python.reads import Memo, TextScan, as_is, optional_string, string_list
 
@@ -172,7 +173,10 @@ class CallGraph:
             is_async=function.is_async,
             can_block_caller=_runs_when_called(self.project, module, function),
         )
+        opt_in = _opt_in_calls(function)
         for site in function.calls:
+            if id(site.node) in opt_in:
+                continue
             path = self.project.resolve(module, site.node.func, site.scope)
             if path is None:
                 path = self._instance_attribute_path(module, site)
@@ -256,8 +260,10 @@ class CallGraph:
     ) -> tuple[BlockingLeaf | None, bool]:
         if catalogue.passes_non_blocking_flag(path, site.node):
             return None, False
-        leaf = catalogue.match(path, self.extra_patterns) or _celery_publish(
-            self.project, module, path
+        leaf = (
+            catalogue.match(path, self.extra_patterns)
+            or _celery_publish(self.project, module, path)
+            or job_store_leaf(self.project, module, site, path)
         )
         if leaf is not None:
             return leaf, True
@@ -266,6 +272,31 @@ class CallGraph:
             if leaf is not None:
                 return leaf, False
         return None, False
+
+
+def _opt_in_calls(function: FunctionInfo) -> set[int]:
+    """The calls a sync helper makes only when its caller opts in: in the body of
+    ``if flag:`` where ``flag`` is a parameter defaulting to ``False``. onyx's
+    ``optional_telemetry(..., blocking=False)`` posts from a thread unless a caller passes
+    ``blocking=True``; the default path is what callers run, so the chain follows that."""
+    if function.is_async or function.is_lambda:
+        return set()
+    flags = {
+        param.name
+        for param in function.params
+        if isinstance(param.default, cst.Name) and param.default.value == "False"
+    }
+    if not flags:
+        return set()
+    found: set[int] = set()
+    for node in walk(function.node, lambda n: _tests_flag(n, flags)):
+        assert isinstance(node, cst.If)
+        found.update(id(call) for call in walk(node.body, lambda n: isinstance(n, cst.Call)))
+    return found
+
+
+def _tests_flag(node: cst.CSTNode, flags: set[str]) -> bool:
+    return isinstance(node, cst.If) and isinstance(node.test, cst.Name) and node.test.value in flags
 
 
 def readable_qualname(function: FunctionInfo) -> str:
@@ -545,6 +576,9 @@ def _instance_attributes(
 
     def record(name: str, value: cst.BaseExpression, scope: Scope) -> None:
         path = project.resolve(module, value, scope)
+        if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+            # ``self.repo = repo or SqlRepo(session)``: an injected one, else the default.
+            path = path or project.resolve(module, value.right, scope)
         if name in found and found[name] != path:
             found[name] = None
         else:

@@ -144,6 +144,16 @@ CATEGORIES: dict[str, Category] = {
         "use 'await upload.read()' / 'await upload.write()'",
         severity="warning",
     ),
+    "jobstore": Category(
+        "SQLAlchemy job store",
+        "reads or writes the scheduler's SQLAlchemyJobStore, a synchronous database round trip "
+        "that freezes the event loop (APScheduler's job stores are sync, even under "
+        "AsyncIOScheduler)",
+        # {method}: the scheduler method called (filled in by fastlint.python.jobstores)
+        "run it with 'await run_in_threadpool(scheduler.{method}, ...)' or "
+        "'await asyncio.to_thread(scheduler.{method}, ...)'",
+        severity="warning",
+    ),
     "custom": Category(
         "blocking-calls option",
         "is listed as blocking in the 'blocking-calls' option and freezes the event loop",
@@ -303,6 +313,18 @@ CATALOGUE: dict[str, str] = {
     "builtins.input": "input",
 }
 
+# APScheduler 3 methods that read or write a job store (add_job only once the scheduler runs;
+# before start() jobs wait in memory). They block only when the store does: which store a
+# scheduler has is read from its configuration (:mod:`fastlint.python.jobstores`).
+JOB_STORE_METHODS = (
+    "apscheduler.schedulers.*.*().{add_job,get_jobs,get_job,remove_job,modify_job,reschedule_job,"
+    "pause_job,resume_job,remove_all_jobs}"
+)
+# Job stores that talk to a database synchronously, and the ``{"type": ...}`` alias of each.
+SYNC_JOB_STORES: dict[str, str] = {
+    "apscheduler.jobstores.sqlalchemy.SQLAlchemyJobStore": "sqlalchemy"
+}
+
 # Paths a broader pattern above catches but that do not block.
 SAFE: tuple[str, ...] = (
     "redis.{Redis,StrictRedis}().{pipeline,pubsub,lock,register_script}",
@@ -414,6 +436,12 @@ def why(leaf: BlockingLeaf) -> str:
         if category.label == leaf.category:
             return category.why
     return "blocks the event loop, stalling every request while it runs"
+
+
+def touches_job_store(path: str | None) -> bool:
+    """Whether ``path`` is a scheduler method that reads or writes its job store."""
+    pattern = _compile((JOB_STORE_METHODS,))
+    return bool(path) and pattern is not None and pattern.fullmatch(path or "") is not None
 
 
 def match(path: str | None, extra: tuple[str, ...] = ()) -> BlockingLeaf | None:

@@ -33,6 +33,37 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
+@dataclass(frozen=True)
+class TupleItem(cst.Subscript):
+    """Item ``index`` of ``value`` unpacked into ``arity`` targets: ``SessionLocal, engine =
+    init_db(url)`` binds ``SessionLocal`` to ``init_db(url)[0]`` (of 2). Made by the model, never
+    parsed: a plain subscript to everything that does not know it (so it resolves to no path),
+    while the analyses that follow factories read what item ``index`` of the call is."""
+
+    index: int = 0
+    arity: int = 0
+
+
+def unpacked_items(
+    target: cst.BaseExpression, value: cst.BaseExpression
+) -> list[tuple[cst.BaseExpression, TupleItem]]:
+    """``(target, item)`` for each element of a tuple or list target ``a, b = value``; none for
+    a literal value (``a, b = x, y``: not followed), a starred or a nested target."""
+    if not isinstance(target, (cst.Tuple, cst.List)) or isinstance(value, (cst.Tuple, cst.List)):
+        return []
+    if not all(isinstance(element, cst.Element) for element in target.elements):
+        return []  # a starred target: items counted from the end are not followed
+    elements = [element.value for element in target.elements]
+    arity = len(elements)
+    # A nested target (``(a, b), c = ...``) is left unknown: _bind_target binds it so.
+    return [(element, _item_of(value, index, arity)) for index, element in enumerate(elements)]
+
+
+def _item_of(value: cst.BaseExpression, index: int, arity: int) -> TupleItem:
+    slice_ = [cst.SubscriptElement(cst.Index(cst.Integer(str(index))))]
+    return TupleItem(value=value, slice=slice_, index=index, arity=arity)
+
+
 # ---------------------------------------------------------------------------- bindings
 
 
@@ -157,6 +188,10 @@ class ClassInfo:
 
 # ---------------------------------------------------------------------------- the model
 
+# What ``registry[key] = value`` stores: (key, None when dynamic; value, None when not followed;
+# the scope the statement is in).
+_Write = tuple[Union[str, None], Union[cst.BaseExpression, None], Scope]
+
 
 class ModuleModel:
     """Facts about one module; built by :func:`build_model`."""
@@ -173,6 +208,10 @@ class ModuleModel:
         self.main_block: list[cst.BaseStatement] = []
         # Modules whose public names ``from M import *`` at module level brings in.
         self.star_imports: list[str] = []
+        # ``target[key] = value`` statements, with the scope they are in (see registry_items).
+        self.item_writes: list[tuple[cst.Subscript, Scope, cst.BaseExpression]] = []
+        self._writes_by_binding: dict[int, list[_Write]] = {}
+        self._writes_indexed = False
         self._resolving: set[int] = set()
 
     def calls_named(self, names: frozenset[str]) -> list[CallSite]:
@@ -229,6 +268,12 @@ class ModuleModel:
             return None if func is None else f"{func}()"
         if isinstance(expr, cst.Await):
             return self.resolve(expr.expression, scope)
+        if isinstance(expr, cst.Subscript):
+            items = self.registry_items(expr, scope)
+            if items is not None:
+                # ``SERVICES["users"]``: the one class every value it may be is an instance of.
+                paths = {self.resolve(value, value_scope) for value, value_scope in items}
+                return paths.pop() if len(paths) == 1 else None
         if isinstance(expr, cst.Subscript) and _string_key(expr):
             # client["db"]["users"]: an item of a container, spelt ``[]`` in paths so that
             # catalogue patterns match it as one name (``pymongo.MongoClient().[].[].find``).
@@ -268,6 +313,80 @@ class ModuleModel:
                 return self.resolve(default, binding.scope)
         return None
 
+    def registry_items(
+        self, expr: cst.Subscript, scope: Scope
+    ) -> list[tuple[cst.BaseExpression, Scope]] | None:
+        """The values ``registry[key]`` may be, each with the scope to read it in, when
+        ``registry`` names (also through ``alias = registry``) a dict literal whose keys are all
+        literal strings: the value under a literal ``key``, or every value for a dynamic key, and
+        what ``registry[key] = value`` stores anywhere in the module under that key (or under a
+        dynamic one). None when the name is no such dict, or when ``registry.update(...)`` /
+        ``setdefault(...)`` changes it in ways not followed."""
+        if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+            return None
+        chain = self._dict_bindings(expr.value, scope)
+        if not chain:
+            return None
+        index = expr.slice[0].slice.value
+        key = index.evaluated_value if isinstance(index, cst.SimpleString) else None
+        dictionary = chain[-1]
+        assert dictionary.value is not None and dictionary.scope is not None
+        entries: list[_Write] = [
+            (name, value, dictionary.scope) for name, value in string_keyed(dictionary.value) or ()
+        ]
+        for binding in chain:
+            entries.extend(self._writes_to(binding))
+        found: list[tuple[cst.BaseExpression, Scope]] = []
+        for entry_key, value, value_scope in entries:
+            if key is None or entry_key is None or entry_key == key:
+                if value is None:
+                    return None
+                found.append((value, value_scope))
+        return found
+
+    def _dict_bindings(self, expr: cst.BaseExpression, scope: Scope) -> list[Binding]:
+        """The bindings from the name ``expr`` to a dict literal with literal string keys
+        (``registry = SERVICES``, then ``SERVICES = {...}``); empty when it is no such dict."""
+        chain: list[Binding] = []
+        for _ in range(8):
+            if not isinstance(expr, cst.Name):
+                return []
+            binding = scope.lookup(expr.value)
+            if binding is None or binding.kind != "value" or binding.scope is None:
+                return []
+            chain.append(binding)
+            value = binding.value
+            if isinstance(value, cst.Dict):
+                return chain if string_keyed(value) is not None else []
+            if value is None:
+                return []
+            expr, scope = value, binding.scope
+        return []
+
+    def _writes_to(self, binding: Binding) -> list[_Write]:
+        """What the module stores into the dict ``binding`` holds: (key, or None for a dynamic
+        one; value, or None for ``update`` / ``setdefault``; scope)."""
+        if not self._writes_indexed:
+            self._writes_indexed = True
+            for target, scope, value in self.item_writes:
+                holder = _written_binding(target.value, scope)
+                if holder is not None:
+                    index = target.slice[0].slice if len(target.slice) == 1 else None
+                    key = None
+                    if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                        evaluated = index.value.evaluated_value
+                        key = evaluated if isinstance(evaluated, str) else None
+                    entry: _Write = (key, value, scope)
+                    self._writes_by_binding.setdefault(id(holder), []).append(entry)
+            for site in self.calls_named(_DICT_MUTATORS):
+                func = site.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in _DICT_MUTATORS:
+                    holder = _written_binding(func.value, site.scope)
+                    if holder is not None:
+                        entry = (None, None, site.scope)  # not followed
+                        self._writes_by_binding.setdefault(id(holder), []).append(entry)
+        return self._writes_by_binding.get(id(binding), [])
+
     def literal(self, expr: cst.BaseExpression, scope: Scope | None = None) -> object:
         """Evaluate literals, containers of literals and names bound to them; else UNKNOWN."""
         return _evaluate(expr, scope or self.scope, self, set())
@@ -275,6 +394,30 @@ class ModuleModel:
 
 # Builtins whose calls rules care about; other unbound names resolve to None.
 _BUILTINS = frozenset({"open", "input", "print", "len", "int", "str", "bool", "float", "range"})
+
+
+# Dict methods that store values a registry lookup does not follow.
+_DICT_MUTATORS = frozenset({"update", "setdefault"})
+
+
+def string_keyed(value: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]] | None:
+    """``(key, value)`` of a dict display whose keys are all literal strings; else None."""
+    if not isinstance(value, cst.Dict):
+        return None
+    found = []
+    for element in value.elements:
+        key_node = element.key if isinstance(element, cst.DictElement) else None
+        if not isinstance(key_node, cst.SimpleString):
+            return None
+        key = key_node.evaluated_value
+        if not isinstance(key, str):
+            return None
+        found.append((key, element.value))
+    return found
+
+
+def _written_binding(expr: cst.BaseExpression, scope: Scope) -> Binding | None:
+    return scope.lookup(expr.value) if isinstance(expr, cst.Name) else None
 
 
 def _spelt_with(call: cst.Call, names: frozenset[str]) -> bool:
@@ -505,7 +648,13 @@ class _ModelBuilder(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._bind_target(target.target, node.value)
+            items = unpacked_items(target.target, node.value)
+            if not items:
+                self._bind_target(target.target, node.value)
+            for element, item in items:
+                self._bind_target(element, item)
+            if isinstance(target.target, cst.Subscript):
+                self.model.item_writes.append((target.target, self.scope, node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name) and self.scope.kind == "function":
@@ -810,13 +959,18 @@ def self_assignments(class_info: ClassInfo) -> list[tuple[str, cst.BaseExpressio
             value = node.value  # type: ignore[attr-defined]
             if value is None:
                 continue
+            pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = [
+                (target, value) for target in targets
+            ]
             for target in targets:
+                pairs.extend(unpacked_items(target, value))  # self.a, self.b = make()
+            for written, assigned in pairs:
                 if (
-                    isinstance(target, cst.Attribute)
-                    and isinstance(target.value, cst.Name)
-                    and target.value.value == receiver
+                    isinstance(written, cst.Attribute)
+                    and isinstance(written.value, cst.Name)
+                    and written.value.value == receiver
                 ):
-                    found.append((target.attr.value, value, method.scope))
+                    found.append((written.attr.value, assigned, method.scope))
     return found
 
 

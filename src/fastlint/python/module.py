@@ -338,13 +338,13 @@ class PythonModule:
 
     @cached_property
     def is_test_code(self) -> bool:
-        """Whether this is test code (``tests/``, ``test_*.py``, ``conftest.py``...), which never
-        serves production traffic. Judged on the module name, relative to the project root
+        """Whether this is test code (``tests/``, ``e2e/``, ``loadtest/``, ``test_*.py``,
+        ``conftest.py``...), which never serves production traffic: a load test's mock server
+        is not the service. Judged on the module name, relative to the project root
         (``tests.test_api``), never on folders above the project."""
         *packages, name = self.name.split(".")
         return (
-            "tests" in packages
-            or "test" in packages
+            any(package in TEST_PACKAGES for package in packages)
             or name == "conftest"
             or name.startswith("test_")
             or name.endswith("_test")
@@ -356,6 +356,12 @@ class PythonModule:
         module's text is unchanged."""
         reads.hook.read(self.path, reads.TEXT)
         return self._parsed_tree().code_for_node(node)
+
+
+# Packages that hold tests, end-to-end suites and load tests (their mock servers included).
+TEST_PACKAGES = frozenset(
+    {"tests", "test", "testing", "e2e", "integration_tests", "loadtest", "loadtests", "load_tests"}
+)
 
 
 def _is_name_char(char: str) -> bool:

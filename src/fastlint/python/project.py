@@ -145,13 +145,22 @@ class Project:
         )
 
     def find_module(self, name: str) -> PythonModule | None:
-        """The project module called ``name``; a unique suffix match covers projects linted
-        from a parent folder (``fixtures/projects/shop/app/db.py`` answers ``app.db``)."""
+        """The project module called ``name``; a suffix match covers projects linted from a
+        parent folder (``fixtures/projects/shop/app/db.py`` answers ``app.db``): the only one,
+        or the one in the shallowest folder."""
         if name in self.by_name:
             return self.by_name[name]
         candidates = self._suffix_index.get(name, [])
         if len(candidates) == 1:
             return candidates[0]
+        if len(candidates) > 1:
+            # The shallowest folder holding it is the import root (``backend/onyx/auth`` for
+            # ``onyx.auth``, not the ``backend/ee/onyx/auth`` that overrides it); a tie is
+            # ambiguous (two services' ``app.db``).
+            depth = min(module.name.count(".") for module in candidates)
+            shallowest = [m for m in candidates if m.name.count(".") == depth]
+            if len(shallowest) == 1:
+                return shallowest[0]
         if name.startswith("src.") and not candidates:
             # A project package literally named src (``src/__init__.py``, imported as
             # ``from src.utils import x``): module names drop a leading src/ (the src layout).

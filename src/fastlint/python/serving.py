@@ -25,6 +25,7 @@ and :func:`request_chain` prefers a blocking chain that runs every time.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -149,6 +150,9 @@ def _place(project: Project, path: str) -> str:
     never = _never_served_in(project, module)
     if path in never:
         return f"{NEVER}:{never[path]}"
+    outside = _outside_app(project).get(module.path)
+    if outside is not None:
+        return f"{NEVER}:{outside}"
     lifecycle = _lifecycle_reach(project)
     phase = lifecycle.get(path)
     if phase is None or path in _per_request_coroutines(project):
@@ -1238,3 +1242,234 @@ def _chain_avoiding_once(
             if callee is not None and callee[1].can_block_caller:
                 queue.append((*callee, steps))
     return None
+
+
+# ---------------------------------------------------------------- which app instances count
+
+
+def _module_binding(module: PythonModule, site: CallSite) -> tuple[int, str] | None:
+    """(index among the module's top-level statements, name) for ``name = FastAPI(...)``
+    written at module level, else None."""
+    statement = site.statement
+    if site.function is not None or not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    small = statement.body[0] if len(statement.body) == 1 else None
+    if not isinstance(small, cst.Assign) or small.value is not site.node:
+        return None
+    if len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
+        return None
+    body = module.tree.body
+    index = next((i for i, top in enumerate(body) if top is statement), None)
+    return None if index is None else (index, small.targets[0].target.value)
+
+
+def _names(tree: cst.CSTNode, name: str) -> list[cst.Name]:
+    found = walk(tree, lambda n: isinstance(n, cst.Name) and n.value == name)
+    return [node for node in found if isinstance(node, cst.Name)]
+
+
+def _rebinds(statement: cst.CSTNode, name: str) -> bool:
+    """A top-level ``name = ...`` that does not read ``name`` on its right-hand side."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+        return False
+    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+    bound = any(isinstance(t, cst.Name) and t.value == name for t in targets)
+    return bound and not _names(small.value, name)
+
+
+def dead_instance(module: PythonModule, site: CallSite) -> bool:
+    """``app = FastAPI()`` rebound by a later top-level ``app = FastAPI(...)`` before any code
+    reads it: the first instance is never served, so it is judged once, at the second."""
+    binding = _module_binding(module, site)
+    if binding is None:
+        return False
+    index, name = binding
+    for statement in module.tree.body[index + 1 :]:
+        if _rebinds(statement, name):
+            return True
+        if _names(statement, name):
+            return False  # read (a route, a middleware, an import-time use) before rebinding
+    return False
+
+
+# A route that answers a load balancer's or an orchestrator's probe.
+_PROBE_PATH = re.compile(
+    r"/(?:health|healthz|healthcheck|health[-_]check|livez|readyz|ready|readiness|live|"
+    r"liveness|ping|alive|heartbeat)/?",
+    re.IGNORECASE,
+)
+_ROUTE_DECORATORS = frozenset(
+    {"get", "head", "options", "api_route", "route", "post", "put", "patch", "delete"}
+)
+# What an app may do besides answering probes and still expose nothing in its schema.
+_HARMLESS_USES = frozenset(
+    {
+        "add_middleware",
+        "middleware",
+        "exception_handler",
+        "add_exception_handler",
+        "on_event",
+        "state",
+        "title",
+        "version",
+    }
+)
+
+
+def probe_only_app(project: Project, module: PythonModule, site: CallSite) -> bool:
+    """An app built at module level that only answers health probes (``/health``,
+    ``/healthz``, ``/ready``, ``/ping``…), like the side app a worker container runs for its
+    liveness check: every use of its name in the module is a probe route or a harmless
+    setting, no other module imports it, and it has at least one probe route."""
+    binding = _module_binding(module, site)
+    if binding is None:
+        return False
+    _, name = binding
+    probes = 0
+    decorators: set[int] = set()
+    for function in module.model.functions:
+        for decorator in function.decorators:
+            if not (isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute)):
+                continue
+            receiver = decorator.func.value
+            if not (isinstance(receiver, cst.Name) and receiver.value == name):
+                continue
+            if decorator.func.attr.value not in _ROUTE_DECORATORS:
+                continue
+            path = positional(decorator, 0) or keyword(decorator, "path")
+            text = path.evaluated_value if isinstance(path, cst.SimpleString) else None
+            if not isinstance(text, str) or not _PROBE_PATH.fullmatch(text):
+                return False
+            probes += 1
+            decorators.add(id(receiver))
+    if probes == 0:
+        return False
+    uses = walk(module.tree, lambda n: isinstance(n, cst.Attribute) and _is_name_of(n.value, name))
+    attributes = {id(node.value) for node in uses if isinstance(node, cst.Attribute)}
+    harmless = {
+        id(node.value)
+        for node in uses
+        if isinstance(node, cst.Attribute) and node.attr.value in _HARMLESS_USES
+    }
+    for node in _names(module.tree, name):
+        if id(node) in decorators or id(node) in harmless:
+            continue
+        if id(node) in attributes or not _binds(module, node, name):
+            return False  # include_router, mount, add_api_route, passed to a function…
+    index = _import_index(project)
+    return not index.get(f"{module.name}:{name}")
+
+
+def _is_name_of(node: cst.CSTNode, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _binds(module: PythonModule, node: cst.Name, name: str) -> bool:
+    """``node`` is the target of a top-level ``name = ...``."""
+    for statement in module.tree.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and any(t.target is node for t in small.targets):
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- modules only the outside imports
+
+
+# A module that may serve: it registers routes, dependencies or middleware, builds or wires
+# an app. Such a module, and whatever it imports, is never judged "outside the app".
+_WIRING_SPELLING = Spelling("app-wiring", r"include_router\b", r"\.mount\s*\(")
+# An entry module that starts a server in its own process (``uvicorn.run(app)``) runs what it
+# imports in the app's process: not evidence of code outside the app.
+_RUNNER_SPELLING = Spelling("server-runner", r"uvicorn", r"hypercorn", r"granian", r"gunicorn")
+# Folders that hold command-line entry points by convention; a module in one that nothing
+# imports is such an entry (a terminal UI, a click group loaded by name).
+_COMMAND_FOLDERS = frozenset({"cli", "scripts", "script", "bin", "tools", "commands", "management"})
+
+
+def _outside_app(project: Project) -> dict[str, str]:
+    """Modules that only code the app never runs imports, each with why: a terminal UI's
+    services that only ``cli/`` modules import, down from entry modules that nothing imports
+    and that run commands or scripts (they spell a command decorator, ``asyncio.run``,
+    ``__main__``…, or sit in a ``cli/``/``scripts/``-like folder), and do not start a server
+    in their own process. Positive evidence only: a module nothing imports that is not such
+    an entry, and one that a module which may serve imports (directly, or through the
+    packages its import runs), is not outside."""
+    return project.memo("outside-app").get(None, _find_outside_app, project)
+
+
+def _find_outside_app(project: Project) -> dict[str, str]:
+    if not _has_app(project):
+        return {}
+    graph = project.import_graph
+    modules = [module for module in project.modules if not module.is_test_code]
+    importers: dict[str, set[str]] = {module.path: set() for module in modules}
+    imports: dict[str, set[str]] = {}
+    above = {module.path: _packages_above(project, module) for module in graph.by_path.values()}
+    for module in modules:
+        reads.hook.read(module.path, reads.IMPORTS)
+        targets = graph.targets(module)
+        reached = set(targets)
+        for target in targets:  # importing a.b.c runs a/__init__ and a/b/__init__
+            reached.update(above[target])
+        reached.discard(module.path)
+        imports[module.path] = reached
+        for target in reached:
+            if target in importers:
+                importers[target].add(module.path)
+    by_path = {module.path: module for module in modules}
+    serving = {
+        path
+        for path, module in by_path.items()
+        if _ROOT_SPELLING(module)
+        or _APP_SPELLING(module)
+        or _DEPENDS_SPELLING(module)
+        or _WIRING_SPELLING(module)
+    }
+    entries = {
+        path
+        for path in by_path
+        if path not in serving
+        and not importers[path]
+        and not _RUNNER_SPELLING(by_path[path])
+        and (_UNSERVED_SPELLING(by_path[path]) or _COMMAND_FOLDERS & set(path.split("/")[:-1]))
+    }
+    # Greatest set of modules whose importers are all in it, holding no serving module.
+    inside = {
+        path for path in by_path if path not in serving and (importers[path] or path in entries)
+    }
+    queue = deque(inside)
+    while queue:
+        path = queue.popleft()
+        if path not in inside:
+            continue
+        if any(importer not in inside for importer in importers[path]):
+            inside.discard(path)
+            queue.extend(target for target in imports[path] if target in inside)
+    # Keep what an entry module's imports lead to.
+    found: dict[str, str] = {}
+    walk_queue = deque(sorted(entries & inside))
+    for entry in walk_queue:
+        found[entry] = f"only {entry}, which runs outside the app, leads to it"
+    while walk_queue:
+        path = walk_queue.popleft()
+        for target in sorted(imports[path]):
+            if target in inside and target not in found:
+                found[target] = found[path]
+                walk_queue.append(target)
+    return found
+
+
+def _packages_above(project: Project, module: PythonModule) -> list[str]:
+    parts = module.name.split(".")
+    found = []
+    for end in range(1, len(parts)):
+        package = project.by_name.get(".".join(parts[:end]))
+        if package is not None:
+            found.append(package.path)
+    return found

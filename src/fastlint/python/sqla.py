@@ -27,6 +27,7 @@ from fastlint.python.model import (
     ClassInfo,
     FunctionInfo,
     Scope,
+    TupleItem,
     has_star_kwargs,
     keyword,
     positional,
@@ -239,6 +240,7 @@ class _Resolver:
         # Keyed by node identity; the node is kept in the value so its id cannot be reused.
         self.memo: Memo[tuple[int, int], tuple[cst.CSTNode | None, DbKind | None]] = Memo()
         self.provided: Memo[int, DbKind | None] = Memo()
+        self.items: Memo[tuple[int, int, int], DbKind | None] = Memo()
         self.classes: Memo[str, DbKind | None] = Memo()
         self.attributes: Memo[tuple[str, str], DbKind | None] = Memo()
         self.assigned: Memo[str, dict[str, list[tuple[cst.BaseExpression, Scope, bool]]]] = Memo()
@@ -283,7 +285,30 @@ class _Resolver:
             return None if owner is None else self.attribute_kind(owner, expr.attr.value, depth)
         if isinstance(expr, cst.Call):
             return self.call_kind(module, expr, scope, depth)
+        if isinstance(expr, TupleItem):
+            return self.item_kind(module, expr, scope, depth)
+        if isinstance(expr, cst.Subscript):
+            return self.registry_kind(module, expr, scope, depth)
         return None
+
+    def item_kind(
+        self, module: PythonModule, item: TupleItem, scope: Scope, depth: int
+    ) -> DbKind | None:
+        """``SessionLocal, engine = init_db(url)``: item ``index`` of what the project function
+        ``init_db`` returns (also awaited)."""
+        source = item.value.expression if isinstance(item.value, cst.Await) else item.value
+        if not isinstance(source, cst.Call):
+            return None
+        how = f"item{item.index}/{item.arity}"
+        return self._provided_by(module, source.func, scope, depth, how)
+
+    def registry_kind(
+        self, module: PythonModule, expr: cst.Subscript, scope: Scope, depth: int
+    ) -> DbKind | None:
+        """``ENGINES["main"]`` in a dict literal of engines: the kind all its values agree on."""
+        items = module.model.registry_items(expr, scope)
+        kinds = [self.kind(module, value, value_scope, depth) for value, value_scope in items or ()]
+        return kinds[0] if kinds and all(kind == kinds[0] for kind in kinds) else None
 
     def attribute_kind(self, owner: ClassInfo, attr: str, depth: int) -> DbKind | None:
         """``self.db`` in a method: what the class's methods assign to ``self.db`` (or its
@@ -436,7 +461,7 @@ class _Resolver:
         found = self.kind(module, provider, scope, depth)
         if found is not None:  # ``Depends(SessionLocal)``: FastAPI calls the provider
             return _called(found)
-        return self._provided_by(module, provider, scope, depth, as_dependency=True)
+        return self._provided_by(module, provider, scope, depth, "dependency")
 
     def call_kind(
         self, module: PythonModule, call: cst.Call, scope: Scope, depth: int
@@ -452,7 +477,7 @@ class _Resolver:
             if callee.role == "factory_fn" and not callee.is_async:
                 return DbKind("factory", self._async_class_kwarg(module, call, scope, depth))
             return _called(callee)
-        return self._provided_by(module, func, scope, depth, as_dependency=False)
+        return self._provided_by(module, func, scope, depth, "call")
 
     def _provided_by(
         self,
@@ -460,23 +485,28 @@ class _Resolver:
         expr: cst.BaseExpression,
         scope: Scope,
         depth: int,
-        as_dependency: bool,
+        how: str,
     ) -> DbKind | None:
         """What calling the project function ``expr`` names hands out (by its path, kept
-        across runs)."""
+        across runs): ``how`` is ``call``, ``dependency`` (what FastAPI injects) or
+        ``item<index>/<arity>`` (one item of the tuple it returns)."""
         path = self.project.resolve(module, expr, scope)
         if path is None:
             return None
-        key = f"{'dependency' if as_dependency else 'call'}:{path}"
+        key = f"{how}:{path}"
         self._depth = depth
         return self.provided_at.ask(key)
 
     def _provided_at_depth(self, key: str) -> DbKind | None:
-        """``call:<path>`` / ``dependency:<path>``: what the function at path hands out."""
+        """``call:<path>`` / ``dependency:<path>`` / ``item<index>/<arity>:<path>``: what the
+        function at path hands out."""
         how, _, path = key.partition(":")
         function = self.project.function_at(path)
         if function is None:
             return None
+        if how.startswith("item"):
+            index, _, arity = how[len("item") :].partition("/")
+            return self.provides_item(function, int(index), int(arity), self._depth)
         return self.provides(function, self._depth, as_dependency=how == "dependency")
 
     def _async_class_kwarg(
@@ -514,6 +544,53 @@ class _Resolver:
                     result = found
                     break
         return result
+
+    def provides_item(
+        self, function: FunctionInfo, index: int, arity: int, depth: int
+    ) -> DbKind | None:
+        """Item ``index`` of the ``arity``-tuple a project function returns:
+        ``return sessionmaker(bind=engine), engine``, else its annotation
+        ``-> tuple[sessionmaker, Engine]``. A return of another shape says nothing."""
+        key = (id(function), index, arity)
+        return self.items.get(key, self._provides_item, function, index, arity, depth, cycle=None)
+
+    def _provides_item(
+        self, function: FunctionInfo, index: int, arity: int, depth: int
+    ) -> DbKind | None:
+        module = self.project.module_of(function)
+        if module is None or function.is_lambda or function.is_generator:
+            return None
+        for ret in function.returns:
+            elements = _tuple_elements(ret.value)
+            if elements is not None and len(elements) == arity:
+                found = _instance(self.kind(module, elements[index], function.scope, depth))
+                if found is not None:
+                    return found
+        declared = _tuple_elements(function.return_annotation)
+        if declared is None or len(declared) != arity:
+            return None
+        return self.annotated_kind(module, declared[index], function.outer_scope, depth)
+
+    def annotated_kind(
+        self, module: PythonModule, annotation: cst.BaseExpression, scope: Scope, depth: int
+    ) -> DbKind | None:
+        """The object an annotation declares: ``Session`` a session, ``sessionmaker`` a factory
+        of sync sessions, ``sessionmaker[AsyncSession]`` one of async sessions."""
+        argument = None
+        if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 1:
+            inner = annotation.slice[0].slice
+            argument = inner.value if isinstance(inner, cst.Index) else None
+            annotation = annotation.value
+        found = self.kind(module, annotation, scope, depth)
+        if found is None or found.role not in ("factory_fn", "scoped_fn"):
+            return _instance(found)
+        is_async = found.is_async
+        if argument is not None:
+            made = self.kind(module, argument, scope, depth)
+            if made is None or made.role != "session_class":
+                return None
+            is_async = made.is_async
+        return DbKind(found.role[: -len("_fn")], is_async)
 
     def _is_context_manager(self, module: PythonModule, function: FunctionInfo) -> bool:
         scope = function.outer_scope
@@ -553,6 +630,24 @@ def _instance(kind: DbKind | None) -> DbKind | None:
     if kind.role.endswith("_fn"):
         return None
     return kind
+
+
+def _tuple_elements(expr: cst.BaseExpression | None) -> list[cst.BaseExpression] | None:
+    """The items of a tuple display (``a, b``) or a tuple annotation (``tuple[A, B]``,
+    ``Tuple[A, B]``); None for anything else, a starred item or ``tuple[A, ...]``."""
+    if isinstance(expr, cst.Tuple):
+        if not all(isinstance(element, cst.Element) for element in expr.elements):
+            return None
+        return [element.value for element in expr.elements]
+    if isinstance(expr, cst.Subscript):
+        head = expr.value
+        name = head.attr.value if isinstance(head, cst.Attribute) else getattr(head, "value", "")
+        items = [element.slice for element in expr.slice]
+        if name not in ("tuple", "Tuple") or not all(isinstance(i, cst.Index) for i in items):
+            return None
+        values = [item.value for item in items if isinstance(item, cst.Index)]
+        return None if any(isinstance(v, cst.Ellipsis) for v in values) else values
+    return None
 
 
 def _self_class(expr: cst.BaseExpression, scope: Scope) -> ClassInfo | None:

@@ -35,6 +35,7 @@ from fastlint.python.model import (
 from fastlint.python.module import PythonModule
 from fastlint.python.reach import Mentions, Reaches
 from fastlint.python.reads import Spelling
+from fastlint.python.serving import dead_instance, probe_only_app
 from fastlint.registry import register
 from fastlint.rules import catalog
 from fastlint.rules.base import PythonRule
@@ -134,7 +135,7 @@ class OnEventHandler(PythonRule):
             if not any(keyword(site.node, name) is not None for name in _EVENT_KEYWORDS):
                 continue
             cls = _constructed_class(unit, site, ctx)
-            if cls is not None:
+            if cls is not None and not dead_instance(unit, site):
                 self._report_constructor(unit, site, cls)
 
     def _report_method(
@@ -471,6 +472,8 @@ class DocsExposed(PythonRule):
                 continue
             if has_star_kwargs(site.node):
                 continue  # FastAPI(**config): the options are built elsewhere
+            if dead_instance(unit, site) or probe_only_app(ctx.project, unit, site):
+                continue  # never served, or its schema holds nothing but a health probe
             openapi_url = keyword(site.node, "openapi_url")
             if openapi_url is None:
                 what = (
@@ -560,7 +563,7 @@ class DebugEnabled(PythonRule):
             if debug is None:
                 continue  # a name test first: resolving may parse other modules
             cls = _constructed_class(unit, site, ctx)
-            if cls not in _APPS:
+            if cls not in _APPS or dead_instance(unit, site):
                 continue
             default = _unset(unit, site, ctx, debug)
             if default is not None and default.value is True:

@@ -130,9 +130,10 @@ class SessionWithoutFinally(PythonRule):
                 problem = _leak(function, site.node, site.statement)
                 if problem is None:
                     continue
-                if problem[0] == "returned" and function.path not in dependencies(ctx.project):
-                    # A helper returning a session may be used as ``with new_session() as db``
-                    # by its callers; only FastAPI is known never to close what it is given.
+                if problem[0] in _RETURNED and function.path not in dependencies(ctx.project):
+                    # A helper returning a session (or a repository holding it) hands it to
+                    # its caller, which may close it (``with new_session() as db``); only
+                    # FastAPI is known never to close what a dependency returns.
                     continue
                 if placement(ctx.project, function)[0] == NEVER:
                     continue  # a script or command: its session lives as long as the process
@@ -144,6 +145,9 @@ class SessionWithoutFinally(PythonRule):
                     _leak_message(unit, function, site.node, how, name, kind.is_async),
                     fix=f"{with_} {unit.code(site.node)} as {name}: ...",
                 )
+
+
+_RETURNED = ("returned", "wrapped")
 
 
 def _borrows_connection(
@@ -212,6 +216,8 @@ def _leak(
         return None
     if not function.is_generator and any(_is_name(r.value, name) for r in function.returns):
         return "returned", name
+    if not function.is_generator and any(_wraps(r.value, name) for r in function.returns):
+        return "wrapped", name
     guards = [try_ for try_ in _tries(body) if _closes(try_.finalbody, name)]
     if function.is_generator:
         unguarded = [y for y in function.yields if not any(_contains(t.body, y) for t in guards)]
@@ -234,6 +240,13 @@ def _leak_message(
             f"runs, so the connection is never returned and the pool runs dry ('QueuePool limit "
             f"reached'). Write '{with_} {opened} as {name}: yield {name}' or 'try: yield {name}' "
             f"with 'finally: {close}'."
+        )
+    if how == "wrapped":
+        return (
+            f"Dependency {fname}() returns an object holding an open {what} from {opened}, and "
+            f"FastAPI never closes a returned value. Each request checks out a pooled "
+            f"connection that stays out until garbage collection, so the pool runs dry under "
+            f"load. Make it a generator dependency: '{with_} {opened} as {name}: yield ...'."
         )
     if how == "returned":
         return (
@@ -328,6 +341,21 @@ def _handed_over(body: cst.FunctionDef, name: str) -> bool:
         if stored and value is not None and _is_name(value, name):
             return True  # ``request.state.db = db``: closed where it is stored
     return False
+
+
+def _wraps(value: cst.BaseExpression | None, name: str) -> bool:
+    """``return Repository(db)`` / ``return Service(repo=Repo(db))``: the session is handed to
+    an object the function returns, which owns it from then on (``return db.query(...)``
+    does not count: that returns a result, and the session stays open)."""
+    if value is None:
+        return False
+    calls = walk(value, lambda n: isinstance(n, cst.Call))
+    return any(
+        _is_name(arg.value, name)
+        for call in calls
+        if isinstance(call, cst.Call)
+        for arg in call.args
+    )
 
 
 def _mentions(tree: cst.CSTNode, name: str) -> bool:

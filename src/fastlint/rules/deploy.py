@@ -175,41 +175,59 @@ class SignalsNotForwarded(ProjectRule):
         deployment = _deployment(ctx)
         if deployment is None:
             return
-        for server in deployment.servers:
+        reported: set[tuple[str, int]] = set()  # a compose service running the image's CMD
+        for server in [*deployment.servers, *getattr(deployment, "workers", [])]:
             if server.origin not in _CONTAINER_ORIGINS or not server.production:
                 continue
             site = server.lost_exec
-            if site is None or server.init:
+            if site is None or server.init or (site.path, site.line) in reported:
                 continue
-            if site.path == server.start.path and server.origin != "dockerfile":
+            reported.add((site.path, site.line))
+            what, lost = _shutdown_of(server)
+            start = server.start
+            # A script the Dockerfile writes with a RUN heredoc has its lines in the Dockerfile.
+            in_script = site.path != start.path or any(
+                via.path == site.path and via.line != start.line for via in server.via
+            )
+            if not in_script and server.origin != "dockerfile":
                 written = "command" if server.origin == "compose" else "manifest's command"
                 message = (
-                    f"The container runs {server.kind} through a shell (sh -c without exec in "
-                    f"the {written}), so the shell is PID 1 and SIGTERM never reaches the "
-                    "server: no graceful shutdown, lifespan shutdown never runs, the container "
-                    f"is killed after the grace period. Write 'exec {server.kind} ...' inside "
-                    "the sh -c string, or list the server's words without a shell."
+                    f"The container runs {what} through a shell (sh -c without exec in "
+                    f"the {written}), so the shell is PID 1 and SIGTERM never reaches "
+                    f"{lost}. Write 'exec {server.kind} ...' inside the sh -c string, or list "
+                    "its words without a shell."
                 )
                 fix = f"exec {server.kind} ..."
-            elif site.path == server.start.path:
+            elif not in_script:
                 message = (
-                    f"The container runs {server.kind} through /bin/sh -c (a shell-form CMD/"
+                    f"The container runs {what} through /bin/sh -c (a shell-form CMD/"
                     "ENTRYPOINT or sh -c without exec), so the shell is PID 1 and SIGTERM never "
-                    "reaches the server: "
-                    "no graceful shutdown, lifespan shutdown never runs, Docker kills it after the "
-                    'timeout. Use the exec form: CMD ["' + server.kind + '", ...].'
+                    f"reaches {lost}. "
+                    'Use the exec form: CMD ["' + server.kind + '", ...].'
                 )
                 fix = "use the exec form (JSON array) for CMD/ENTRYPOINT"
             else:
                 command = 'exec "$@"' if "$@" in site.text else f"exec {server.kind} ..."
                 message = (
-                    f"This script starts {server.kind} without exec, so the shell stays PID 1 and "
-                    "SIGTERM never reaches the server: no graceful shutdown, lifespan shutdown "
-                    f"never runs, Docker kills it after the timeout. Write '{command}' as the "
-                    "script's last command."
+                    f"This script starts {what} without exec, so the shell stays PID 1 and "
+                    f"SIGTERM never reaches {lost}. Write '{command}' as the script's last "
+                    "command."
                 )
                 fix = command
             _report(self, site, message, fix=fix)
+
+
+def _shutdown_of(server: Server) -> tuple[str, str]:
+    """What runs (``uvicorn``, ``the Celery worker``), and what it loses without SIGTERM."""
+    if server.worker is not None:
+        return f"the {server.worker}", (
+            "the worker: no warm shutdown, so the tasks it is running are killed when the "
+            "grace period ends (and lost unless acknowledged late)"
+        )
+    return server.kind, (
+        "the server: no graceful shutdown, in-flight requests are dropped, lifespan shutdown "
+        "never runs, and the container is killed after the grace period"
+    )
 
 
 _CONTAINER_ORIGINS = ("dockerfile", "compose", "kubernetes")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from fastlint.diagnostics import Severity
 from fastlint.discovery import FileKind
 from fastlint.docker.images import (
+    DATABASE_DAEMONS,
+    entrypoint_drops_root,
     full_python_underneath,
     is_full_python_image,
     is_toolchain_package,
@@ -34,12 +36,34 @@ def not_the_service(unit: DockerfileModel, stage: Stage) -> str | None:
     runner = test_runner_base(stage.root_base)
     if runner is not None:
         return f"it is built on {runner}, a browser-test runner image"
+    daemon = _database_daemon(stage)
+    if daemon is not None:
+        return f"it runs {daemon}, a database or broker server"
     if any(mark in text for text in (unit.source.relpath, stage.root_base) for mark in _TEMPLATE):
         return "it is a project template (its path or base image holds template placeholders)"
     return None
 
 
 _TEMPLATE = ("{{", "{%", "<%", "__PROJECT_NAME__")
+
+
+def _database_daemon(stage: Stage) -> str | None:
+    """The database or broker server an image starts through its base image's entrypoint
+    (``CMD ["postgres", ...]``), or None."""
+    command = stage.cmd
+    if stage.entrypoint is not None or command is None or command.is_shell_form:
+        return None
+    name = command.argv[0].rsplit("/", 1)[-1] if command.argv else ""
+    return name if name in DATABASE_DAEMONS else None
+
+
+def _base_entrypoint_drops_root(stage: Stage) -> bool:
+    """An official database image (postgres, mysql, redis...) whose own ENTRYPOINT, kept by
+    the Dockerfile, switches to the image's unprivileged user before its server runs."""
+    if stage.entrypoint is not None:
+        return False  # the Dockerfile replaced the entrypoint that drops root
+    command = stage.cmd.process_argv if stage.cmd is not None else None
+    return entrypoint_drops_root(stage.root_base, command)
 
 
 def _downgraded(reason: str | None) -> tuple[Severity | None, str]:
@@ -59,6 +83,21 @@ def _deployed_stages(unit: DockerfileModel, ctx: LintContext) -> list[Stage]:
     if deployment is not None and hasattr(deployment, "deployed_stages"):
         return list(deployment.deployed_stages(unit))
     return [] if unit.final_stage is None else [unit.final_stage]
+
+
+def _why_not_the_service(unit: DockerfileModel, stage: Stage, ctx: LintContext) -> str | None:
+    """:func:`not_the_service`, or a start command that only copies files and exits."""
+    reason = not_the_service(unit, stage)
+    if reason is None and ctx.deployment is not None:
+        command = ctx.deployment.one_shot(stage)
+        if command is not None:
+            reason = f"its start command only copies files ({command}) and exits"
+    return reason
+
+
+def _runs_in_production(unit: DockerfileModel, ctx: LintContext) -> bool:
+    deployment = ctx.deployment
+    return deployment is not None and deployment.runs_in_production(unit)
 
 
 def _is_alias(unit: DockerfileModel, ctx: LintContext) -> bool:
@@ -83,11 +122,17 @@ class ContainerRunsAsRoot(ProjectRule):
         for unit in ctx.units_of(FileKind.DOCKERFILE):
             if unit.is_development or _is_alias(unit, ctx):
                 continue
+            if unit.in_test_folder and not _runs_in_production(unit, ctx):
+                continue  # tests/.../Dockerfile: a mock server for the test suite
             for stage in _deployed_stages(unit, ctx):
                 runners = deployment.units_running(stage) if deployment is not None else []
                 if runners and all(_overrides_to_nonroot(r) for r in runners):
                     continue  # every deployment of it sets a non-root user
-                self._check_stage(unit, stage)
+                if deployment is not None and deployment.drops_root(stage) is not None:
+                    continue  # its entrypoint execs the command through gosu/su-exec as a user
+                if _base_entrypoint_drops_root(stage):
+                    continue  # FROM postgres: the image's entrypoint runs postgres as postgres
+                self._check_stage(unit, stage, _why_not_the_service(unit, stage, ctx))
         reported: set[tuple[str, int]] = set()  # an overlay merged over a service shares its user
         for deployed in getattr(ctx.deployment, "units", []):
             self._check_override(deployed, reported)
@@ -114,9 +159,9 @@ class ContainerRunsAsRoot(ProjectRule):
             fix="set a non-root UID",
         )
 
-    def _check_stage(self, unit: DockerfileModel, final: Stage) -> None:
+    def _check_stage(self, unit: DockerfileModel, final: Stage, reason: str | None) -> None:
         if final.user_instruction is not None:
-            self._check_user(unit, final)
+            self._check_user(unit, final, reason)
             return
         base = final.root_base
         extra = tuple(self.option("nonroot-base-images"))
@@ -128,7 +173,7 @@ class ContainerRunsAsRoot(ProjectRule):
             if final is unit.final_stage
             else f"The deployed {_describe_stage(final)}"
         )
-        severity, downgrade = _downgraded(not_the_service(unit, final))
+        severity, downgrade = _downgraded(reason)
         self.report(
             unit.path,
             final.from_instruction.location,
@@ -142,7 +187,7 @@ class ContainerRunsAsRoot(ProjectRule):
             fix=f"add `RUN {add_user}` and `USER app` to the final stage",
         )
 
-    def _check_user(self, unit: DockerfileModel, final: Stage) -> None:
+    def _check_user(self, unit: DockerfileModel, final: Stage, reason: str | None) -> None:
         instruction = final.user_instruction
         assert instruction is not None
         user = final.user or ""
@@ -158,7 +203,7 @@ class ContainerRunsAsRoot(ProjectRule):
         if instruction not in final.instructions:
             shown += f" in {_describe_stage_of(unit, instruction)}"
         image = "final image" if final is unit.final_stage else f"deployed {_describe_stage(final)}"
-        severity, downgrade = _downgraded(not_the_service(unit, final))
+        severity, downgrade = _downgraded(reason)
         self.report(
             unit.path,
             instruction.location,
