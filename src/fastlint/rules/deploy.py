@@ -335,7 +335,8 @@ def _cpu_chain(setting: Setting) -> str:
     last = "uvicorn.run(workers=...)" if setting.source == "uvicorn.run" else setting.name
     if site.path != setting.site.path:
         last += f" at {setting.site.label()}"
-    return " \u2192 ".join([site.module.code(site.node), *setting.cpu_chain, last])
+    names = [n for n in setting.cpu_chain if n != setting.name]  # `workers *= 2` reads itself
+    return " \u2192 ".join([site.module.code(site.node), *names, last])
 
 
 def _image_deployed_elsewhere(server: Server, deployment: Deployment) -> bool:
