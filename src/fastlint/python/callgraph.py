@@ -206,10 +206,23 @@ class CallGraph:
 
     def _through_returns(self, path: str) -> str:
         """``app.clients.get_client().get`` → ``httpx.Client().get`` when the project function
-        ``get_client`` is annotated ``-> httpx.Client`` or returns one expression."""
-        head, _, rest = path.partition("()")
-        returned = self._returns.ask(head)
-        return path if returned is None else returned + rest
+        ``get_client`` is annotated ``-> httpx.Client`` or returns one expression; then on
+        through methods of project classes: ``get_service().client().get`` →
+        ``Service().client().get`` → ``redis.Redis().get`` when ``Service.client`` is
+        annotated ``-> redis.Redis``."""
+        for _ in range(_MAX_ATTRIBUTE_HOPS):
+            head, found, rest = path.partition("()")
+            if not found:
+                return path
+            returned = self._returns.ask(head)
+            if returned is None and rest.startswith("."):
+                method, called, tail = rest[1:].partition("()")
+                if called and "." not in method and self.project.class_at(head) is not None:
+                    returned, rest = self._returns.ask(f"{head}.{method}"), tail
+            if returned is None:
+                return path
+            path = returned + rest
+        return path
 
     def _through_attributes(self, path: str) -> str:
         """``app.svc.UserService().repo.get`` → ``app.repo.UserRepo().get`` when the project
