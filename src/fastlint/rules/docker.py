@@ -259,7 +259,7 @@ def _non_root_problem(deployed: Any) -> str | None:
     where = (
         f"`USER {image_user}` ({deployed.image_user_site.label()})"
         if deployed.image_user_site is not None
-        else f"the image {deployed.image} runs as {image_user} by default"
+        else f"the default user of the image {deployed.image}, '{image_user}',"
     )
     if image_user.lower() in ROOT_USERS:
         return f'{where} is root ("container has runAsNonRoot and image will run as root")'
