@@ -1357,7 +1357,7 @@ def probe_only_app(project: Project, module: PythonModule, site: CallSite) -> bo
     for node in _names(module.tree, name):
         if id(node) in decorators or id(node) in harmless:
             continue
-        if id(node) in attributes or not _binds(module, node, name):
+        if id(node) in attributes or not _binds(module, node):
             return False  # include_router, mount, add_api_route, passed to a function…
     index = _import_index(project)
     return not index.get(f"{module.name}:{name}")
@@ -1367,7 +1367,7 @@ def _is_name_of(node: cst.CSTNode, name: str) -> bool:
     return isinstance(node, cst.Name) and node.value == name
 
 
-def _binds(module: PythonModule, node: cst.Name, name: str) -> bool:
+def _binds(module: PythonModule, node: cst.Name) -> bool:
     """``node`` is the target of a top-level ``name = ...``."""
     for statement in module.tree.body:
         if not isinstance(statement, cst.SimpleStatementLine):
